@@ -1,0 +1,274 @@
+"""Planning and running subgraphs.
+
+``allocate_tensors`` plans once per subgraph: each operator is bound to a kernel from the registry,
+tensor lifetimes give each step the list of intermediate values it frees (so their memory is reused by
+later steps: the arena is numpy's allocator fed by exact lifetimes), and delegates may replace runs of
+steps with partitions. ``invoke`` is then a tight loop over precomputed steps.
+
+The core knows no op by name: it only asks the registry for a kernel.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import kernels as _kernels  # noqa: F401  (fills the registry)
+from .errors import CancelledError, InvokeError, ModelError, UnsupportedOperatorError
+from .kernels.registry import Node, find
+from .model import Model, Subgraph, Tensor
+
+CUSTOM_OP_HELP = "See instructions: https://www.tensorflow.org/lite/guide/ops_custom"
+
+
+@dataclass
+class Step:
+    """One entry of the execution plan: a CPU kernel for one node, or a delegate partition."""
+    kernel: Callable
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    out_dtypes: tuple
+    nodes: tuple[int, ...]            # operator indices this step runs
+    executor: str = "cpu"             # "cpu" or the delegate's name
+    release: tuple[int, ...] = ()     # values freed after this step
+    label: str = ""
+
+
+@dataclass
+class NodeInfo:
+    """Per-node placement, for reports: which executor runs it and why a delegate refused it."""
+    index: int
+    op: str
+    executor: str = "cpu"
+    partition: int | None = None
+    refusals: dict = field(default_factory=dict)    # delegate name -> reason
+
+
+class SubgraphRuntime:
+    def __init__(self, runtime: "Runtime", sg: Subgraph):
+        self.runtime = runtime
+        self.sg = sg
+        n = len(sg.tensors)
+        self.tensors: list[Tensor] = sg.tensors
+        self.shapes: list[tuple] = [tuple(int(d) for d in t.shape) for t in sg.tensors]
+        # values[-1] is a permanent None so an omitted optional input (index -1) reads as None.
+        self.values: list = [None] * (n + 1)
+        self.nodes: list[Node] = []
+        self.steps: list[Step] = []
+        self.node_info: list[NodeInfo] = []
+        self.planned = False
+        self.resized = False
+
+    # ------------------------------------------------------------------ planning
+    def plan(self, resolver: str, preserve_all: bool) -> None:
+        sg = self.sg
+        self.nodes = []
+        steps = []
+        for op in sg.operators:
+            node = Node(op, self.tensors, resolver, sg.index, self.runtime)
+            self.nodes.append(node)
+            entry = find(node)
+            if entry is None:
+                raise UnsupportedOperatorError(_unresolved_message(op))
+            try:
+                kernel = entry.factory(node)
+            except (ValueError, NotImplementedError, TypeError, KeyError, IndexError) as e:
+                raise RuntimeError(f"Node number {op.index} ({op.name}) failed to prepare: {e}") from e
+            steps.append(Step(kernel, tuple(op.inputs), tuple(op.outputs),
+                              tuple(self.tensors[o].dtype for o in op.outputs), (op.index,), "cpu",
+                              label=op.name))
+        self.node_info = [NodeInfo(op.index, op.name) for op in sg.operators]
+        self.steps = steps
+        self._allocate_values()
+        self.set_release(preserve_all)
+        self.planned = True
+
+    def set_release(self, preserve_all: bool) -> None:
+        """Frees each intermediate value after its last reader (unless every tensor is to be preserved)."""
+        keep = set(self.sg.inputs) | set(self.sg.outputs)
+        keep |= {t.index for t in self.tensors if t.is_constant or t.is_variable}
+        last_use: dict[int, int] = {}
+        for si, st in enumerate(self.steps):
+            for i in st.inputs:
+                if i >= 0:
+                    last_use[i] = si
+            for o in st.outputs:
+                last_use.setdefault(o, si)
+        release = [[] for _ in self.steps]
+        if not preserve_all:
+            for t, si in last_use.items():
+                if t not in keep:
+                    release[si].append(t)
+        for st, rel in zip(self.steps, release):
+            st.release = tuple(rel)
+
+    def _allocate_values(self) -> None:
+        vals = self.values
+        for t in self.tensors:
+            if t.is_constant:
+                vals[t.index] = t.data
+            elif t.is_variable:
+                vals[t.index] = self.initial_variable(t)
+        for i in self.sg.inputs:
+            t = self.tensors[i]
+            if not t.is_constant:
+                cur = vals[i]
+                shape = self.shapes[i]
+                if cur is None or cur.shape != shape or cur.dtype != t.dtype:
+                    vals[i] = _zeros(shape, t.dtype)
+
+    def initial_variable(self, t: Tensor) -> np.ndarray:
+        return _zeros(self.shapes[t.index], t.dtype)
+
+    def reset_variables(self) -> None:
+        for t in self.tensors:
+            if t.is_variable and not t.is_constant:
+                self.values[t.index] = self.initial_variable(t)
+
+    # ------------------------------------------------------------------ running
+    def run(self, timings: list | None = None) -> None:
+        vals = self.values
+        rt = self.runtime
+        for st in self.steps:
+            if rt.cancel_requested:
+                rt.raise_cancelled()
+            args = [vals[i] for i in st.inputs]
+            t0 = time.perf_counter() if timings is not None else 0.0
+            try:
+                out = st.kernel(*args)
+            except (CancelledError, ModelError):
+                raise
+            except Exception as e:  # noqa: BLE001 - re-raised with the node named
+                raise InvokeError(f"Node number {st.nodes[0]} ({st.label}) failed to invoke: "
+                                  f"{type(e).__name__}: {e}") from e
+            if type(out) is not tuple:
+                if type(out) is list:
+                    out = tuple(out)
+                else:
+                    out = (out,)
+            if len(out) != len(st.outputs):
+                raise InvokeError(f"Node number {st.nodes[0]} ({st.label}) produced {len(out)} outputs, "
+                                  f"the model declares {len(st.outputs)}")
+            for o, v, dt in zip(st.outputs, out, st.out_dtypes):
+                if type(v) is not np.ndarray or v.dtype != dt:
+                    v = _as_dtype(v, dt)
+                vals[o] = v
+            for r in st.release:
+                vals[r] = None
+            if timings is not None:
+                timings.append((st, time.perf_counter() - t0))
+
+    def shape_of(self, i: int) -> tuple:
+        v = self.values[i]
+        if v is not None and hasattr(v, "shape"):
+            return tuple(v.shape)
+        return self.shapes[i]
+
+    def propagate_shapes(self) -> None:
+        """After a resize, runs the plan once on zero inputs to learn every tensor's shape (LiteRT computes
+        them in Prepare). Variables and resources are restored afterwards; values are not kept."""
+        rt = self.runtime
+        saved_vals = list(self.values)
+        saved_res = rt.snapshot_resources()
+        saved_steps_release = [st.release for st in self.steps]
+        try:
+            for st in self.steps:
+                st.release = ()
+            self.run()
+            for t in self.tensors:
+                v = self.values[t.index]
+                if v is not None and hasattr(v, "shape"):
+                    self.shapes[t.index] = tuple(v.shape)
+        except (CancelledError,):
+            raise
+        except Exception:  # noqa: BLE001 - data-dependent graphs: shapes become known at invoke
+            pass
+        finally:
+            for st, rel in zip(self.steps, saved_steps_release):
+                st.release = rel
+            self.values[:] = saved_vals
+            rt.restore_resources(saved_res)
+
+
+class Runtime:
+    """Interpreter-wide execution state: every subgraph's runtime, resources, cancellation."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.subgraphs = [SubgraphRuntime(self, sg) for sg in model.subgraphs]
+        self.resources: dict = {}
+        self.cancel_requested = False
+        self._depth = 0
+        self.lock = threading.Lock()
+
+    def num_subgraphs(self) -> int:
+        return len(self.subgraphs)
+
+    def subgraph_io(self, index: int):
+        sg = self.subgraphs[index].sg
+        return [sg.tensors[i] for i in sg.inputs], [sg.tensors[i] for i in sg.outputs]
+
+    def call_subgraph(self, index: int, args: list) -> list:
+        if not 0 <= index < len(self.subgraphs):
+            raise ModelError(f"subgraph index {index} out of range ({len(self.subgraphs)} subgraphs)")
+        sub = self.subgraphs[index]
+        if len(args) != len(sub.sg.inputs):
+            raise ModelError(f"subgraph {index} takes {len(sub.sg.inputs)} inputs, got {len(args)}")
+        if self._depth > 64:
+            raise ModelError("control flow nests deeper than 64 subgraph calls (recursive model?)")
+        self._depth += 1
+        try:
+            for i, a in zip(sub.sg.inputs, args):
+                sub.values[i] = a
+            sub.run()
+            return [sub.values[o] for o in sub.sg.outputs]
+        finally:
+            self._depth -= 1
+
+    def snapshot_resources(self):
+        import copy
+        return copy.deepcopy(self.resources), [list(s.values) for s in self.subgraphs]
+
+    def restore_resources(self, snap) -> None:
+        res, vals = snap
+        self.resources.clear()
+        self.resources.update(res)
+        for s, v in zip(self.subgraphs, vals):
+            s.values[:] = v
+
+    def check_cancelled(self) -> None:
+        if self.cancel_requested:
+            self.raise_cancelled()
+
+    def raise_cancelled(self):
+        self.cancel_requested = False
+        raise CancelledError("invoke() was cancelled")
+
+
+def _zeros(shape, dtype) -> np.ndarray:
+    if dtype == np.object_:
+        a = np.empty(shape, dtype=object)
+        a.fill(b"")
+        return a
+    return np.zeros(shape, dtype=dtype)
+
+
+def _as_dtype(v, dt) -> np.ndarray:
+    if dt == np.object_:
+        return np.asarray(v, dtype=object)
+    a = np.asarray(v)
+    if a.dtype != dt:
+        a = a.astype(dt)
+    return a
+
+
+def _unresolved_message(op) -> str:
+    if op.opcode == "CUSTOM":
+        return (f"Encountered unresolved custom op: {op.custom_code}.\n{CUSTOM_OP_HELP}\n"
+                f"Node number {op.index} ({op.custom_code}) failed to prepare.")
+    return (f"Didn't find op for builtin opcode '{op.opcode}' version '{op.version}'. "
+            f"An older version of this builtin might be supported.\n"
+            f"Node number {op.index} ({op.opcode}) failed to prepare.")

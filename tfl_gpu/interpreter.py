@@ -1,0 +1,492 @@
+"""The public API: a drop-in for ``tf.lite.Interpreter`` / ``ai_edge_litert.interpreter.Interpreter``."""
+from __future__ import annotations
+
+import enum
+import os
+import threading
+import warnings
+import weakref
+
+import numpy as np
+
+from .errors import CancelledError, ModelError
+from .executor import Runtime
+from .model import encode_string_tensor, load_bytes, read_model  # noqa: F401
+
+_UNSAFE_MESSAGE = """There is at least 1 reference to internal data
+      in the interpreter in the form of a numpy array or slice. Be sure to
+      only hold the function returned from tensor() if you are using raw
+      data access."""
+
+
+@enum.unique
+class OpResolverType(enum.Enum):
+    """Which kernels run the builtin ops (LiteRT's names).
+
+    * ``AUTO`` / ``BUILTIN`` / ``BUILTIN_WITHOUT_DEFAULT_DELEGATES``: LiteRT's optimized kernels' arithmetic.
+    * ``BUILTIN_REF``: LiteRT's reference kernels' arithmetic, where the two differ (int8 softmax, FC
+      requantization).
+    """
+    AUTO = 0
+    BUILTIN = 1
+    BUILTIN_REF = 2
+    BUILTIN_WITHOUT_DEFAULT_DELEGATES = 3
+
+
+class _ViewToken:
+    """Owner of every numpy view handed out by ``tensor()``: views (and views of views) keep it alive,
+    so a live token means the user still holds internal data."""
+    __slots__ = ("__array_interface__", "_arr", "__weakref__")
+
+    def __init__(self, arr: np.ndarray):
+        self._arr = arr
+        self.__array_interface__ = arr.__array_interface__
+
+
+_controller = None
+_controller_lock = threading.Lock()
+
+
+def _thread_controller():
+    global _controller
+    with _controller_lock:
+        if _controller is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                _controller = ThreadpoolController()
+            except Exception:  # noqa: BLE001 - no BLAS control available: run with numpy's default
+                _controller = False
+    return _controller
+
+
+class Interpreter:
+    """Runs a TensorFlow Lite model with numpy kernels (and, through delegates, elsewhere)."""
+
+    def __init__(self, model_path=None, model_content=None, experimental_delegates=None, num_threads=None,
+                 experimental_op_resolver_type=OpResolverType.AUTO, experimental_preserve_all_tensors=False,
+                 **experimental_flags):
+        unknown = set(experimental_flags) - {
+            "experimental_disable_delegate_clustering", "experimental_default_delegate_latest_features",
+            "experimental_compress_quantization_zero_points", "experimental_disable_delegate_node_fusion",
+            "experimental_force_delegate_node_profiling"}
+        if unknown:
+            raise TypeError(f"Interpreter() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+        if not isinstance(experimental_op_resolver_type, OpResolverType):
+            raise ValueError(f"Unrecognized passed in op resolver type: {experimental_op_resolver_type}")
+        if num_threads is not None:
+            if not isinstance(num_threads, int) or isinstance(num_threads, bool):
+                raise ValueError("type of num_threads should be int")
+            if num_threads < -1:
+                raise ValueError("num_threads should be >= -1 (-1 lets the interpreter choose)")
+        self._num_threads = self._resolve_threads(num_threads)
+        has_path = model_path is not None and model_path != ""
+        has_content = model_content is not None and len(model_content) > 0
+        if not has_path and not has_content:
+            raise ValueError("`model_path` or `model_content` must be specified.")
+        if has_path and has_content:
+            raise ValueError("Can't both provide `model_path` and `model_content`")
+        buf, self._keepalive = load_bytes(model_path if has_path else None, model_content if has_content else None)
+        self._model = read_model(buf)
+        self._model._keepalive = self._keepalive
+        self._resolver = "BUILTIN_REF" if experimental_op_resolver_type == OpResolverType.BUILTIN_REF else "BUILTIN"
+        self._resolver_type = experimental_op_resolver_type
+        self._preserve_all = bool(experimental_preserve_all_tensors)
+        self._delegates = list(experimental_delegates or [])
+        if self._preserve_all and self._delegates:
+            warnings.warn("experimental_preserve_all_tensors=True disables delegation: every op runs on the "
+                          "numpy kernels so that every intermediate tensor stays readable.", stacklevel=2)
+        self._runtime = Runtime(self._model)
+        self._allocated = False
+        self._views: weakref.WeakSet = weakref.WeakSet()
+        self._warned_released: set = set()
+        self._busy = threading.Lock()
+        self._signature_defs = self.get_signature_list()
+
+    @staticmethod
+    def _resolve_threads(n):
+        if n is None or n == -1:
+            return os.cpu_count() or 1
+        return max(1, n)
+
+    # ------------------------------------------------------------------ lifecycle
+    def _ensure_safe(self):
+        for _ in self._views:
+            raise RuntimeError(_UNSAFE_MESSAGE)
+
+    def allocate_tensors(self):
+        self._ensure_safe()
+        with self._exclusive("allocate_tensors"):
+            self._allocate()
+
+    def _allocate(self):
+        from .delegation import apply_delegates
+        rt = self._runtime
+        for sub in rt.subgraphs:
+            sub.plan(self._resolver, self._preserve_all)
+        if self._delegates and not self._preserve_all:
+            for sub in rt.subgraphs:
+                apply_delegates(sub, self._delegates)
+        for sub in rt.subgraphs:
+            if sub.resized:
+                sub.propagate_shapes()
+        self._allocated = True
+
+    def invoke(self):
+        self._ensure_safe()
+        if not self._allocated:
+            raise RuntimeError("Invoke called on model that is not ready.")
+        with self._exclusive("invoke"), self._threads():
+            self._runtime.subgraphs[0].run()
+
+    def _invoke_subgraph(self, index: int, timings=None):
+        with self._exclusive("invoke"), self._threads():
+            self._runtime.subgraphs[index].run(timings)
+
+    def cancel(self):
+        """Asks a running ``invoke()`` (from another thread) to stop; it raises ``CancelledError``
+        (a RuntimeError) at the next node or loop iteration. Without a running invoke this does nothing."""
+        if self._busy.locked():
+            self._runtime.cancel_requested = True
+
+    def _threads(self):
+        ctl = _thread_controller()
+        if not ctl:
+            return _NullContext()
+        return ctl.limit(limits=self._num_threads)
+
+    def _exclusive(self, what):
+        interp = self
+
+        class _Guard:
+            def __enter__(self_inner):
+                if not interp._busy.acquire(blocking=False):
+                    raise RuntimeError(f"{what}() called while another thread is using this Interpreter; "
+                                       "an Interpreter is not thread-safe: use one per thread")
+                interp._runtime.cancel_requested = False
+
+            def __exit__(self_inner, *exc):
+                interp._busy.release()
+                return False
+        return _Guard()
+
+    def reset_all_variables(self):
+        self._runtime.resources.clear()
+        for sub in self._runtime.subgraphs:
+            sub.reset_variables()
+
+    def num_subgraphs(self):
+        return len(self._model.subgraphs)
+
+    # ------------------------------------------------------------------ details
+    def _sub(self, subgraph_index):
+        subgraph_index = int(subgraph_index)
+        n = len(self._runtime.subgraphs)
+        if not 0 <= subgraph_index < n:
+            raise ValueError(f"subgraph_index is out of range: {subgraph_index} for the model, "
+                             f"which has {n} subgraphs.")
+        return self._runtime.subgraphs[subgraph_index]
+
+    def _check_index(self, sub, tensor_index):
+        n = len(sub.tensors)
+        if not isinstance(tensor_index, (int, np.integer)) or not 0 <= int(tensor_index) < n:
+            raise ValueError(f"Invalid tensor index {tensor_index} exceeds max tensor index {n}")
+        return int(tensor_index)
+
+    def _get_tensor_details(self, tensor_index, subgraph_index):
+        sub = self._sub(subgraph_index)
+        i = self._check_index(sub, tensor_index)
+        t = sub.tensors[i]
+        q = t.quantization
+        return {
+            "name": t.name,
+            "index": i,
+            "shape": np.array(sub.shape_of(i), dtype=np.int32),
+            "shape_signature": np.array(t.shape_signature, dtype=np.int32),
+            "dtype": t.reported_dtype,
+            "quantization": (float(q.scales[0]), int(q.zero_points[0])) if q.scales.size == 1 else (0.0, 0),
+            "quantization_parameters": {
+                "scales": q.scales.astype(np.float32).copy(),
+                "zero_points": q.zero_points.astype(np.int32).copy(),
+                "quantized_dimension": int(q.quantized_dimension),
+                "block_size": int(q.block_size),
+            },
+            "sparsity_parameters": _sparsity_dict(t.sparsity),
+        }
+
+    def get_tensor_details(self, subgraph_index=0):
+        sub = self._sub(subgraph_index)
+        return [self._get_tensor_details(i, subgraph_index) for i in range(len(sub.tensors))]
+
+    def get_input_details(self):
+        return [self._get_tensor_details(i, 0) for i in self._model.subgraphs[0].inputs]
+
+    def get_output_details(self):
+        return [self._get_tensor_details(i, 0) for i in self._model.subgraphs[0].outputs]
+
+    def _get_op_details(self, op_index):
+        sg = self._model.subgraphs[0]
+        op = sg.operators[op_index]
+        return {
+            "index": int(op_index),
+            "op_name": op.name,
+            "inputs": np.array(op.inputs, dtype=np.int32),
+            "outputs": np.array(op.outputs, dtype=np.int32),
+            "operand_types": [sg.tensors[i].reported_dtype for i in op.inputs if i != -1],
+            "result_types": [sg.tensors[i].reported_dtype for i in op.outputs if i != -1],
+        }
+
+    def _get_ops_details(self):
+        return [self._get_op_details(i) for i in range(len(self._model.subgraphs[0].operators))]
+
+    # ------------------------------------------------------------------ tensors
+    def set_tensor(self, tensor_index, value, subgraph_index=0):
+        sub = self._sub(subgraph_index)
+        i = self._check_index(sub, tensor_index)
+        t = sub.tensors[i]
+        if not self._allocated:
+            raise ValueError("Tensor data is null. Run allocate_tensors() first")
+        if t.is_constant:
+            raise ValueError(f"Cannot set tensor: tensor {i} ('{t.name}') is a constant of the model")
+        if t.type_name == "STRING":
+            arr = np.asarray(value, dtype=object)
+            arr = _to_bytes_array(arr)
+        else:
+            arr = np.asarray(value)
+            if arr.dtype != t.dtype:
+                raise ValueError(f"Cannot set tensor: Got value of type {_type_name(arr.dtype)} but expected "
+                                 f"type {t.type_name} for input {i}, name: {t.name} ")
+        want = sub.shape_of(i)
+        if arr.ndim != len(want):
+            raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {arr.ndim} but expected "
+                             f"{len(want)} for input {i}.")
+        for d, (got, exp) in enumerate(zip(arr.shape, want)):
+            if got != exp:
+                raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {got} but expected {exp} for "
+                                 f"dimension {d} of input {i}.")
+        cur = sub.values[i]
+        if cur is not None and t.type_name != "STRING" and cur.shape == arr.shape and cur.flags.writeable:
+            np.copyto(cur, arr)     # keeps the buffer that tensor() views point at
+        else:
+            sub.values[i] = np.array(arr, dtype=t.dtype, copy=True)
+
+    def get_tensor(self, tensor_index, subgraph_index=0):
+        sub = self._sub(subgraph_index)
+        i = self._check_index(sub, tensor_index)
+        if not self._allocated:
+            raise ValueError("Tensor data is null. Run allocate_tensors() first")
+        v = self._value(sub, i)
+        if v.ndim == 0:
+            return v[()] if v.dtype != object else v[()]
+        return v.copy()
+
+    def _value(self, sub, i):
+        v = sub.values[i]
+        t = sub.tensors[i]
+        if v is None:
+            key = (sub.sg.index, i)
+            if key not in self._warned_released and not self._preserve_all:
+                self._warned_released.add(key)
+                warnings.warn(f"tensor {i} ('{t.name}') is an intermediate whose buffer was reused; its value "
+                              "is not kept. Pass experimental_preserve_all_tensors=True to read it.",
+                              stacklevel=3)
+            from .executor import _zeros
+            return _zeros(sub.shape_of(i), t.dtype)
+        if not isinstance(v, np.ndarray):
+            v = np.asarray(v)
+        return v
+
+    def tensor(self, tensor_index):
+        sub = self._sub(0)
+        i = self._check_index(sub, tensor_index)
+        if sub.tensors[i].type_name == "STRING":
+            raise ValueError("tensor() gives raw views of numeric tensors only; use get_tensor()/set_tensor() "
+                             f"for string tensor {i}")
+
+        def view():
+            if not self._allocated:
+                raise ValueError("Tensor data is null. Run allocate_tensors() first")
+            v = sub.values[i]
+            if v is None:
+                v = self._value(sub, i)
+                sub.values[i] = v
+            if not v.flags.writeable:
+                v = v.copy()       # constants are read-only views of the model: hand out a private copy
+                sub.values[i] = v
+            if not v.flags.c_contiguous:
+                v = np.ascontiguousarray(v)
+                sub.values[i] = v
+            token = _ViewToken(v)
+            self._views.add(token)
+            return np.asarray(token)
+        return view
+
+    def resize_tensor_input(self, input_index, tensor_size, strict=False):
+        self._ensure_safe()
+        sub = self._sub(0)
+        i = self._check_index(sub, input_index)
+        t = sub.tensors[i]
+        try:
+            new = np.array(tensor_size, dtype=np.int64)
+        except (TypeError, ValueError):
+            raise ValueError(f"tensor_size must be a list of ints, got {tensor_size!r}") from None
+        if new.ndim != 1:
+            raise ValueError(f"tensor_size must be 1-D, got shape {new.shape}")
+        if t.is_constant or i not in self._model.subgraphs[0].inputs:
+            raise RuntimeError("Attempting to resize a fixed-size tensor.")
+        if np.any(new < 0) or np.any(new > np.iinfo(np.int32).max):
+            raise ValueError(f"tensor_size {list(new)} has a negative or too large dimension")
+        if strict:
+            sig = t.shape_signature
+            if len(sig) != len(new):
+                raise RuntimeError(f"ResizeInputTensorStrict only allows mutating unknown dimensions identified "
+                                   f"by -1; rank {len(new)} differs from the signature's {len(sig)}.")
+            for d, (s, n) in enumerate(zip(sig, new)):
+                if s != -1 and s != n:
+                    raise RuntimeError(f"Attempting to resize dimension {d} of tensor {i} with value {s} to {n}. "
+                                       "ResizeInputTensorStrict only allows mutating unknown dimensions "
+                                       "identified by -1.")
+        from .limits import check_allocation
+        check_allocation(tuple(int(d) for d in new), t.dtype, f"input tensor {i} ('{t.name}')")
+        new_shape = tuple(int(d) for d in new)
+        if new_shape != sub.shape_of(i):
+            sub.shapes[i] = new_shape
+            sub.values[i] = None
+            sub.resized = True
+            self._allocated = False
+
+    # ------------------------------------------------------------------ signatures
+    def _get_full_signature_list(self):
+        out = {}
+        for sd in self._model.signatures:
+            out[sd.key] = {"inputs": dict(sd.inputs), "outputs": dict(sd.outputs)}
+        return out
+
+    def get_signature_list(self):
+        return {k: {"inputs": list(v["inputs"]), "outputs": list(v["outputs"])}
+                for k, v in self._get_full_signature_list().items()}
+
+    def get_signature_runner(self, signature_key=None):
+        if signature_key is None:
+            if len(self._signature_defs) != 1:
+                raise ValueError(
+                    "SignatureDef signature_key is None and model has {0} Signatures. "
+                    "None is only allowed when the model has 1 SignatureDef".format(len(self._signature_defs)))
+            signature_key = next(iter(self._signature_defs))
+        return SignatureRunner(self, signature_key)
+
+    # ------------------------------------------------------------------ profiling
+    def experimental_profile_invoke(self, subgraph_index=0):
+        """Runs one invoke while timing every step; returns a list of per-step records
+        (``nodes``, ``op``, ``executor``, ``seconds``), in execution order."""
+        self._ensure_safe()
+        if not self._allocated:
+            raise RuntimeError("Invoke called on model that is not ready.")
+        timings = []
+        self._invoke_subgraph(subgraph_index, timings)
+        return [{"nodes": list(st.nodes), "op": st.label, "executor": st.executor, "seconds": dt}
+                for st, dt in timings]
+
+
+class _NullContext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+class SignatureRunner:
+    """Callable that runs one SignatureDef with inputs and outputs keyed by signature names."""
+
+    def __init__(self, interpreter=None, signature_key=None):
+        if not interpreter:
+            raise ValueError("None interpreter provided.")
+        if not signature_key:
+            raise ValueError("None signature_key provided.")
+        self._interpreter = interpreter
+        self._signature_key = signature_key
+        defs = interpreter._get_full_signature_list()
+        if signature_key not in defs:
+            raise ValueError(f'Invalid signature_key provided: "{signature_key}".')
+        sd = next(s for s in interpreter._model.signatures if s.key == signature_key)
+        self._inputs = sd.inputs
+        self._outputs = sd.outputs
+        self._subgraph_index = sd.subgraph_index
+
+    def __call__(self, **kwargs):
+        it = self._interpreter
+        if len(kwargs) != len(self._inputs):
+            raise ValueError("Invalid number of inputs provided for running a SignatureDef, "
+                             "expected %s vs provided %s" % (len(self._inputs), len(kwargs)))
+        sub = it._sub(self._subgraph_index)
+        arrays = {}
+        for name, value in kwargs.items():
+            if name not in self._inputs:
+                raise ValueError("Invalid Input name (%s) for SignatureDef" % name)
+            idx = self._inputs[name]
+            t = sub.tensors[idx]
+            arr = _to_bytes_array(np.asarray(value, dtype=object)) if t.type_name == "STRING" else np.asarray(value)
+            arrays[name] = arr
+            if tuple(arr.shape) != sub.shape_of(idx):
+                it._ensure_safe()
+                from .limits import check_allocation
+                check_allocation(arr.shape, t.dtype, f"input '{name}'")
+                sub.shapes[idx] = tuple(arr.shape)
+                sub.values[idx] = None
+                sub.resized = True
+                it._allocated = False
+        if not it._allocated:
+            it.allocate_tensors()
+        for name, arr in arrays.items():
+            it.set_tensor(self._inputs[name], arr, self._subgraph_index)
+        it._ensure_safe()
+        it._invoke_subgraph(self._subgraph_index)
+        return {name: it.get_tensor(idx, self._subgraph_index) for name, idx in self._outputs.items()}
+
+    def get_input_details(self):
+        return {n: self._interpreter._get_tensor_details(i, self._subgraph_index) for n, i in self._inputs.items()}
+
+    def get_output_details(self):
+        return {n: self._interpreter._get_tensor_details(i, self._subgraph_index)
+                for n, i in self._outputs.items()}
+
+
+def _type_name(dt) -> str:
+    dt = np.dtype(dt)
+    names = {np.float32: "FLOAT32", np.float16: "FLOAT16", np.float64: "FLOAT64", np.int32: "INT32",
+             np.int64: "INT64", np.int16: "INT16", np.int8: "INT8", np.uint8: "UINT8", np.bool_: "BOOL",
+             np.complex64: "COMPLEX64", np.complex128: "COMPLEX128", np.uint16: "UINT16", np.uint32: "UINT32",
+             np.uint64: "UINT64"}
+    for k, v in names.items():
+        if dt == np.dtype(k):
+            return v
+    if dt.kind in "SUO":
+        return "STRING"
+    return str(dt).upper()
+
+
+def _to_bytes_array(arr: np.ndarray) -> np.ndarray:
+    out = np.empty(arr.shape, dtype=object)
+    flat_in = arr.ravel()
+    flat_out = out.ravel()
+    for k, v in enumerate(flat_in):
+        if isinstance(v, str):
+            v = v.encode("utf-8")
+        elif isinstance(v, (np.bytes_, bytearray, memoryview)):
+            v = bytes(v)
+        elif not isinstance(v, bytes):
+            raise ValueError(f"Cannot set tensor: string tensors take str or bytes values, got {type(v).__name__}")
+        flat_out[k] = v
+    return out
+
+
+def _sparsity_dict(sp):
+    if sp is None:
+        return {}
+    dims = []
+    for d in sp.dim_metadata:
+        if d.format == "DENSE":
+            dims.append({"format": 0, "dense_size": d.dense_size})
+        else:
+            dims.append({"format": 1, "array_segments": d.array_segments, "array_indices": d.array_indices})
+    return {"traversal_order": sp.traversal_order, "block_map": sp.block_map, "dim_metadata": dims}
