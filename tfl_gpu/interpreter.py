@@ -150,8 +150,8 @@ class Interpreter:
 
     def _threads(self):
         ctl = _thread_controller()
-        if not ctl:
-            return _NullContext()
+        if not ctl or self._num_threads == _default_blas_threads(ctl):
+            return _NULL_CONTEXT     # BLAS already runs with this many threads: no per-invoke cost
         return ctl.limit(limits=self._num_threads)
 
     def _exclusive(self, what):
@@ -393,6 +393,19 @@ class _NullContext:
 
     def __exit__(self, *a):
         return False
+
+
+_NULL_CONTEXT = _NullContext()
+_blas_default = None
+
+
+def _default_blas_threads(ctl) -> int:
+    """Thread count the BLAS libraries use outside any interpreter (read once)."""
+    global _blas_default
+    if _blas_default is None:
+        counts = [lib.get("num_threads", 0) for lib in ctl.info()]
+        _blas_default = max(counts) if counts else 0
+    return _blas_default
 
 
 class SignatureRunner:
