@@ -1,0 +1,157 @@
+"""Reductions, ARG_MAX/MIN, CUMSUM, TOPK_V2 against LiteRT."""
+import numpy as np
+import pytest
+
+from oracle import assert_same_as_litert, run_litert, run_ours
+from tfl_gpu.writer import ModelBuilder, single_op_model
+
+INT32, INT64 = 2, 4   # schema TensorType codes for ArgMaxOptions.output_type
+
+
+def _data(rng, shape, dtype):
+    if dtype == np.float32:
+        return rng.standard_normal(shape).astype(np.float32)
+    if dtype == np.bool_:
+        return rng.random(shape) < 0.5
+    return rng.integers(-20, 20, shape).astype(dtype)
+
+
+def _reduce_model(op, x, axis, keep_dims, const_axis=True, out_type=None):
+    out = out_type or {np.dtype(np.float32): "FLOAT32", np.dtype(np.int32): "INT32",
+                       np.dtype(np.int64): "INT64", np.dtype(np.bool_): "BOOL"}[x.dtype]
+    return single_op_model(op, [x, np.asarray(axis, np.int32)], output_types=(out,),
+                           const_inputs=(1,) if const_axis else (), keep_dims=keep_dims)
+
+
+AXES = [[0], [1], [-1], [1, 2], [2, 0], [-1, 2], [0, 1, 2, 3], [3, -3, 1], []]
+
+
+@pytest.mark.parametrize("op", ["MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+@pytest.mark.parametrize("keep_dims", [False, True])
+def test_numeric_reductions(rng, op, dtype, keep_dims):
+    if op == "MEAN" and dtype == np.int64:
+        dtype = np.int64
+    x = _data(rng, (2, 3, 5, 4), dtype)
+    if op == "REDUCE_PROD":
+        x = (x / 8 if dtype == np.float32 else np.clip(x, -3, 3)).astype(dtype)
+    for axis in AXES:
+        if op == "REDUCE_PROD" and dtype != np.float32 and axis == [0, 1, 2, 3]:
+            continue
+        c = _reduce_model(op, x, axis, keep_dims)
+        assert_same_as_litert(c, [x])
+
+
+@pytest.mark.parametrize("op", ["MEAN", "SUM", "REDUCE_MAX"])
+def test_dynamic_axis_tensor(rng, op):
+    x = _data(rng, (3, 4, 6), np.float32)
+    c = _reduce_model(op, x, [0, 2], True, const_axis=False)
+    for axis in ([0, 2], [-1], [1, 1, -2]):
+        a = np.asarray(axis, np.int32)
+        assert_same_as_litert(c, [x, a])
+
+
+@pytest.mark.parametrize("op", ["REDUCE_ANY", "REDUCE_ALL"])
+@pytest.mark.parametrize("keep_dims", [False, True])
+def test_bool_reductions(rng, op, keep_dims):
+    x = rng.random((3, 4, 5)) < (0.15 if op == "REDUCE_ANY" else 0.85)
+    for axis in ([0], [-1], [1, 2], [0, 1, 2], [2, 2]):
+        assert_same_as_litert(_reduce_model(op, x, axis, keep_dims), [x], exact=True)
+
+
+def test_mean_int_rounds_like_litert(rng):
+    x = rng.integers(-100, 100, (4, 7)).astype(np.int32)
+    for axis in ([1], [0], [0, 1]):
+        assert_same_as_litert(_reduce_model("MEAN", x, axis, False), [x], exact=True)
+
+
+def test_reduce_bad_axis(rng):
+    x = _data(rng, (2, 3), np.float32)
+    c = _reduce_model("SUM", x, [0], False, const_axis=False)
+    with pytest.raises((ValueError, RuntimeError)):
+        run_ours(c, [x, np.array([5], np.int32)])
+
+
+# ------------------------------------------------------------------------------------------------ arg
+
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int8, np.uint8, np.bool_])
+@pytest.mark.parametrize("out", [INT32, INT64])
+def test_arg_max_min(rng, op, dtype, out):
+    x = _data(rng, (3, 5, 6), dtype) if dtype not in (np.int8, np.uint8) else \
+        rng.integers(0, 4, (3, 5, 6)).astype(dtype)   # small range: many ties
+    if dtype == np.float32:
+        x[0, :, 2] = x[0, :, 1]     # ties: first index wins
+    for axis in (0, 1, 2, -1, -3):
+        c = single_op_model(op, [x, np.array([axis], np.int32)], output_types=("INT32" if out == INT32 else "INT64",),
+                            const_inputs=(1,), output_type=out)
+        ours, ref = assert_same_as_litert(c, [x], exact=True)
+        assert ours[0].dtype == (np.int32 if out == INT32 else np.int64)
+
+
+def test_arg_max_axis_int64_input(rng):
+    x = _data(rng, (4, 3), np.float32)
+    c = single_op_model("ARG_MAX", [x, np.array([1], np.int64)], output_types=("INT32",), output_type=INT32)
+    assert_same_as_litert(c, [x, np.array([1], np.int64)], exact=True)
+
+
+# ------------------------------------------------------------------------------------------------ cumsum
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+@pytest.mark.parametrize("exclusive", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_cumsum(rng, dtype, exclusive, reverse):
+    x = _data(rng, (3, 4, 5), dtype)
+    for axis in (0, 1, 2, -1):
+        c = single_op_model("CUMSUM", [x, np.array(axis, np.int32)], output_types=(
+            {np.float32: "FLOAT32", np.int32: "INT32", np.int64: "INT64"}[dtype],), const_inputs=(1,),
+            exclusive=exclusive, reverse=reverse)
+        assert_same_as_litert(c, [x])
+
+
+# ------------------------------------------------------------------------------------------------ topk
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64, np.int8, np.uint8])
+@pytest.mark.parametrize("shape", [(7,), (3, 10), (2, 3, 9)])
+def test_topk(rng, dtype, shape):
+    if dtype == np.float32:
+        x = rng.integers(-5, 5, shape).astype(np.float32) * 0.5    # many ties
+    else:
+        x = rng.integers(0 if dtype == np.uint8 else -4, 4, shape).astype(dtype)
+    tn = {np.float32: "FLOAT32", np.int32: "INT32", np.int64: "INT64", np.int8: "INT8", np.uint8: "UINT8"}[dtype]
+    for k in (1, 3, shape[-1]):
+        c = single_op_model("TOPK_V2", [x, np.array(k, np.int32)], output_types=(tn, "INT32"), const_inputs=(1,))
+        assert_same_as_litert(c, [x], exact=True)
+
+
+def test_topk_dynamic_k(rng):
+    x = rng.standard_normal((4, 12)).astype(np.float32)
+    c = single_op_model("TOPK_V2", [x, np.array(2, np.int32)], output_types=("FLOAT32", "INT32"))
+    assert run_ours(c, [x, np.array(0, np.int32)])[0].shape == (4, 0)
+    for k in (1, 5, 12):
+        ref = run_litert(c, [x, np.array(k, np.int32)])
+        ours = run_ours(c, [x, np.array(k, np.int32)])
+        for o, r in zip(ours, ref):
+            assert o.shape == r.shape and o.dtype == r.dtype and np.array_equal(o, r)
+
+
+def test_topk_bad_k(rng):
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    c = single_op_model("TOPK_V2", [x, np.array(2, np.int32)], output_types=("FLOAT32", "INT32"))
+    with pytest.raises((ValueError, RuntimeError)):
+        run_ours(c, [x, np.array(9, np.int32)])
+
+
+def test_reduction_chain_model(rng):
+    """MEAN over a dynamic-keep graph feeding ARG_MAX: shapes propagate through both."""
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 6, 5], "FLOAT32")
+    ax = mb.const("ax", np.array([1], np.int32))
+    m = mb.tensor("m", [], "FLOAT32")
+    mb.op("MEAN", [x, ax], [m], keep_dims=False)
+    a1 = mb.const("a1", np.array([-1], np.int32))
+    y = mb.tensor("y", [], "INT64")
+    mb.op("ARG_MAX", [m, a1], [y], output_type=INT64)
+    mb.output(m, y)
+    xv = rng.standard_normal((2, 6, 5)).astype(np.float32)
+    assert_same_as_litert(mb.build(), [xv])

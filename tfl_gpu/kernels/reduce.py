@@ -1,0 +1,215 @@
+"""Reductions: MEAN SUM REDUCE_MAX REDUCE_MIN REDUCE_PROD REDUCE_ANY REDUCE_ALL, ARG_MAX ARG_MIN, CUMSUM,
+TOPK_V2 (float and integer/bool variants; the quantized MEAN/SUM live with the quantized kernels)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import float_node, register
+
+
+def resolve_axes(axis, rank: int) -> tuple[int, ...]:
+    """TFLite's axis resolution: negative axes wrap, duplicates count once, out-of-range raises."""
+    axes = []
+    if axis is None:        # an empty constant axis tensor may have no buffer at all
+        return ()
+    for a in np.asarray(axis).reshape(-1).tolist():
+        a = int(a)
+        if a < -rank or a >= rank or (rank == 0 and a not in (0, -1)):
+            raise ValueError(f"reduction axis {a} is out of range for a tensor of rank {rank}")
+        a = a + rank if a < 0 else a
+        if rank and a not in axes:
+            axes.append(a)
+    return tuple(sorted(axes))
+
+
+class _Reducer:
+    """Shared plumbing: the axis tensor is resolved once when it is constant."""
+
+    def __init__(self, node):
+        self.keep_dims = bool(node.options.get("keep_dims", False))
+        axis = node.const(1)
+        self.rank = len(node.inputs[0].shape) if node.inputs[0] is not None else None
+        self.axes = None
+        if axis is not None and self.rank is not None and node.inputs[0].has_rank:
+            try:
+                self.axes = resolve_axes(axis, self.rank)
+            except ValueError:
+                self.axes = None     # reported at invoke with the runtime rank
+        self.out_dtype = node.outputs[0].dtype
+        self._axis_const = axis
+
+    def _axes(self, x, axis):
+        if self.axes is not None and x.ndim == self.rank:
+            return self.axes
+        return resolve_axes(axis, x.ndim)
+
+    def _finish(self, y, x, axes):
+        if self.keep_dims:
+            shape = list(x.shape)
+            for a in axes:
+                shape[a] = 1
+            y = np.reshape(y, shape)
+        return np.asarray(y)
+
+
+@register("SUM", when=float_node, types=("FLOAT32", "INT32", "INT64"))
+class Sum(_Reducer):
+    def __call__(self, x, axis):
+        axes = self._axes(x, axis)
+        if not axes:
+            return x.copy()
+        y = np.sum(x, axis=axes, dtype=x.dtype if x.dtype.kind in "iu" else None)
+        return self._finish(y.astype(x.dtype, copy=False), x, axes)
+
+
+@register("MEAN", when=float_node, types=("FLOAT32", "INT32", "INT64"))
+class Mean(_Reducer):
+    def __call__(self, x, axis):
+        axes = self._axes(x, axis)
+        if not axes:
+            return x.copy()
+        if x.dtype.kind in "iu":
+            n = 1
+            for a in axes:
+                n *= x.shape[a]
+            s = np.sum(x, axis=axes, dtype=np.int64)
+            # C++ integer division truncates toward zero.
+            q = np.where(n > 0, np.abs(s) // max(n, 1), 0) * np.sign(s)
+            y = q.astype(x.dtype)
+        else:
+            y = np.mean(x, axis=axes, dtype=np.float64 if x.dtype == np.float32 else None).astype(x.dtype)
+        return self._finish(y, x, axes)
+
+
+def _simple(fn, types):
+    def make(name):
+        @register(name, when=float_node if name in ("REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD") else None,
+                  types=types)
+        class K(_Reducer):
+            def __call__(self, x, axis):
+                axes = self._axes(x, axis)
+                if not axes:
+                    return x.copy()
+                if x.size == 0:
+                    return self._finish(_empty_reduce(name, x, axes), x, axes)
+                return self._finish(fn(x, axes), x, axes)
+        K.__name__ = K.__qualname__ = name.title().replace("_", "")
+        return K
+    return make
+
+
+def _empty_reduce(name, x, axes):
+    shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    if name == "REDUCE_MAX":
+        v = -np.inf if x.dtype.kind == "f" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
+    elif name == "REDUCE_MIN":
+        v = np.inf if x.dtype.kind == "f" else (np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True)
+    elif name == "REDUCE_PROD" or name == "REDUCE_ALL":
+        v = 1
+    else:
+        v = 0
+    return np.full(shape, v, dtype=x.dtype)
+
+
+_simple(lambda x, a: np.max(x, axis=a), ("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))("REDUCE_MAX")
+_simple(lambda x, a: np.min(x, axis=a), ("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))("REDUCE_MIN")
+_simple(lambda x, a: np.prod(x, axis=a, dtype=x.dtype), ("FLOAT32", "INT32", "INT64"))("REDUCE_PROD")
+_simple(lambda x, a: np.any(x, axis=a), ("BOOL",))("REDUCE_ANY")
+_simple(lambda x, a: np.all(x, axis=a), ("BOOL",))("REDUCE_ALL")
+
+
+# ------------------------------------------------------------------------------------------ ARG_MAX/MIN
+
+class _Arg:
+    is_max = True
+
+    def __init__(self, node):
+        self.out_dtype = node.outputs[0].dtype
+        if self.out_dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
+            raise ValueError(f"{node.name} output must be INT32 or INT64, got {node.outputs[0].type_name}")
+
+    def __call__(self, x, axis):
+        a = np.asarray(axis).reshape(-1)
+        if a.size != 1:
+            raise ValueError(f"axis must hold exactly one value, got {a.size}")
+        ax = int(a[0])
+        if ax < -x.ndim or ax >= x.ndim:
+            raise ValueError(f"axis {ax} is out of range for a tensor of rank {x.ndim}")
+        ax %= x.ndim
+        if x.shape[ax] == 0:
+            raise ValueError("arg reduction over an empty axis")
+        if x.dtype == np.bool_:
+            x = x.view(np.uint8)
+        # numpy returns the first extreme index like TFLite's strict comparison.
+        r = np.argmax(x, axis=ax) if self.is_max else np.argmin(x, axis=ax)
+        return r.astype(self.out_dtype, copy=False)
+
+
+@register("ARG_MAX", types=("FLOAT32", "INT32", "INT8", "UINT8", "BOOL"))
+class ArgMax(_Arg):
+    is_max = True
+
+
+@register("ARG_MIN", types=("FLOAT32", "INT32", "INT8", "UINT8", "BOOL"))
+class ArgMin(_Arg):
+    is_max = False
+
+
+# ------------------------------------------------------------------------------------------------ CUMSUM
+
+@register("CUMSUM", when=float_node, types=("FLOAT32", "INT32", "INT64"))
+class Cumsum:
+    def __init__(self, node):
+        self.exclusive = bool(node.options.get("exclusive", False))
+        self.reverse = bool(node.options.get("reverse", False))
+
+    def __call__(self, x, axis):
+        a = np.asarray(axis).reshape(-1)
+        if a.size != 1:
+            raise ValueError(f"CUMSUM axis must be a scalar, got {a.size} values")
+        ax = int(a[0])
+        if ax < -x.ndim or ax >= x.ndim:
+            raise ValueError(f"CUMSUM axis {ax} is out of range for a tensor of rank {x.ndim}")
+        ax %= x.ndim
+        v = np.flip(x, ax) if self.reverse else x
+        acc = x.dtype if x.dtype.kind in "iu" else (np.float64 if x.dtype == np.float32 else x.dtype)
+        y = np.cumsum(v, axis=ax, dtype=acc)
+        if self.exclusive:
+            z = np.zeros_like(y)
+            src = [slice(None)] * x.ndim
+            dst = [slice(None)] * x.ndim
+            src[ax] = slice(0, -1)
+            dst[ax] = slice(1, None)
+            z[tuple(dst)] = y[tuple(src)]
+            y = z
+        if self.reverse:
+            y = np.flip(y, ax)
+        return np.ascontiguousarray(y, dtype=x.dtype)
+
+
+# ------------------------------------------------------------------------------------------------ TOPK_V2
+
+@register("TOPK_V2", types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
+class TopKV2:
+    """Largest ``k`` along the last axis, sorted descending; equal values keep the lower index first."""
+
+    def __init__(self, node):
+        self.idx_dtype = node.outputs[1].dtype if len(node.outputs) > 1 else np.dtype(np.int32)
+
+    def __call__(self, x, k):
+        k = np.asarray(k).reshape(-1)
+        if k.size != 1:
+            raise ValueError(f"TOPK_V2 k must be a scalar, got {k.size} values")
+        k = int(k[0])
+        if x.ndim < 1:
+            raise ValueError("TOPK_V2 input must have rank >= 1")
+        n = x.shape[-1]
+        if k < 0 or k > n:
+            raise ValueError(f"TOPK_V2 k={k} must be in [0, {n}] (the size of the last dimension)")
+        # Stable ascending sort of the reversed row, reversed back: descending values with ties in
+        # increasing index order, valid for every dtype (no negation overflow).
+        rev = x[..., ::-1]
+        order = np.argsort(rev, axis=-1, kind="stable")[..., ::-1][..., :k]
+        idx = (n - 1) - order
+        vals = np.take_along_axis(x, idx, axis=-1)
+        return np.ascontiguousarray(vals), idx.astype(self.idx_dtype)
