@@ -1,7 +1,8 @@
 """tfl-gpu: a TensorFlow Lite interpreter for Python, numpy on the CPU and CUDA through a delegate."""
 from .interpreter import Interpreter, OpResolverType, SignatureRunner  # noqa: F401
 from .errors import ModelError, UnsupportedOperatorError, InvokeError, CancelledError  # noqa: F401
+from .custom_ops import register_op, unregister_op  # noqa: F401
 
 __version__ = "0.1.0"
 __all__ = ["Interpreter", "OpResolverType", "SignatureRunner", "ModelError", "UnsupportedOperatorError",
-           "InvokeError", "CancelledError"]
+           "InvokeError", "CancelledError", "register_op", "unregister_op"]
