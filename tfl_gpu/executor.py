@@ -121,12 +121,21 @@ class SubgraphRuntime:
                     vals[i] = _zeros(shape, t.dtype)
 
     def initial_variable(self, t: Tensor) -> np.ndarray:
+        # LiteRT resets variable tensors to 0, except INT8 ones which hold their zero point.
+        if t.type_name == "INT8" and t.quantization.is_quantized:
+            return np.full(self.shapes[t.index], t.quantization.zero_point, dtype=np.int8)
         return _zeros(self.shapes[t.index], t.dtype)
 
     def reset_variables(self) -> None:
         for t in self.tensors:
             if t.is_variable and not t.is_constant:
-                self.values[t.index] = self.initial_variable(t)
+                init = self.initial_variable(t)
+                cur = self.values[t.index]
+                if (isinstance(cur, np.ndarray) and cur.shape == init.shape and cur.dtype == init.dtype
+                        and cur.flags.writeable and cur.dtype != np.object_):
+                    cur[...] = init         # in place, as LiteRT: tensor() views see the reset
+                else:
+                    self.values[t.index] = init
 
     # ------------------------------------------------------------------ running
     def run(self, timings: list | None = None) -> None:

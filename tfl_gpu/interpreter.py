@@ -116,7 +116,8 @@ class Interpreter:
     def allocate_tensors(self):
         self._ensure_safe()
         with self._exclusive("allocate_tensors"):
-            self._allocate()
+            if not self._allocated:     # as LiteRT: nothing to redo (variables keep their values)
+                self._allocate()
 
     def _allocate(self):
         from .delegation import apply_delegates
@@ -170,7 +171,8 @@ class Interpreter:
         return _Guard()
 
     def reset_all_variables(self):
-        self._runtime.resources.clear()
+        # As LiteRT: variable tensors go back to zero (INT8: their zero point); resource variables
+        # (VAR_HANDLE/ASSIGN_VARIABLE) and CALL_ONCE's "done" flags are kept.
         for sub in self._runtime.subgraphs:
             sub.reset_variables()
 
@@ -274,6 +276,8 @@ class Interpreter:
         i = self._check_index(sub, tensor_index)
         if not self._allocated:
             raise ValueError("Tensor data is null. Run allocate_tensors() first")
+        if sub.tensors[i].type_name in ("RESOURCE", "VARIANT"):
+            raise ValueError("Tensor data is null. Run allocate_tensors() first")   # as LiteRT: opaque handles
         v = self._value(sub, i)
         if v.ndim == 0:
             return v[()] if v.dtype != object else v[()]

@@ -38,7 +38,7 @@ _NUMPY_TYPES = {
     "UINT16": np.uint16, "INT4": np.int8, "BFLOAT16": np.uint16, "INT2": np.int8,
 }
 # What LiteRT's Python API reports as ``dtype`` for each type.
-_REPORTED_TYPES = dict(_NUMPY_TYPES, STRING=np.bytes_, RESOURCE=np.int32, VARIANT=np.object_,
+_REPORTED_TYPES = dict(_NUMPY_TYPES, STRING=np.bytes_, RESOURCE=np.object_, VARIANT=np.object_,
                        INT4=np.int8)
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
 PADDINGS = {0: "SAME", 1: "VALID"}
