@@ -1,0 +1,234 @@
+"""CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV (float32) against LiteRT."""
+import itertools
+
+import numpy as np
+import pytest
+
+from oracle import assert_same_as_litert, run_litert, run_ours, assert_close
+from tfl_gpu.writer import ModelBuilder, single_op_model
+
+ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1", "TANH"]
+
+
+def _f32(rng, shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _check_optional_bias(op, x, w, b, o, opts):
+    """With a bias: compare with LiteRT directly. Without one (LiteRT 2.3's float kernels refuse a missing
+    bias, and its depthwise kernel crashes), our 2-input model must equal LiteRT's with a zero bias."""
+    if b is not None:
+        assert_same_as_litert(single_op_model(op, [x, w, b], const_inputs=(1, 2), **opts), [x])
+        return
+    ref = run_litert(single_op_model(op, [x, w, np.zeros(o, np.float32)], const_inputs=(1, 2), **opts), [x])
+    ours = run_ours(single_op_model(op, [x, w], const_inputs=(1,), **opts), [x])
+    assert_close(ours[0], ref[0])
+
+
+# (input NHWC, out channels, kh, kw, stride_h, stride_w, dil_h, dil_w)
+CONV_CASES = [
+    ((1, 7, 9, 3), 5, 3, 3, 1, 1, 1, 1),
+    ((2, 8, 8, 4), 6, 3, 3, 2, 2, 1, 1),
+    ((1, 11, 10, 3), 4, 3, 2, 2, 3, 1, 1),
+    ((1, 9, 9, 2), 3, 3, 3, 1, 1, 2, 2),
+    ((1, 12, 13, 5), 7, 5, 5, 2, 1, 1, 2),
+    ((1, 6, 6, 8), 16, 1, 1, 1, 1, 1, 1),
+    ((2, 9, 7, 8), 4, 1, 1, 2, 2, 1, 1),
+    ((1, 5, 5, 3), 2, 5, 5, 1, 1, 1, 1),
+    ((1, 16, 16, 3), 8, 3, 3, 2, 2, 1, 1),
+    ((1, 4, 4, 6), 3, 2, 2, 3, 3, 1, 1),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-o{c[1]}k{c[2]}{c[3]}"
+                         f"s{c[4]}{c[5]}d{c[6]}{c[7]}")
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d(rng, case, padding, bias):
+    shape, o, kh, kw, sh, sw, dh, dw = case
+    x = _f32(rng, shape)
+    w = _f32(rng, (o, kh, kw, shape[3]))
+    b = _f32(rng, (o,)) if bias else None
+    act = ACTS[(sum(shape) + o + kh) % len(ACTS)]
+    opts = dict(padding=padding, stride_w=sw, stride_h=sh, dilation_w_factor=dw, dilation_h_factor=dh,
+                fused_activation_function=act)
+    _check_optional_bias("CONV_2D", x, w, b, o, opts)
+
+
+@pytest.mark.parametrize("act", ACTS + ["SIGN_BIT"])
+def test_conv2d_activations(rng, act):
+    x = _f32(rng, (1, 6, 5, 3), 3.0)
+    w = _f32(rng, (4, 3, 3, 3))
+    b = _f32(rng, (4,))
+    content = single_op_model("CONV_2D", [x, w, b], const_inputs=(1, 2), padding="SAME", stride_w=1,
+                              stride_h=1, fused_activation_function=act)
+    assert_same_as_litert(content, [x])
+
+
+def test_conv2d_runtime_weights(rng):
+    """Weights fed as a graph input: two invokes with different weights must both be right."""
+    x = _f32(rng, (1, 8, 8, 3))
+    w1, w2 = _f32(rng, (4, 3, 3, 3)), _f32(rng, (4, 3, 3, 3))
+    b = _f32(rng, (4,))
+    content = single_op_model("CONV_2D", [x, w1, b], const_inputs=(2,), padding="SAME", stride_w=1,
+                              stride_h=1)
+    import tfl_gpu
+    it = tfl_gpu.Interpreter(model_content=content)
+    it.allocate_tensors()
+    d = it.get_input_details()
+    for w in (w1, w2, w1):
+        it.set_tensor(d[0]["index"], x)
+        it.set_tensor(d[1]["index"], w)
+        it.invoke()
+        ours = it.get_tensor(it.get_output_details()[0]["index"])
+        ref = run_litert(content, [x, w])[0]
+        assert_close(ours, ref)
+
+
+def test_conv2d_grouped(rng):
+    """Input channels = 3 * filter channels: a grouped convolution (LiteRT's builtin kernels run it)."""
+    x = _f32(rng, (1, 7, 7, 6))
+    w = _f32(rng, (9, 3, 3, 2))
+    b = _f32(rng, (9,))
+    content = single_op_model("CONV_2D", [x, w, b], const_inputs=(1, 2), padding="SAME", stride_w=1,
+                              stride_h=1)
+    try:
+        ref = run_litert(content, [x])
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"LiteRT cannot run grouped conv here: {e}")
+    ours = run_ours(content, [x])
+    assert_close(ours[0], ref[0])
+
+
+def test_conv2d_batch_resize(rng):
+    x = _f32(rng, (1, 6, 6, 3))
+    w = _f32(rng, (4, 3, 3, 3))
+    content = single_op_model("CONV_2D", [x, w, np.zeros(4, np.float32)], const_inputs=(1, 2), padding="SAME",
+                              stride_w=2, stride_h=2)
+    assert_same_as_litert(content, [_f32(rng, (3, 9, 11, 3))])
+
+
+def test_conv2d_float16_weights_through_dequantize(rng):
+    mb = ModelBuilder()
+    x = mb.input("x", [1, 9, 9, 4])
+    w16 = mb.const("w16", _f32(rng, (6, 3, 3, 4)).astype(np.float16))
+    wf = mb.tensor("w", [6, 3, 3, 4])
+    mb.op("DEQUANTIZE", [w16], [wf])
+    b = mb.const("b", _f32(rng, (6,)))
+    y = mb.tensor("y", [1, 9, 9, 6])
+    mb.op("CONV_2D", [x, wf, b], [y], padding="SAME", stride_w=1, stride_h=1,
+          fused_activation_function="RELU")
+    mb.output(y)
+    content = mb.build()
+    import tfl_gpu
+    it = tfl_gpu.Interpreter(model_content=content)
+    try:
+        it.allocate_tensors()
+    except tfl_gpu.UnsupportedOperatorError as e:
+        pytest.skip(f"float16 DEQUANTIZE not available yet: {e}")
+    for _ in range(3):      # repeated invokes reuse the cached weight layout
+        xv = _f32(rng, (1, 9, 9, 4))
+        it.set_tensor(it.get_input_details()[0]["index"], xv)
+        it.invoke()
+        ours = it.get_tensor(it.get_output_details()[0]["index"])
+        assert_close(ours, run_litert(content, [xv])[0])
+
+
+# (input NHWC, multiplier, kh, kw, stride_h, stride_w, dil_h, dil_w)
+DW_CASES = [
+    ((1, 7, 9, 3), 1, 3, 3, 1, 1, 1, 1),
+    ((2, 8, 8, 4), 1, 3, 3, 2, 2, 1, 1),
+    ((1, 11, 10, 3), 2, 3, 3, 2, 1, 1, 1),
+    ((1, 9, 9, 2), 3, 3, 3, 1, 1, 2, 2),
+    ((1, 12, 13, 5), 1, 5, 5, 2, 2, 1, 1),
+    ((1, 10, 10, 6), 1, 5, 3, 1, 2, 2, 1),
+    ((1, 6, 6, 8), 1, 1, 1, 1, 1, 1, 1),
+    ((1, 9, 7, 4), 2, 1, 1, 2, 2, 1, 1),
+    ((1, 4, 4, 3), 1, 4, 4, 1, 1, 1, 1),
+]
+
+
+@pytest.mark.parametrize("case", DW_CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-m{c[1]}k{c[2]}{c[3]}"
+                         f"s{c[4]}{c[5]}d{c[6]}{c[7]}")
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_depthwise(rng, case, padding, bias):
+    shape, m, kh, kw, sh, sw, dh, dw = case
+    c = shape[3]
+    x = _f32(rng, shape)
+    w = _f32(rng, (1, kh, kw, c * m))
+    b = _f32(rng, (c * m,)) if bias else None
+    act = ACTS[(sum(shape) + m + kh) % len(ACTS)]
+    opts = dict(padding=padding, stride_w=sw, stride_h=sh, dilation_w_factor=dw, dilation_h_factor=dh,
+                depth_multiplier=m, fused_activation_function=act)
+    _check_optional_bias("DEPTHWISE_CONV_2D", x, w, b, c * m, opts)
+
+
+@pytest.mark.parametrize("act", ACTS)
+def test_depthwise_activations(rng, act):
+    x = _f32(rng, (1, 6, 5, 4), 3.0)
+    w = _f32(rng, (1, 3, 3, 4))
+    b = _f32(rng, (4,))
+    content = single_op_model("DEPTHWISE_CONV_2D", [x, w, b], const_inputs=(1, 2), padding="SAME",
+                              stride_w=1, stride_h=1, depth_multiplier=1, fused_activation_function=act)
+    assert_same_as_litert(content, [x])
+
+
+def test_depthwise_runtime_weights(rng):
+    x = _f32(rng, (1, 8, 8, 3))
+    w = _f32(rng, (1, 3, 3, 3))
+    content = single_op_model("DEPTHWISE_CONV_2D", [x, w, _f32(rng, (3,))], const_inputs=(2,), padding="VALID", stride_w=1, stride_h=1,
+                              depth_multiplier=1)
+    assert_same_as_litert(content, [x, w])
+
+
+# (input NHWC, out channels, kh, kw, stride_h, stride_w)
+TCONV_CASES = [
+    ((1, 4, 4, 3), 2, 3, 3, 2, 2),
+    ((1, 5, 3, 2), 4, 2, 2, 2, 2),
+    ((2, 3, 4, 4), 3, 3, 3, 1, 1),
+    ((1, 4, 5, 3), 5, 4, 4, 2, 3),
+    ((1, 3, 3, 2), 2, 1, 1, 2, 2),
+    ((1, 6, 6, 4), 3, 5, 5, 3, 3),
+]
+
+
+def _tconv_out(n, size, k, s, padding):
+    return size * s if padding == "SAME" else (size - 1) * s + k
+
+
+@pytest.mark.parametrize("case", TCONV_CASES, ids=lambda c: "x".join(map(str, c[0])) + f"-o{c[1]}k{c[2]}{c[3]}"
+                         f"s{c[4]}{c[5]}")
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_transpose_conv(rng, case, padding, bias):
+    shape, o, kh, kw, sh, sw = case
+    x = _f32(rng, shape)
+    w = _f32(rng, (o, kh, kw, shape[3]))
+    b = _f32(rng, (o,)) if bias else None
+    oshape = np.array([shape[0], _tconv_out(0, shape[1], kh, sh, padding),
+                       _tconv_out(0, shape[2], kw, sw, padding), o], np.int32)
+    act = ["NONE", "RELU", "RELU6"][(sum(shape) + o) % 3]
+    content = single_op_model("TRANSPOSE_CONV", [oshape, w, x, b], const_inputs=(0, 1, 3), padding=padding,
+                              stride_w=sw, stride_h=sh, fused_activation_function=act)
+    assert_same_as_litert(content, [x])
+
+
+def test_transpose_conv_odd_output_shape(rng):
+    """output_shape not equal to input*stride (e.g. 7 from 4 with stride 2)."""
+    x = _f32(rng, (1, 4, 4, 3))
+    w = _f32(rng, (2, 3, 3, 3))
+    oshape = np.array([1, 7, 7, 2], np.int32)
+    content = single_op_model("TRANSPOSE_CONV", [oshape, w, x, None], const_inputs=(0, 1), padding="SAME",
+                              stride_w=2, stride_h=2)
+    assert_same_as_litert(content, [x])
+
+
+def test_conv_bad_channels(rng):
+    import tfl_gpu
+    x = _f32(rng, (1, 5, 5, 4))
+    w = _f32(rng, (2, 3, 3, 3))
+    content = single_op_model("CONV_2D", [x, w], const_inputs=(1,), padding="SAME", stride_w=1,
+                              stride_h=1)
+    with pytest.raises((ValueError, RuntimeError)):
+        run_ours(content, [x])

@@ -1,0 +1,317 @@
+"""CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV (float32).
+
+Layouts follow TFLite: activations NHWC, CONV_2D filter [out_c, kh, kw, in_c / groups], DEPTHWISE_CONV_2D
+filter [1, kh, kw, in_c * multiplier], TRANSPOSE_CONV filter [out_c, kh, kw, in_c].
+
+Speed notes (numpy only):
+* CONV_2D is im2col + one float32 GEMM. A 1x1 convolution is a plain reshape + GEMM (strided 1x1 first
+  subsamples the input). The im2col matrix is a copy of a ``sliding_window_view`` of a zero-bordered scratch
+  buffer that is reused across invokes (its border is written once).
+* DEPTHWISE_CONV_2D is one ``einsum`` over the window view: per-channel multiply-accumulate without
+  temporaries (measured faster than summing shifted slices).
+* Weight layouts are prepared once: in ``__init__`` for constant weights, and for weights that arrive at
+  runtime (float16 constants through DEQUANTIZE) they are cached keyed by the identity of the incoming
+  array, so repeated invokes skip the transpose/reshape.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .registry import apply_activation, float_node, register
+
+_FLOAT_W = ("FLOAT32", "FLOAT16")
+
+
+def _type(node, i):
+    t = node.inputs[i] if i < len(node.inputs) else None
+    return None if t is None else t.type_name
+
+
+def float_conv_node(node) -> bool:
+    """Float activations with float weights (hybrid int8-weight convs are left to other kernels)."""
+    return float_node(node) and _type(node, 0) == "FLOAT32" and _type(node, 1) in _FLOAT_W
+
+
+def float_transpose_conv_node(node) -> bool:
+    return len(node.inputs) >= 3 and _type(node, 2) == "FLOAT32" and _type(node, 1) in _FLOAT_W
+
+
+def static_input(node, i: int) -> bool:
+    """True when input ``i`` is a constant, or the output of DEQUANTIZE/DENSIFY of constants: its value is
+    the same at every invoke, so a layout prepared from it may be cached by array identity."""
+    t = node.inputs[i] if i < len(node.inputs) else None
+    if t is None:
+        return False
+    if t.data is not None:
+        return True
+    try:
+        sg = node._runtime.subgraphs[node.subgraph_index].sg
+        for op in sg.operators:
+            if t.index in op.outputs:
+                return (op.opcode in ("DEQUANTIZE", "DENSIFY")
+                        and all(sg.tensors[j].data is not None for j in op.inputs if j >= 0))
+    except (AttributeError, IndexError, TypeError):
+        pass
+    return False
+
+
+class WeightCache:
+    """Prepared weight layout keyed by the identity of the incoming weight array (holding a reference to
+    it, so the id cannot be recycled while cached)."""
+    __slots__ = ("prepare", "static", "src", "value")
+
+    def __init__(self, prepare, static: bool, const=None):
+        self.prepare = prepare
+        self.static = static
+        self.src = None
+        self.value = None
+        if const is not None:
+            self.get(const)
+
+    def get(self, w):
+        if w is self.src:
+            return self.value
+        value = self.prepare(w)
+        if self.static or not getattr(w, "flags", None) or not w.flags.writeable:
+            self.src, self.value = w, value
+        return value
+
+
+def out_size_and_pad(in_size: int, k: int, stride: int, dilation: int, padding: str):
+    """TFLite's ComputePaddingHeightWidth: (output size, pad before, pad after)."""
+    eff = (k - 1) * dilation + 1
+    if padding == "SAME":
+        out = (in_size + stride - 1) // stride
+    elif padding == "VALID":
+        out = (in_size - eff + stride) // stride
+    else:
+        raise ValueError(f"unsupported padding {padding!r}")
+    total = max((out - 1) * stride + eff - in_size, 0)
+    before = total // 2
+    return out, before, total - before
+
+
+def _pos_int(v, what):
+    v = int(v)
+    if v <= 0:
+        raise ValueError(f"{what} must be positive, got {v}")
+    return v
+
+
+class _Geometry:
+    """Per input shape: output size, padding and a reusable zero-bordered scratch buffer."""
+    __slots__ = ("oh", "ow", "pt", "pb", "pl", "pr", "buf")
+
+    def __init__(self, h, w, kh, kw, sh, sw, dh, dw, padding):
+        self.oh, self.pt, self.pb = out_size_and_pad(h, kh, sh, dh, padding)
+        self.ow, self.pl, self.pr = out_size_and_pad(w, kw, sw, dw, padding)
+        if self.oh <= 0 or self.ow <= 0:
+            raise ValueError(f"input {h}x{w} is smaller than the {kh}x{kw} filter (dilation {dh}x{dw}) "
+                             f"with VALID padding")
+        self.buf = None
+
+    def padded(self, x):
+        """x with its zero border (a view of x when no padding is needed)."""
+        if not (self.pt or self.pb or self.pl or self.pr):
+            return x
+        n, h, w, c = x.shape
+        buf = self.buf
+        if buf is None or buf.shape[0] != n or buf.shape[3] != c:
+            buf = self.buf = np.zeros((n, h + self.pt + self.pb, w + self.pl + self.pr, c), np.float32)
+        buf[:, self.pt:self.pt + h, self.pl:self.pl + w, :] = x
+        return buf
+
+
+def _windows(xp, g: _Geometry, kh, kw, sh, sw, dh, dw):
+    """[n, oh, ow, c, kh, kw] strided view of the padded input's receptive fields."""
+    v = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
+    if dh > 1 or dw > 1:
+        v = v[..., ::dh, ::dw]
+    return v[:, :(g.oh - 1) * sh + 1:sh, :(g.ow - 1) * sw + 1:sw]
+
+
+def _as_f32(a):
+    return a if a.dtype == np.float32 else a.astype(np.float32)
+
+
+class _ConvBase:
+    def _geometry(self, x):
+        key = x.shape[1:3]
+        g = self._geo.get(key)
+        if g is None:
+            if len(self._geo) > 8:
+                self._geo.clear()
+            g = self._geo[key] = _Geometry(x.shape[1], x.shape[2], self.kh, self.kw, self.sh, self.sw,
+                                           self.dh, self.dw, self.padding)
+        return g
+
+    def _read_options(self, node):
+        o = node.options
+        self.padding = o.get("padding", "SAME")
+        self.sh = _pos_int(o.get("stride_h", 1), "stride_h")
+        self.sw = _pos_int(o.get("stride_w", 1), "stride_w")
+        self.dh = _pos_int(o.get("dilation_h_factor", 1), "dilation_h_factor")
+        self.dw = _pos_int(o.get("dilation_w_factor", 1), "dilation_w_factor")
+        self.act = o.get("fused_activation_function", "NONE")
+        self._geo = {}
+
+    def _finish(self, y, b):
+        if b is not None:
+            y += b if b.dtype == np.float32 else b.astype(np.float32)
+        return apply_activation(y, self.act)
+
+
+@register("CONV_2D", when=float_conv_node, types=("FLOAT32",))
+class Conv2D(_ConvBase):
+    def __init__(self, node):
+        self._read_options(node)
+        w = node.const(1)
+        shape = node.inputs[1].shape if w is None else w.shape
+        if len(shape) != 4:
+            raise ValueError(f"CONV_2D filter must be 4-D [out, kh, kw, in], got shape {list(shape)}")
+        self.kh, self.kw = int(shape[1]), int(shape[2])
+        self.weights = WeightCache(self._prepare, static_input(node, 1), w)
+
+    def _prepare(self, w):
+        """Per group: a [cin_g * kh * kw, out_g] matrix in the (c, i, j) order of the window view (or
+        [cin_g, out_g] for 1x1 filters)."""
+        w = np.asarray(w)
+        if w.ndim != 4:
+            raise ValueError(f"CONV_2D filter must be 4-D, got shape {list(w.shape)}")
+        o, kh, kw, cg = w.shape
+        w = _as_f32(w)
+        return o, kh, kw, cg, np.ascontiguousarray(w.transpose(3, 1, 2, 0).reshape(cg * kh * kw, o))
+
+    def __call__(self, x, w, b=None):
+        if x.ndim != 4:
+            raise ValueError(f"CONV_2D input must be 4-D NHWC, got shape {list(x.shape)}")
+        o, kh, kw, cg, wm = self.weights.get(w)
+        if (kh, kw) != (self.kh, self.kw):
+            self.kh, self.kw = kh, kw
+            self._geo = {}
+        x = _as_f32(x)
+        n, h, wd, c = x.shape
+        if cg <= 0 or c % cg:
+            raise ValueError(f"CONV_2D input has {c} channels, not a multiple of the filter's {cg}")
+        groups = c // cg
+        if o % groups:
+            raise ValueError(f"CONV_2D: {o} output channels do not split into {groups} groups")
+        g = self._geometry(x)
+        if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
+            xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
+            cols = xs.reshape(-1, c)
+            kdim = cg
+        else:
+            v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
+            cols = v.reshape(n * g.oh * g.ow, c * kh * kw)
+            kdim = cg * kh * kw
+        if groups == 1:
+            y = cols @ wm
+        else:
+            og = o // groups
+            y = np.empty((cols.shape[0], o), np.float32)
+            for gi in range(groups):
+                np.matmul(cols[:, gi * kdim:(gi + 1) * kdim], wm[:, gi * og:(gi + 1) * og],
+                          out=y[:, gi * og:(gi + 1) * og])
+        y = self._finish(y, b)
+        return y.reshape(n, g.oh, g.ow, o)
+
+
+@register("DEPTHWISE_CONV_2D", when=float_conv_node, types=("FLOAT32",))
+class DepthwiseConv2D(_ConvBase):
+    def __init__(self, node):
+        self._read_options(node)
+        self.multiplier = int(node.options.get("depth_multiplier", 1) or 1)
+        w = node.const(1)
+        shape = node.inputs[1].shape if w is None else w.shape
+        if len(shape) != 4 or int(shape[0]) != 1:
+            raise ValueError(f"DEPTHWISE_CONV_2D filter must be [1, kh, kw, channels], got {list(shape)}")
+        self.kh, self.kw = int(shape[1]), int(shape[2])
+        self.weights = WeightCache(self._prepare, static_input(node, 1), w)
+
+    @staticmethod
+    def _prepare(w):
+        w = np.asarray(w)
+        if w.ndim != 4 or w.shape[0] != 1:
+            raise ValueError(f"DEPTHWISE_CONV_2D filter must be [1, kh, kw, channels], got {list(w.shape)}")
+        _, kh, kw, co = w.shape
+        return kh, kw, co, np.ascontiguousarray(_as_f32(w[0]))          # [kh, kw, co]
+
+    def __call__(self, x, w, b=None):
+        if x.ndim != 4:
+            raise ValueError(f"DEPTHWISE_CONV_2D input must be 4-D NHWC, got shape {list(x.shape)}")
+        kh, kw, co, wk = self.weights.get(w)
+        if (kh, kw) != (self.kh, self.kw):
+            self.kh, self.kw = kh, kw
+            self._geo = {}
+        x = _as_f32(x)
+        c = x.shape[3]
+        if c == 0 or co % c:
+            raise ValueError(f"DEPTHWISE_CONV_2D: {co} output channels is not a multiple of the "
+                             f"{c} input channels")
+        m = co // c
+        if m > 1:
+            # output channel ci * m + k reads input channel ci
+            x = np.repeat(x, m, axis=3)
+        g = self._geometry(x)
+        if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
+            xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
+            y = xs * wk[0, 0]
+        else:
+            v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
+            y = np.einsum("nhwcij,ijc->nhwc", v, wk)
+        return self._finish(y, b)
+
+
+@register("TRANSPOSE_CONV", when=float_transpose_conv_node, types=("FLOAT32",))
+class TransposeConv:
+    """Inputs: output_shape (int32 [4]), filter [out_c, kh, kw, in_c], input NHWC, optional bias."""
+
+    def __init__(self, node):
+        o = node.options
+        self.padding = o.get("padding", "SAME")
+        self.sh = _pos_int(o.get("stride_h", 1), "stride_h")
+        self.sw = _pos_int(o.get("stride_w", 1), "stride_w")
+        self.act = o.get("fused_activation_function", "NONE")
+        self.weights = WeightCache(self._prepare, static_input(node, 1), node.const(1))
+
+    @staticmethod
+    def _prepare(w):
+        w = np.asarray(w)
+        if w.ndim != 4:
+            raise ValueError(f"TRANSPOSE_CONV filter must be 4-D [out, kh, kw, in], got {list(w.shape)}")
+        o, kh, kw, ci = w.shape
+        # [in_c, kh * kw * out_c]: one GEMM gives every input pixel's contribution to each tap
+        return o, kh, kw, ci, np.ascontiguousarray(_as_f32(w).transpose(3, 1, 2, 0).reshape(ci, kh * kw * o))
+
+    def __call__(self, out_shape, w, x, b=None):
+        o, kh, kw, ci, wm = self.weights.get(w)
+        if x.ndim != 4:
+            raise ValueError(f"TRANSPOSE_CONV input must be 4-D NHWC, got shape {list(x.shape)}")
+        shp = [int(v) for v in np.asarray(out_shape).reshape(-1)]
+        if len(shp) != 4:
+            raise ValueError(f"TRANSPOSE_CONV output_shape must have 4 values, got {shp}")
+        n, h, wd, c = x.shape
+        if c != ci:
+            raise ValueError(f"TRANSPOSE_CONV input has {c} channels, the filter expects {ci}")
+        if shp[0] != n or shp[3] != o or shp[1] < 0 or shp[2] < 0:
+            raise ValueError(f"TRANSPOSE_CONV output_shape {shp} does not match batch {n} / {o} channels")
+        oh, ow = shp[1], shp[2]
+        _, pt, _ = out_size_and_pad(oh, kh, self.sh, 1, self.padding)
+        _, pl, _ = out_size_and_pad(ow, kw, self.sw, 1, self.padding)
+        x = _as_f32(x)
+        cols = (x.reshape(-1, c) @ wm).reshape(n, h, wd, kh, kw, o)
+        fh = max((h - 1) * self.sh + kh, pt + oh)
+        fw = max((wd - 1) * self.sw + kw, pl + ow)
+        full = np.zeros((n, fh, fw, o), np.float32)
+        he, we = (h - 1) * self.sh + 1, (wd - 1) * self.sw + 1
+        for i in range(kh):
+            for j in range(kw):
+                full[:, i:i + he:self.sh, j:j + we:self.sw, :] += cols[:, :, :, i, j, :]
+        y = full[:, pt:pt + oh, pl:pl + ow, :]
+        if b is not None:
+            y = y + _as_f32(b)
+        else:
+            y = np.ascontiguousarray(y)
+        return apply_activation(y, self.act)
