@@ -1,0 +1,116 @@
+"""RESIZE_BILINEAR (float) and RESIZE_NEAREST_NEIGHBOR (any dtype), NHWC.
+
+Index arithmetic follows TFLite's kernels in float32: ``scale = in / out`` (or ``(in-1)/(out-1)`` with
+align_corners), half-pixel centers shift by 0.5, nearest neighbour rounds half away from zero with
+align_corners and floors otherwise. The index tables depend only on (in, out, options) and are cached.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import float_node, register
+
+_F = np.float32
+
+
+def _scale(in_size: int, out_size: int, align_corners: bool) -> np.float32:
+    if align_corners and out_size > 1:
+        return _F(in_size - 1) / _F(out_size - 1)
+    return _F(in_size) / _F(out_size)
+
+
+def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel: bool) -> np.ndarray:
+    scale = _scale(in_size, out_size, align_corners)
+    offset = _F(0.5) if half_pixel else _F(0.0)
+    v = (np.arange(out_size, dtype=_F) + offset) * scale          # float32 arithmetic
+    fl = np.floor(v)
+    if align_corners:
+        # round half away from zero (v >= 0), decided exactly on the float32 value
+        idx = np.where(v - fl >= _F(0.5), fl + 1, fl)
+    else:
+        idx = fl
+    idx = np.minimum(idx.astype(np.int64), in_size - 1)
+    if half_pixel:
+        idx = np.maximum(idx, 0)
+    return idx
+
+
+def bilinear_tables(in_size: int, out_size: int, align_corners: bool, half_pixel: bool):
+    """(lower index, upper index, weight of the upper sample) per output coordinate, as TFLite computes
+    them: weights are ``value - lower`` with the clamped lower bound."""
+    scale = _scale(in_size, out_size, align_corners)
+    o = np.arange(out_size, dtype=_F)
+    if half_pixel:
+        v = (o + _F(0.5)) * scale - _F(0.5)
+    else:
+        v = o * scale
+    lo = np.maximum(np.floor(v).astype(np.int64), 0)
+    hi = np.minimum(np.ceil(v).astype(np.int64), in_size - 1)
+    w = (v - lo.astype(_F)).astype(_F)
+    return lo, hi, w
+
+
+def _size(size) -> tuple[int, int]:
+    s = np.asarray(size).reshape(-1)
+    if s.size != 2:
+        raise ValueError(f"resize size tensor must hold 2 values (new_height, new_width), got {s.size}")
+    h, w = int(s[0]), int(s[1])
+    if h <= 0 or w <= 0:
+        raise ValueError(f"resize output size must be positive, got {h}x{w}")
+    return h, w
+
+
+class _Resize:
+    def __init__(self, node):
+        self.align = bool(node.options.get("align_corners", False))
+        self.half = bool(node.options.get("half_pixel_centers", False))
+        self._cache: dict = {}
+
+    def _check(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"{self.OP} input must be 4-D (NHWC), got rank {x.ndim}")
+
+
+@register("RESIZE_NEAREST_NEIGHBOR")
+class ResizeNearestNeighbor(_Resize):
+    """Pure data movement: valid for every dtype, quantized ones included (scale is unchanged)."""
+    OP = "RESIZE_NEAREST_NEIGHBOR"
+
+    def __call__(self, x, size):
+        self._check(x)
+        oh, ow = _size(size)
+        key = (x.shape[1], x.shape[2], oh, ow)
+        t = self._cache.get(key)
+        if t is None:
+            t = self._cache[key] = (nearest_indices(x.shape[1], oh, self.align, self.half),
+                                    nearest_indices(x.shape[2], ow, self.align, self.half))
+        iy, ix = t
+        return x[:, iy][:, :, ix]
+
+
+@register("RESIZE_BILINEAR", when=float_node, types=("FLOAT32",))
+class ResizeBilinear(_Resize):
+    OP = "RESIZE_BILINEAR"
+
+    def __init__(self, node):
+        super().__init__(node)
+        if self.align and self.half:
+            raise ValueError("RESIZE_BILINEAR: if half_pixel_centers is True, align_corners must be False")
+
+    def __call__(self, x, size):
+        self._check(x)
+        oh, ow = _size(size)
+        key = (x.shape[1], x.shape[2], oh, ow)
+        t = self._cache.get(key)
+        if t is None:
+            y0, y1, wy = bilinear_tables(x.shape[1], oh, self.align, self.half)
+            x0, x1, wx = bilinear_tables(x.shape[2], ow, self.align, self.half)
+            t = self._cache[key] = (y0, y1, wy[:, None, None], 1 - wy[:, None, None],
+                                    x0, x1, wx[:, None], 1 - wx[:, None])
+        y0, y1, wy, wy1, x0, x1, wx, wx1 = t
+        xf = x if x.dtype == _F else x.astype(_F)
+        rows = xf[:, y0] * wy1
+        rows += xf[:, y1] * wy
+        out = rows[:, :, x0] * wx1
+        out += rows[:, :, x1] * wx
+        return out if x.dtype == _F else out.astype(x.dtype)
