@@ -1,0 +1,122 @@
+"""AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D (float32), TFLite semantics.
+
+Padding as in TFLite's ComputePaddingHeightWidth; with SAME padding the padded cells are *excluded*:
+averages (and L2's mean of squares) divide by the number of real input cells under the window, and the
+max ignores them. Implemented as a loop over the kh*kw window taps, each a strided slice of a scratch
+buffer whose border holds the neutral value (0 for sums, -inf for max) and is written once.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .conv import out_size_and_pad
+from .registry import apply_activation, float_node, register
+
+
+def float_pool_node(node) -> bool:
+    return float_node(node) and bool(node.inputs) and node.inputs[0] is not None \
+        and node.inputs[0].type_name == "FLOAT32"
+
+
+def _counts(size, out, k, stride, pad):
+    start = np.arange(out) * stride - pad
+    return (np.minimum(start + k, size) - np.maximum(start, 0)).astype(np.float32)
+
+
+class _Pool:
+    kind = ""
+
+    def __init__(self, node):
+        o = node.options
+        self.padding = o.get("padding", "SAME")
+        self.sh = int(o.get("stride_h", 1))
+        self.sw = int(o.get("stride_w", 1))
+        self.kh = int(o.get("filter_height", 1))
+        self.kw = int(o.get("filter_width", 1))
+        if min(self.sh, self.sw, self.kh, self.kw) <= 0:
+            raise ValueError(f"{node.name}: strides and filter size must be positive "
+                             f"(stride {self.sh}x{self.sw}, filter {self.kh}x{self.kw})")
+        self.act = o.get("fused_activation_function", "NONE")
+        self._geo = {}
+
+    def _geometry(self, x):
+        key = x.shape
+        g = self._geo.get(key)
+        if g is not None:
+            return g
+        if len(self._geo) > 8:
+            self._geo.clear()
+        n, h, w, c = x.shape
+        oh, pt, pb = out_size_and_pad(h, self.kh, self.sh, 1, self.padding)
+        ow, pl, pr = out_size_and_pad(w, self.kw, self.sw, 1, self.padding)
+        if oh <= 0 or ow <= 0:
+            raise ValueError(f"pool input {h}x{w} is smaller than the {self.kh}x{self.kw} filter")
+        # the taps reach at most (o-1)*s + k cells: make the buffer that big (pads differ only at the end)
+        hp = max(h + pt, (oh - 1) * self.sh + self.kh)
+        wp = max(w + pl, (ow - 1) * self.sw + self.kw)
+        fill = -np.inf if self.kind == "max" else 0.0
+        buf = None
+        if (pt, pl) != (0, 0) or hp != h or wp != w:
+            buf = np.full((n, hp, wp, c), fill, np.float32)
+        inv = None
+        if self.kind != "max":
+            cnt = np.outer(_counts(h, oh, self.kh, self.sh, pt), _counts(w, ow, self.kw, self.sw, pl))
+            inv = (1.0 / np.maximum(cnt, 1)).astype(np.float32)[None, :, :, None]
+        g = self._geo[key] = (oh, ow, pt, pl, buf, inv)
+        return g
+
+    def _taps(self, x):
+        oh, ow, pt, pl, buf, inv = self._geometry(x)
+        if buf is not None:
+            buf[:, pt:pt + x.shape[1], pl:pl + x.shape[2], :] = x
+            src = buf
+        else:
+            src = x
+        he, we = (oh - 1) * self.sh + 1, (ow - 1) * self.sw + 1
+        taps = (src[:, i:i + he:self.sh, j:j + we:self.sw, :] for i in range(self.kh) for j in range(self.kw))
+        return taps, inv
+
+    def __call__(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"pooling input must be 4-D NHWC, got shape {list(x.shape)}")
+        if x.dtype != np.float32:
+            x = x.astype(np.float32)
+        taps, inv = self._taps(x)
+        y = self._reduce(taps, inv)
+        return apply_activation(y, self.act)
+
+
+@register("MAX_POOL_2D", when=float_pool_node, types=("FLOAT32",))
+class MaxPool2D(_Pool):
+    kind = "max"
+
+    def _reduce(self, taps, inv):
+        y = np.array(next(taps), dtype=np.float32, copy=True)
+        for t in taps:
+            np.maximum(y, t, out=y)
+        return y
+
+
+@register("AVERAGE_POOL_2D", when=float_pool_node, types=("FLOAT32",))
+class AveragePool2D(_Pool):
+    kind = "avg"
+
+    def _reduce(self, taps, inv):
+        y = np.array(next(taps), dtype=np.float32, copy=True)
+        for t in taps:
+            y += t
+        y *= inv
+        return y
+
+
+@register("L2_POOL_2D", when=float_pool_node, types=("FLOAT32",))
+class L2Pool2D(_Pool):
+    kind = "l2"
+
+    def _reduce(self, taps, inv):
+        t0 = next(taps)
+        y = t0 * t0
+        for t in taps:
+            y += t * t
+        y *= inv
+        return np.sqrt(y, out=y)
