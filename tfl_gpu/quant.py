@@ -1,0 +1,218 @@
+"""TFLite's fixed-point arithmetic, vectorized over numpy arrays.
+
+Everything here is written from the definitions LiteRT's integer kernels use, so that quantized kernels
+produce the same integers as LiteRT:
+
+* ``quantize_multiplier``: a real multiplier ``m`` becomes ``(q, shift)`` with ``m ~= q * 2**(shift-31)``,
+  ``q`` in [2**30, 2**31): ``frexp``, then ``round(frac * 2**31)`` rounding half away from zero (C's
+  ``std::round``, not numpy's half-to-even); when that rounds up to 2**31 it is halved and the shift
+  incremented; shifts below -31 flush the multiplier to 0.
+* ``multiply_by_quantized_multiplier``: ``x * 2**max(shift,0)`` (wrapping int32), then the saturating
+  rounding doubling high multiply with ``q``, then a rounding divide by ``2**max(-shift,0)`` (rounding half
+  away from zero).
+* ``multiply_by_quantized_multiplier_64``: the int64-accumulator variant (int16x8 kernels) that reduces the
+  multiplier to 16 bits and rounds once.
+
+All functions take int64 numpy arrays (or scalars) and broadcast ``q``/``shift`` arrays (per-channel).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+
+QRANGE = {
+    "INT8": (-128, 127), "UINT8": (0, 255), "INT16": (-32768, 32767), "INT32": (INT32_MIN, INT32_MAX),
+    "INT4": (-8, 7),
+}
+
+
+def round_half_away(x):
+    """C's std::round / TfLiteRound: halves round away from zero (numpy's np.round is half-to-even)."""
+    x = np.asarray(x)
+    return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)) if x.ndim else (
+        math.floor(float(x) + 0.5) if x >= 0 else math.ceil(float(x) - 0.5))
+
+
+def round_half_away_f32(x: np.ndarray) -> np.ndarray:
+    """std::round on float32 values, staying in float32 (exact: no double rounding)."""
+    x = np.asarray(x, np.float32)
+    r = np.trunc(x)
+    frac = x - r                       # exact in float32
+    r = r + np.where(frac >= 0.5, np.float32(1), np.float32(0)) - np.where(frac <= -0.5, np.float32(1),
+                                                                           np.float32(0))
+    return r.astype(np.float32)
+
+
+def quantize_multiplier(m: float) -> tuple[int, int]:
+    """(quantized_multiplier, shift) for a real multiplier, LiteRT's QuantizeMultiplier (double rounding
+    build: shifts above 30 are kept)."""
+    m = float(m)
+    if m == 0.0:
+        return 0, 0
+    frac, shift = math.frexp(m)
+    qf = frac * float(1 << 31)
+    q = int(math.floor(qf + 0.5)) if qf >= 0 else int(math.ceil(qf - 0.5))
+    if q == (1 << 31):
+        q //= 2
+        shift += 1
+    if shift < -31:
+        shift, q = 0, 0
+    if q > INT32_MAX:
+        raise ValueError(f"multiplier {m} cannot be quantized")
+    return q, shift
+
+
+def quantize_multipliers(ms) -> tuple[np.ndarray, np.ndarray]:
+    """Vector version of quantize_multiplier: (int64 multipliers, int64 shifts)."""
+    pairs = [quantize_multiplier(float(m)) for m in np.ravel(ms)]
+    q = np.array([p[0] for p in pairs], np.int64).reshape(np.shape(ms))
+    s = np.array([p[1] for p in pairs], np.int64).reshape(np.shape(ms))
+    return q, s
+
+
+def _wrap32(x: np.ndarray) -> np.ndarray:
+    """Two's complement wrap of int64 values to the int32 range (C int32 overflow as the hardware does)."""
+    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 values held in int64 arrays."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    nudge = np.where(ab >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
+    v = ab + nudge
+    # C++ integer division by 2**31 truncates toward zero
+    hi = np.where(v >= 0, v >> 31, -((-v) >> 31))
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    if np.any(overflow):
+        hi = np.where(overflow, INT32_MAX, hi)
+    return hi
+
+
+def rounding_divide_by_pot(x, exponent) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT: x / 2**exponent rounding half away from zero."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(x, q, shift) -> np.ndarray:
+    """LiteRT's MultiplyByQuantizedMultiplier(int32 x, int32 q, int shift) (double rounding)."""
+    x = np.asarray(x, np.int64)
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    if np.any(left):
+        x = _wrap32(x << left)
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, q), right)
+
+
+def rounding_shift_right(x, exponent) -> np.ndarray:
+    """ARM's rounding shift right (vrshl by a negative amount): floor(x / 2**e + 1/2), halves round up."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    half = np.where(exponent > 0, np.int64(1) << np.maximum(exponent - 1, 0), 0)
+    return (x + half) >> exponent
+
+
+def multiply_by_quantized_multiplier_up(x, q, shift) -> np.ndarray:
+    """The vectorized variant of LiteRT's optimized kernels (MultiplyByQuantizedMultiplier4Rows): the
+    same doubling high multiply, but the final right shift rounds halves up (toward +inf), not away
+    from zero."""
+    x = np.asarray(x, np.int64)
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    if np.any(left):
+        x = _wrap32(x << left)
+    return rounding_shift_right(saturating_rounding_doubling_high_mul(x, q), right)
+
+
+def mbqm_smaller_than_one(x, q, shift) -> np.ndarray:
+    """MultiplyByQuantizedMultiplierSmallerThanOneExp: shift <= 0."""
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, q), -np.asarray(shift, np.int64))
+
+
+def multiply_by_quantized_multiplier_64(x, q, shift) -> np.ndarray:
+    """MultiplyByQuantizedMultiplier(int64 x, ...): 16-bit reduced multiplier, one rounding, int32 result."""
+    x = np.asarray(x, np.int64)
+    q = np.asarray(q, np.int64)
+    reduced = np.where(q < 0x7FFF0000, (q + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - np.asarray(shift, np.int64)
+    v = x * reduced + (np.int64(1) << (total - 1))
+    return _wrap32(v >> total)
+
+
+def quantize_value(f: float, scale: float, zero_point: int) -> int:
+    """tflite's Quantize helper for activation bounds: zp + round(f / scale), float32 arithmetic."""
+    t = np.float32(f) / np.float32(scale)
+    return int(zero_point) + int(round_half_away(float(t)))
+
+
+def activation_range(act: str, scale: float, zero_point: int, type_name: str) -> tuple[int, int]:
+    """CalculateActivationRangeQuantized: the integer clamp of a fused activation."""
+    qmin, qmax = QRANGE[type_name]
+    if act in (None, "NONE"):
+        return qmin, qmax
+    if act == "RELU":
+        return max(qmin, quantize_value(0.0, scale, zero_point)), qmax
+    if act == "RELU6":
+        return (max(qmin, quantize_value(0.0, scale, zero_point)),
+                min(qmax, quantize_value(6.0, scale, zero_point)))
+    if act == "RELU_N1_TO_1":
+        return (max(qmin, quantize_value(-1.0, scale, zero_point)),
+                min(qmax, quantize_value(1.0, scale, zero_point)))
+    if act == "RELU_0_TO_1":
+        return (max(qmin, quantize_value(0.0, scale, zero_point)),
+                min(qmax, quantize_value(1.0, scale, zero_point)))
+    raise ValueError(f"fused activation {act} is not supported for quantized kernels")
+
+
+def f32(x) -> np.float32:
+    return np.float32(x)
+
+
+def conv_multiplier_f32(input_scale, filter_scale, output_scale) -> float:
+    """GetQuantizedConvolutionMultipler: input*filter scale product in float32, then / output in double."""
+    prod = np.float32(np.float32(input_scale) * np.float32(filter_scale))
+    return float(prod) / float(np.float32(output_scale))
+
+
+def conv_multiplier_f64(input_scale, filter_scale, output_scale) -> float:
+    """PopulateConvolutionQuantizationParams (per-channel path): all in double."""
+    return float(np.float32(input_scale)) * float(np.float32(filter_scale)) / float(np.float32(output_scale))
+
+
+def gemm_dtype(k: int, max_a: int, max_b: int):
+    """float32 when every partial sum of k products bounded by max_a*max_b is an exact float32 integer,
+    else float64 (exact up to 2**53)."""
+    return np.float32 if k * max_a * max_b < (1 << 24) else np.float64
+
+
+def mbqm_blocked(x, q, shift, block=16) -> np.ndarray:
+    """Optimized kernels that run a vector loop over blocks of ``block`` elements (flat order) with the
+    halves-up rounding, then a scalar tail with the reference rounding."""
+    x = np.asarray(x, np.int64)
+    flat = x.reshape(-1)
+    n = flat.size // block * block
+    out = np.empty_like(flat)
+    out[:n] = multiply_by_quantized_multiplier_up(flat[:n], q, shift)
+    out[n:] = multiply_by_quantized_multiplier(flat[n:], q, shift)
+    return out.reshape(x.shape)
+
+
+def requantize_clamp(acc, q, shift, out_zp, lo, hi, dtype, up=False) -> np.ndarray:
+    """MultiplyByQuantizedMultiplier + output zero point + clamp to [lo, hi] -> ``dtype``. ``up``: the
+    optimized kernels' rounding (halves of the final shift round toward +inf)."""
+    r = (multiply_by_quantized_multiplier_up if up else multiply_by_quantized_multiplier)(acc, q, shift)
+    r += out_zp
+    np.clip(r, lo, hi, out=r)
+    return r.astype(dtype)
