@@ -1,0 +1,90 @@
+"""Comparisons (EQUAL NOT_EQUAL LESS LESS_EQUAL GREATER GREATER_EQUAL), LOGICAL_AND LOGICAL_OR and
+SELECT / SELECT_V2, with broadcasting.
+
+Comparisons accept float32, int32, int64, bool and (EQUAL/NOT_EQUAL) strings. For quantized uint8/int8 inputs
+LiteRT compares the real values: with equal scales and zero points that is the raw integer comparison (exact);
+otherwise the values are dequantized first. A dedicated quantized kernel registered with a higher priority
+takes precedence.
+
+SELECT (v1) takes a condition of the inputs' shape, a scalar, or a rank-1 condition selecting along the first
+dimension; SELECT_V2 broadcasts condition, x and y together.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import is_quantized, register
+
+_CMP = {
+    "EQUAL": np.equal, "NOT_EQUAL": np.not_equal, "LESS": np.less, "LESS_EQUAL": np.less_equal,
+    "GREATER": np.greater, "GREATER_EQUAL": np.greater_equal,
+}
+
+
+def _qparams(t):
+    q = t.quantization
+    return float(q.scales[0]), int(q.zero_points[0]) if len(q.zero_points) else 0
+
+
+class Compare:
+    def __init__(self, node):
+        self.fn = _CMP[node.name]
+        self.deq = None
+        a, b = node.inputs[0], node.inputs[1]
+        if is_quantized(a) and is_quantized(b):
+            pa, pb = _qparams(a), _qparams(b)
+            if pa != pb:
+                self.deq = (pa, pb)
+
+    def __call__(self, a, b):
+        if a.dtype != b.dtype:
+            raise ValueError(f"input types differ: {a.dtype} and {b.dtype}")
+        if self.deq is not None:
+            (sa, za), (sb, zb) = self.deq
+            a = (a.astype(np.float64) - za) * sa
+            b = (b.astype(np.float64) - zb) * sb
+        return np.asarray(self.fn(a, b), dtype=np.bool_)
+
+
+register(*_CMP, types=("FLOAT32", "INT32", "INT64", "BOOL", "STRING", "UINT8", "INT8", "INT16"))(Compare)
+
+
+@register("LOGICAL_AND", types=("BOOL",))
+def logical_and(node, a, b):
+    return np.logical_and(a, b)
+
+
+@register("LOGICAL_OR", types=("BOOL",))
+def logical_or(node, a, b):
+    return np.logical_or(a, b)
+
+
+def _check_select_types(cond, x, y):
+    if cond.dtype != np.bool_:
+        raise ValueError(f"SELECT condition must be bool, got {cond.dtype}")
+    if x.dtype != y.dtype:
+        raise ValueError(f"SELECT inputs have different types: {x.dtype} and {y.dtype}")
+
+
+@register("SELECT", types=("BOOL", "FLOAT32", "INT8", "UINT8", "INT16", "INT32", "INT64"))
+def select(node, cond, x, y):
+    _check_select_types(cond, x, y)
+    if not (cond.shape == x.shape == y.shape):
+        if x.shape != y.shape:
+            raise ValueError(f"SELECT: x and y must have the same shape, got {x.shape} and {y.shape}")
+        if cond.ndim == 1 and x.ndim >= 1 and cond.shape[0] == x.shape[0]:
+            cond = cond.reshape(cond.shape + (1,) * (x.ndim - 1))
+        elif cond.ndim != 0:
+            raise ValueError(f"SELECT: condition shape {cond.shape} must equal the input shape {x.shape}, "
+                             f"be a scalar, or be rank 1 of size {x.shape[0] if x.ndim else 1}")
+    return np.where(cond, x, y)
+
+
+@register("SELECT_V2", types=("BOOL", "FLOAT32", "INT8", "UINT8", "INT16", "INT32", "INT64"))
+def select_v2(node, cond, x, y):
+    _check_select_types(cond, x, y)
+    try:
+        np.broadcast_shapes(cond.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"SELECT_V2: shapes {cond.shape}, {x.shape}, {y.shape} do not broadcast") from None
+    return np.where(cond, x, y)

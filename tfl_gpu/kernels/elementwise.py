@@ -1,0 +1,261 @@
+"""Element-wise arithmetic: binary ops with broadcasting and fused activations, unary math, CAST,
+ZEROS_LIKE, ADD_N. (TFLite has no ONES_LIKE builtin: converters emit FILL.) (float32 plus the integer variants LiteRT defines).
+
+Runtime details matched here (checked against LiteRT's builtin kernels, see tests/test_kernels_elementwise.py):
+
+* float ADD/SUB/MUL/DIV always clamp their result to the activation range; with no activation that range is
+  [-FLT_MAX, FLT_MAX], so an overflow to +-inf comes out as +-FLT_MAX (NaN passes through). TANH and SIGN_BIT
+  fused activations are ignored (only RELU, RELU6 and RELU_N1_TO_1 clamp). The integer variants clamp the
+  same way.
+* MAXIMUM/MINIMUM pick ``a if a > b else b`` (``a if a < b else b``): a NaN in the first input loses, a NaN in
+  the second wins.
+* DIV of int32 truncates toward zero and fails on a zero divisor; FLOOR_DIV fails on a zero divisor for every
+  type (float included) and computes ``floor(a / b)`` for floats; FLOOR_MOD fails on a zero integer divisor
+  and gives ``fmod`` adjusted to the divisor's sign for floats (NaN for a zero float divisor).
+* POW of int32 fails on a negative exponent.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import float_node, register
+
+FLT_MAX = float(np.finfo(np.float32).max)
+_INT_KINDS = "iu"
+
+
+def act_range(act, dtype):
+    """(lo, hi) of a fused activation for the float/int kernels, or None for no clamp at all.
+
+    Float ADD/SUB/MUL/DIV clamp to [lowest, max] even with no activation (CalculateActivationRange)."""
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        lo, hi = -float(np.finfo(dt).max), float(np.finfo(dt).max)
+    elif dt.kind in _INT_KINDS:
+        lo, hi = None, None
+    else:
+        return None
+    if act == "RELU":
+        lo = 0
+    elif act == "RELU6":
+        lo, hi = 0, 6
+    elif act == "RELU_N1_TO_1":
+        lo, hi = -1, 1
+    if lo is None and hi is None:
+        return None
+    if dt.kind in _INT_KINDS:
+        info = np.iinfo(dt)
+        lo = info.min if lo is None else lo
+        hi = info.max if hi is None else hi
+    return lo, hi
+
+
+def _clamp(y, rng):
+    if rng is None or y.size == 0:
+        return y
+    if not y.flags.writeable:
+        y = np.array(y)
+    if y.ndim == 0:
+        return np.clip(y, rng[0], rng[1]).astype(y.dtype)
+    return np.clip(y, rng[0], rng[1], out=y)
+
+
+def _out_type(node, i=0):
+    return node.outputs[i].dtype
+
+
+# -------------------------------------------------------------------------------------------- binary
+
+def _int_div_trunc(a, b):
+    if np.any(b == 0):
+        raise ValueError("Division by 0 (DIV of integers)")
+    q = np.floor_divide(a, b)
+    # floor -> truncation: add one where the remainder is non-zero and the signs differ
+    r = a - q * b
+    fix = (r != 0) & ((a < 0) != (b < 0))
+    if fix.any():
+        q = q + fix.astype(q.dtype)
+    return q
+
+
+def _floor_div(a, b):
+    if np.any(b == 0):
+        raise ValueError("Division by 0 (FLOOR_DIV)")
+    if a.dtype.kind == "f":
+        y = np.divide(a, b)
+        return np.floor(y, out=y) if y.ndim else np.floor(y)
+    return np.floor_divide(a, b)
+
+
+def _floor_mod(a, b):
+    if a.dtype.kind == "f":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.fmod(a, b)
+            fix = (m != 0) & ((b < 0) != (m < 0))
+            if fix.any():
+                m = np.where(fix, m + b, m)
+        return m
+    if np.any(b == 0):
+        raise ValueError("Division by 0 (FLOOR_MOD)")
+    return np.mod(a, b)
+
+
+def _pow(a, b):
+    if a.dtype.kind in _INT_KINDS:
+        if np.any(b < 0):
+            raise ValueError("POW does not support negative value for int32.")
+        return np.power(a, b)
+    with np.errstate(all="ignore"):
+        return np.power(a, b)
+
+
+def _maximum(a, b):
+    if a.dtype.kind == "f":
+        return np.where(a > b, a, b)
+    return np.maximum(a, b)
+
+
+def _minimum(a, b):
+    if a.dtype.kind == "f":
+        return np.where(a < b, a, b)
+    return np.minimum(a, b)
+
+
+def _sqdiff(a, b):
+    d = np.subtract(a, b)
+    if d.ndim == 0:
+        return d * d
+    return np.multiply(d, d, out=d)
+
+
+def _div(a, b):
+    if a.dtype.kind in _INT_KINDS:
+        return _int_div_trunc(a, b)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.divide(a, b)
+
+
+_BINARY = {
+    "ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "DIV": _div,
+    "FLOOR_DIV": _floor_div, "FLOOR_MOD": _floor_mod, "POW": _pow, "SQUARED_DIFFERENCE": _sqdiff,
+    "MAXIMUM": _maximum, "MINIMUM": _minimum,
+}
+# ops whose options carry a fused activation (and which clamp float results to the activation range)
+_FUSED = {"ADD", "SUB", "MUL", "DIV"}
+
+
+class Binary:
+    """Broadcasting binary op; the clamp range is decided once from the output type and the activation."""
+
+    def __init__(self, node):
+        name = node.name
+        self.fn = _BINARY[name]
+        self.out_dtype = _out_type(node)
+        self.rng = None
+        if name in _FUSED:
+            act = node.options.get("fused_activation_function", "NONE")
+            if self.out_dtype.kind != "c":
+                self.rng = act_range(act, self.out_dtype)
+        self.overflow_ok = name in ("ADD", "SUB", "MUL")
+
+    def __call__(self, a, b):
+        if a.dtype != b.dtype:
+            raise ValueError(f"input types differ: {a.dtype} and {b.dtype}")
+        if self.overflow_ok and a.dtype.kind == "f":
+            with np.errstate(over="ignore", invalid="ignore"):
+                y = self.fn(a, b)
+        else:
+            y = self.fn(a, b)
+        if self.rng is not None:
+            y = _clamp(y, self.rng)
+        return y
+
+
+register("ADD", "SUB", "MUL", "DIV", "POW", "SQUARED_DIFFERENCE", when=float_node,
+         types=("FLOAT32", "INT32", "INT64"))(Binary)
+# Integer kernels of these ignore quantization parameters (raw integer math), so they take any node;
+# a dedicated quantized implementation registered with a higher priority wins.
+register("FLOOR_DIV", "FLOOR_MOD", "MAXIMUM", "MINIMUM", types=("FLOAT32", "INT32", "INT64", "INT16", "INT8"))(Binary)
+
+
+# --------------------------------------------------------------------------------------------- unary
+
+def _rsqrt(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.sqrt(x)
+        return np.divide(1, y, out=y) if y.ndim else np.float32(1) / y
+
+
+def _sign(x):
+    return np.sign(x)   # NaN stays NaN, -0 gives 0 like LiteRT
+
+
+_UNARY = {
+    "ABS": np.abs, "NEG": np.negative, "EXP": np.exp, "LOG": np.log, "SQRT": np.sqrt, "RSQRT": _rsqrt,
+    "SQUARE": np.square, "SIN": np.sin, "COS": np.cos, "FLOOR": np.floor, "CEIL": np.ceil,
+    "ROUND": np.rint,          # half to even, like LiteRT's RoundToNearest
+    "SIGN": _sign, "LOGICAL_NOT": np.logical_not,
+}
+
+
+class Unary:
+    def __init__(self, node):
+        self.fn = _UNARY[node.name]
+        self.out_dtype = _out_type(node)
+
+    def __call__(self, x):
+        if x.dtype == np.float16:
+            with np.errstate(all="ignore"):
+                return self.fn(x.astype(np.float32)).astype(np.float16)
+        with np.errstate(all="ignore"):
+            return self.fn(x)
+
+
+register("ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "SIN", "COS", "FLOOR", "CEIL", "ROUND", "SIGN",
+         when=float_node, types=("FLOAT32",))(Unary)
+register("LOGICAL_NOT", types=("BOOL",))(Unary)
+
+
+# ------------------------------------------------------------------------------------------ the rest
+
+@register("CAST", types=("FLOAT32", "FLOAT16", "FLOAT64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16",
+                         "UINT32", "BOOL", "COMPLEX64"))
+class Cast:
+    """static_cast semantics: float -> int truncates, anything -> bool is ``!= 0``, complex -> real part."""
+
+    def __init__(self, node):
+        self.out_dtype = _out_type(node)
+
+    def __call__(self, x):
+        dt = self.out_dtype
+        if x.dtype.kind == "c" and dt.kind != "c":
+            x = np.real(x)
+        if dt == np.bool_:
+            return x != 0
+        if x.dtype.kind == "f" and dt.kind in _INT_KINDS:
+            with np.errstate(invalid="ignore"):
+                return np.trunc(x).astype(dt)
+        return x.astype(dt)
+
+
+@register("ZEROS_LIKE", types=("FLOAT32", "INT32", "INT64"))
+def zeros_like(node, x):
+    return np.zeros(x.shape, x.dtype)
+
+
+@register("ADD_N", when=float_node, types=("FLOAT32", "INT32"))
+def add_n(node, *xs):
+    if len(xs) < 2:
+        raise ValueError(f"ADD_N needs at least 2 inputs, got {len(xs)}")
+    shape = xs[0].shape
+    for x in xs[1:]:
+        if x.shape != shape:
+            raise ValueError(f"ADD_N inputs must have the same shape: {shape} vs {x.shape}")
+    y = np.array(xs[0], copy=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for x in xs[1:]:
+            if y.ndim:
+                np.add(y, x, out=y)
+            else:
+                y = y + x
+    return y
