@@ -216,3 +216,25 @@ def requantize_clamp(acc, q, shift, out_zp, lo, hi, dtype, up=False) -> np.ndarr
     r += out_zp
     np.clip(r, lo, hi, out=r)
     return r.astype(dtype)
+
+
+TYPE_ABS_MAX = {"INT8": 128, "UINT8": 255, "INT16": 32768, "INT4": 8, "INT32": 1 << 31}
+
+
+class IntGemm:
+    """Exact integer GEMM ``x @ w.T`` through float BLAS: ``w`` ([n, k] integers, already offset by its
+    zero point) is converted once to float32 when every partial sum is an exact float32 integer
+    (k * max|x| * max|w| < 2**24), else to float64 (exact below 2**53)."""
+
+    def __init__(self, w_centered: np.ndarray, x_abs_max: int):
+        w = np.asarray(w_centered, np.int64)
+        self.n, self.k = w.shape
+        wmax = int(np.abs(w).max()) if w.size else 0
+        self.dtype = gemm_dtype(self.k, x_abs_max, max(wmax, 1))
+        self.wt = np.ascontiguousarray(w.T.astype(self.dtype))       # [k, n]
+        self.wsum = w.sum(axis=1)                                     # [n] int64
+
+    def __call__(self, x2: np.ndarray) -> np.ndarray:
+        """x2: [m, k] integers (raw, not offset) -> [m, n] int64 sums of x*w."""
+        y = x2.astype(self.dtype) @ self.wt
+        return y.astype(np.int64)
