@@ -61,10 +61,11 @@ def assert_close(ours, ref, tol=1e-4, what=""):
     assert ours.dtype == ref.dtype, f"{what}: dtype {ours.dtype} != LiteRT {ref.dtype}"
     if ref.dtype.kind in "fc":
         scale = max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)
-        err = float(np.max(np.abs(ours.astype(np.float64) - ref.astype(np.float64)))) if ref.size else 0.0
+        wide = np.complex128 if ref.dtype.kind == "c" else np.float64   # keep imaginary parts
+        err = float(np.max(np.abs(ours.astype(wide) - ref.astype(wide)))) if ref.size else 0.0
         assert np.array_equal(np.isnan(ours), np.isnan(ref)), f"{what}: NaN positions differ"
         finite = np.isfinite(ref)
-        err = float(np.max(np.abs(ours[finite].astype(np.float64) - ref[finite]))) if finite.any() else 0.0
+        err = float(np.max(np.abs(ours[finite].astype(wide) - ref[finite]))) if finite.any() else 0.0
         assert err <= tol * scale, f"{what}: max abs error {err:.3g} > {tol * scale:.3g}"
     else:
         assert np.array_equal(ours, ref), f"{what}: values differ from LiteRT ({np.sum(ours != ref)} elements)"
