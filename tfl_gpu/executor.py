@@ -90,6 +90,8 @@ class SubgraphRuntime:
         """Frees each intermediate value after its last reader (unless every tensor is to be preserved)."""
         keep = set(self.sg.inputs) | set(self.sg.outputs)
         keep |= {t.index for t in self.tensors if t.is_constant or t.is_variable}
+        # a value no step produces (e.g. an empty constant stored without a buffer) can never be rebuilt
+        keep |= {i for st in self.steps for i in st.inputs} - {o for st in self.steps for o in st.outputs}
         last_use: dict[int, int] = {}
         for si, st in enumerate(self.steps):
             for i in st.inputs:
@@ -112,6 +114,8 @@ class SubgraphRuntime:
                 vals[t.index] = t.data
             elif t.is_variable:
                 vals[t.index] = self.initial_variable(t)
+            elif t.index not in self.sg.inputs:
+                vals[t.index] = None        # values of an earlier plan: stale shapes after a resize
         for i in self.sg.inputs:
             t = self.tensors[i]
             if not t.is_constant:
@@ -119,6 +123,12 @@ class SubgraphRuntime:
                 shape = self.shapes[i]
                 if cur is None or cur.shape != shape or cur.dtype != t.dtype:
                     vals[i] = _zeros(shape, t.dtype)
+        # A zero-element tensor that no op writes and no buffer holds (an empty constant such as the shape
+        # [] of a FILL or of a RESHAPE to a scalar) reads as an empty array, as in LiteRT.
+        produced = {o for op in self.sg.operators for o in op.outputs} | set(self.sg.inputs)
+        for t in self.tensors:
+            if vals[t.index] is None and t.index not in produced and t.shape.size and not t.shape.all():
+                vals[t.index] = _zeros(self.shapes[t.index], t.dtype)
 
     def initial_variable(self, t: Tensor) -> np.ndarray:
         # LiteRT resets variable tensors to 0, except INT8 ones which hold their zero point.

@@ -91,12 +91,14 @@ class Interpreter:
         self._resolver = "BUILTIN_REF" if experimental_op_resolver_type == OpResolverType.BUILTIN_REF else "BUILTIN"
         self._resolver_type = experimental_op_resolver_type
         self._preserve_all = bool(experimental_preserve_all_tensors)
-        self._delegates = list(experimental_delegates or [])
+        from .delegates_api import check_delegates
+        self._delegates = check_delegates(experimental_delegates)   # tfl_gpu.load_delegate() objects
         if self._preserve_all and self._delegates:
             warnings.warn("experimental_preserve_all_tensors=True disables delegation: every op runs on the "
                           "numpy kernels so that every intermediate tensor stays readable.", stacklevel=2)
         self._runtime = Runtime(self._model)
         self._allocated = False
+        self._unsure_shapes: set = set()
         self._views: weakref.WeakSet = weakref.WeakSet()
         self._warned_released: set = set()
         self._busy = threading.Lock()
@@ -130,6 +132,9 @@ class Interpreter:
         for sub in rt.subgraphs:
             if sub.resized:
                 sub.propagate_shapes()
+        # Shapes the file leaves unknown (rank-less outputs, -1 dims) are computed on demand, the first time
+        # details are asked for before an invoke (LiteRT knows them after allocate_tensors).
+        self._unsure_shapes = {sub.sg.index for sub in rt.subgraphs if not sub.resized and _shapes_unsure(sub)}
         self._allocated = True
 
     def invoke(self):
@@ -138,6 +143,7 @@ class Interpreter:
             raise RuntimeError("Invoke called on model that is not ready.")
         with self._exclusive("invoke"), self._threads():
             self._runtime.subgraphs[0].run()
+        self._unsure_shapes.discard(0)
 
     def _invoke_subgraph(self, index: int, timings=None):
         with self._exclusive("invoke"), self._threads():
@@ -197,6 +203,12 @@ class Interpreter:
     def _get_tensor_details(self, tensor_index, subgraph_index):
         sub = self._sub(subgraph_index)
         i = self._check_index(sub, tensor_index)
+        if self._allocated and sub.sg.index in self._unsure_shapes and self._busy.acquire(blocking=False):
+            try:
+                self._unsure_shapes.discard(sub.sg.index)
+                sub.propagate_shapes()
+            finally:
+                self._busy.release()
         t = sub.tensors[i]
         q = t.quantization
         return {
@@ -246,12 +258,15 @@ class Interpreter:
         i = self._check_index(sub, tensor_index)
         t = sub.tensors[i]
         if not self._allocated:
-            raise ValueError("Tensor data is null. Run allocate_tensors() first")
+            raise ValueError("Cannot set tensor: Tensor is unallocated. Try calling allocate_tensors() first")
         if t.is_constant:
             raise ValueError(f"Cannot set tensor: tensor {i} ('{t.name}') is a constant of the model")
         if t.type_name == "STRING":
-            arr = np.asarray(value, dtype=object)
-            arr = _to_bytes_array(arr)
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "OSU":
+                raise ValueError(f"Cannot set tensor: Got value of type {_type_name(arr.dtype)} but expected "
+                                 f"type STRING for input {i}, name: {t.name} ")
+            arr = _to_bytes_array(np.asarray(arr, dtype=object))
         else:
             arr = np.asarray(value)
             if arr.dtype != t.dtype:
@@ -272,6 +287,9 @@ class Interpreter:
             sub.values[i] = np.array(arr, dtype=t.dtype, copy=True)
 
     def get_tensor(self, tensor_index, subgraph_index=0):
+        n = len(self._runtime.subgraphs)
+        if not isinstance(subgraph_index, (int, np.integer)) or not 0 <= int(subgraph_index) < n:
+            raise ValueError(f"Invalid subgraph index {subgraph_index} exceeds max subgraph index {n}")
         sub = self._sub(subgraph_index)
         i = self._check_index(sub, tensor_index)
         if not self._allocated:
@@ -279,8 +297,10 @@ class Interpreter:
         if sub.tensors[i].type_name in ("RESOURCE", "VARIANT"):
             raise ValueError("Tensor data is null. Run allocate_tensors() first")   # as LiteRT: opaque handles
         v = self._value(sub, i)
+        if v.dtype.byteorder not in "=|":      # constants view the file as little-endian: hand out native
+            v = v.astype(v.dtype.newbyteorder("="))
         if v.ndim == 0:
-            return v[()] if v.dtype != object else v[()]
+            return v[()]
         return v.copy()
 
     def _value(self, sub, i):
@@ -327,7 +347,10 @@ class Interpreter:
     def resize_tensor_input(self, input_index, tensor_size, strict=False):
         self._ensure_safe()
         sub = self._sub(0)
-        i = self._check_index(sub, input_index)
+        try:
+            i = self._check_index(sub, input_index)
+        except ValueError as e:
+            raise RuntimeError(str(e)) from None        # LiteRT's type for a bad index here
         t = sub.tensors[i]
         try:
             new = np.array(tensor_size, dtype=np.int64)
@@ -335,10 +358,11 @@ class Interpreter:
             raise ValueError(f"tensor_size must be a list of ints, got {tensor_size!r}") from None
         if new.ndim != 1:
             raise ValueError(f"tensor_size must be 1-D, got shape {new.shape}")
-        if t.is_constant or i not in self._model.subgraphs[0].inputs:
+        if t.is_constant or t.type_name in ("RESOURCE", "VARIANT"):
             raise RuntimeError("Attempting to resize a fixed-size tensor.")
         if np.any(new < 0) or np.any(new > np.iinfo(np.int32).max):
-            raise ValueError(f"tensor_size {list(new)} has a negative or too large dimension")
+            raise ValueError(f"tensor_size {[int(d) for d in new]} has a negative dimension or one that does not "
+                             "fit in int32")
         if strict:
             sig = t.shape_signature
             if len(sig) != len(new):
@@ -350,7 +374,7 @@ class Interpreter:
                                        "ResizeInputTensorStrict only allows mutating unknown dimensions "
                                        "identified by -1.")
         from .limits import check_allocation
-        check_allocation(tuple(int(d) for d in new), t.dtype, f"input tensor {i} ('{t.name}')")
+        check_allocation(tuple(int(d) for d in new), t.dtype, f"tensor {i} ('{t.name}')")
         new_shape = tuple(int(d) for d in new)
         if new_shape != sub.shape_of(i):
             sub.shapes[i] = new_shape
@@ -377,6 +401,18 @@ class Interpreter:
                     "None is only allowed when the model has 1 SignatureDef".format(len(self._signature_defs)))
             signature_key = next(iter(self._signature_defs))
         return SignatureRunner(self, signature_key)
+
+    # ------------------------------------------------------------------ delegation
+    def get_delegation_report(self, subgraph_index=0):
+        """Where each node of a subgraph runs, after ``allocate_tensors``: a list with one dict per node,
+        ``index``, ``op``, ``executor`` ("cpu" or the delegate's name), ``partition`` (the delegated
+        partition's id, None on the CPU) and ``refusals`` (delegate name -> why it did not take the node;
+        only for CPU nodes). ``tfl_gpu.delegation.format_report(report)`` renders it as a table."""
+        sub = self._sub(subgraph_index)
+        if not self._allocated:
+            raise ValueError("The delegation plan is made by allocate_tensors(): run it first")
+        return [{"index": n.index, "op": n.op, "executor": n.executor, "partition": n.partition,
+                 "refusals": dict(n.refusals)} for n in sub.node_info]
 
     # ------------------------------------------------------------------ profiling
     def experimental_profile_invoke(self, subgraph_index=0):
@@ -497,6 +533,16 @@ def _to_bytes_array(arr: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shapes_unsure(sub) -> bool:
+    """True when some op output's shape in the file may not be the computed one."""
+    for op in sub.sg.operators:
+        for o in op.outputs:
+            t = sub.tensors[o]
+            if (t.shape.size == 0 and not t.has_rank) or (t.shape_signature.size and (t.shape_signature < 0).any()):
+                return True
+    return False
+
+
 def _sparsity_dict(sp):
     if sp is None:
         return {}
@@ -505,5 +551,15 @@ def _sparsity_dict(sp):
         if d.format == "DENSE":
             dims.append({"format": 0, "dense_size": d.dense_size})
         else:
-            dims.append({"format": 1, "array_segments": d.array_segments, "array_indices": d.array_indices})
-    return {"traversal_order": sp.traversal_order, "block_map": sp.block_map, "dim_metadata": dims}
+            dims.append({"format": 1, "array_segments": _int32(d.array_segments),
+                         "array_indices": _int32(d.array_indices)})
+    # As LiteRT: int32 arrays, and no "block_map" key when the model has none.
+    out = {"traversal_order": _int32(sp.traversal_order)}
+    if sp.block_map is not None and len(sp.block_map):
+        out["block_map"] = _int32(sp.block_map)
+    out["dim_metadata"] = dims
+    return out
+
+
+def _int32(a):
+    return np.asarray(a if a is not None else [], dtype=np.int32).copy()
