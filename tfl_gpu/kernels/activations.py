@@ -96,10 +96,9 @@ class Elu(_Elementwise):
 class HardSwish(_Elementwise):
     @staticmethod
     def f(x):
-        r = np.add(x, _F32(3))
-        r = np.clip(r, _F32(0), _F32(6))
-        r = x * r
-        return (r * _F32(1.0 / 6.0)).astype(_F32, copy=False)
+        # (x / 6) * relu6(x + 3), in LiteRT's order: bit-exact, and no overflow near FLT_MAX
+        r = np.clip(x + _F32(3), _F32(0), _F32(6))
+        return ((x * _F32(1.0 / 6.0)) * r).astype(_F32, copy=False)
 
 
 @register("LEAKY_RELU", when=float_node, types=("FLOAT32",))
@@ -118,8 +117,8 @@ def prelu(node, x, alpha):
         return np.where(x >= 0, x, x * alpha).astype(x.dtype, copy=False)
 
 
-def erf(x):
-    """erf in float32 (max abs error ~1.2e-7): the Chebyshev-fitted erfc of Numerical Recipes."""
+def erfc_abs(x):
+    """erfc(|x|) in float32, relative error < 1.2e-7 (the Chebyshev-fitted erfc of Numerical Recipes)."""
     z = np.abs(x)
     t = _F32(1) / (_F32(1) + _F32(0.5) * z)
     p = _F32(0.17087277)
@@ -127,8 +126,11 @@ def erf(x):
               1.00002368):
         p = p * t + _F32(c)
     p = p * t - _F32(1.26551223)
-    erfc = t * np.exp(p - z * z)
-    y = _F32(1) - erfc
+    return t * np.exp(p - z * z)
+
+
+def erf(x):
+    y = _F32(1) - erfc_abs(x)
     return np.where(x < 0, -y, y).astype(_F32, copy=False)
 
 
@@ -146,8 +148,10 @@ class Gelu(_Elementwise):
             inner = (inner * _F32(0.044715) + _F32(1)) * x * self._K
             y = np.tanh(inner) + _F32(1)
         else:
-            y = erf(x * _F32(np.sqrt(0.5))) + _F32(1)
-        return (y * x * _F32(0.5)).astype(_F32, copy=False)
+            # 1 + erf(x / sqrt 2) = erfc(-x / sqrt 2): keeps the tiny negative tail LiteRT has
+            e = erfc_abs(x * _F32(np.sqrt(0.5)))
+            y = np.where(x < 0, e, _F32(2) - e)
+        return ((x * _F32(0.5)) * y).astype(_F32, copy=False)
 
 
 # ---------------------------------------------------------------------------------- normalizations
