@@ -123,5 +123,23 @@ def test_shared_model_matches_litert(shared_models, name):
     for k, (o, r) in enumerate(zip(ours2, ref2)):
         check(o, r, k, 1)
 
+BENCH_MODELS = pathlib.Path(__file__).resolve().parents[1] / "bench" / "models"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCH_MODELS.glob("*.tflite")))
+def test_generated_bench_model_matches_litert(name):
+    """The committed MobileNet-like models of bench/make_models.py (no ../shared needed)."""
+    content = (BENCH_MODELS / name).read_bytes()
+    lite = litert()
+    ref_it = lite.Interpreter(model_content=content,
+                              experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    ref_it.allocate_tensors()
+    inputs = seeded_inputs(ref_it.get_input_details())
+    ref = _invoke(ref_it, inputs)
+    ours = _invoke(tfl_gpu.Interpreter(model_content=content), inputs)
+    for k, (o, r) in enumerate(zip(ours, ref)):
+        assert_close(o, r, 1e-4, f"{name} output {k}")
+
+
 def test_models_listed(shared_models):
     assert any(n.endswith(".tflite") for n in MODELS)
