@@ -1,5 +1,410 @@
-"""Applying delegates to a planned subgraph (see tfl_gpu.hookspecs). Filled in by the delegate work."""
+"""Applying delegates to a planned subgraph (the contract is :mod:`tfl_gpu.hookspecs`).
+
+``apply_delegates(subgraph_runtime, delegates)`` runs after ``SubgraphRuntime.plan`` (one CPU step per
+node). For each delegate in order:
+
+1. every node still on the CPU is described as a :class:`~tfl_gpu.hookspecs.NodeSpec` and offered to
+   ``delegate_supports_node`` (nodes the core never delegates — control flow calling subgraphs, nodes
+   updating variable tensors — are refused with a reason without asking);
+2. the steps are partitioned as TFLite does (``PartitionGraphIntoIndependentNodeSubsets``): walking the
+   dependency graph in topological order, all ready steps of the current kind (claimed / not claimed) are
+   gathered into one subset before switching kind, so every subset depends only on earlier subsets and no
+   cycle can pass through a CPU node;
+3. the claimed subsets are taken largest first, at most ``max_delegated_partitions`` of them (<= 0: all),
+   none smaller than ``min_nodes_per_partition``; the others stay on the CPU (and the next delegate may
+   take them);
+4. each taken subset is prepared by ``delegate_prepare`` and replaces its steps with ONE step whose
+   inputs/outputs are the partition's boundary tensors (outputs: only those read outside the partition
+   and the subgraph outputs).
+
+Nodes with side effects (resource variables, subgraph calls, variable tensors) keep their relative order
+through control edges. Release lists are recomputed afterwards; ``SubgraphRuntime.node_info`` records
+the placement of every node and each delegate's refusal reason.
+"""
+from __future__ import annotations
+
+import heapq
+import weakref
+
+import numpy as np
+
+from .delegates_api import check_delegates
+from .hookspecs import FrozenOptions, NodeSpec, PartitionSpec, QuantSpec, TensorSpec
+
+# Ops whose effect is not visible in their data edges: their relative order is preserved.
+_SIDE_EFFECT_OPS = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE", "HASHTABLE",
+                    "HASHTABLE_FIND", "HASHTABLE_IMPORT", "HASHTABLE_SIZE", "WHILE", "IF", "CALL",
+                    "CUSTOM"}
 
 
-def apply_delegates(subgraph_runtime, delegates) -> None:
-    raise NotImplementedError("delegates are not supported yet")
+def apply_delegates(sub, delegates) -> None:
+    """Partitions ``sub`` (an executor.SubgraphRuntime, planned) among ``delegates`` in order."""
+    delegates = check_delegates(delegates)
+    release_partitions(sub)
+    if not delegates or not sub.steps:
+        return
+    known = propagate_shapes(sub)
+    ctx = _Context(sub, known)
+    labels = _unique_labels(delegates)
+    kernels: list = []
+    next_pid = 0
+    for d, label in zip(delegates, labels):
+        steps = sub.steps
+        claimed = [False] * len(steps)
+        for si, st in enumerate(steps):
+            if st.executor != "cpu" or len(st.nodes) != 1:
+                continue
+            ni = st.nodes[0]
+            reason = ctx.core_refusal(ni)
+            if reason is None:
+                try:
+                    ok, reason = d.supports(ctx.node_spec(ni))
+                except Exception as e:  # noqa: BLE001 - re-raised naming the delegate
+                    raise RuntimeError(f"delegate '{label}' failed in delegate_supports_node for node {ni} "
+                                       f"({sub.nodes[ni].op.name}): {type(e).__name__}: {e}") from e
+                claimed[si] = ok
+            if reason is not None:
+                sub.node_info[ni].refusals[label] = reason
+        if not any(claimed):
+            continue
+        subsets = partition_steps(steps, claimed, ctx.side_effect_steps(steps), sub.sg.outputs)
+        cand = [k for k, (is_del, _) in enumerate(subsets) if is_del]
+        cand.sort(key=lambda k: -len(subsets[k][1]))      # stable: earlier first among equals
+        chosen = set()
+        for k in cand:
+            size = len(subsets[k][1])
+            if size < d.min_nodes_per_partition:
+                why = (f"its partition has {size} node(s), fewer than min_nodes_per_partition="
+                       f"{d.min_nodes_per_partition}")
+            elif 0 < d.max_delegated_partitions <= len(chosen):
+                why = (f"max_delegated_partitions={d.max_delegated_partitions} reached (larger partitions "
+                       "were delegated)")
+            else:
+                chosen.add(k)
+                continue
+            for si in subsets[k][1]:
+                sub.node_info[steps[si].nodes[0]].refusals[label] = why
+        new_steps = []
+        for k, (is_del, members) in enumerate(subsets):
+            if k in chosen:
+                pspec = ctx.partition_spec(next_pid, [steps[si] for si in members], steps, members)
+                try:
+                    handle = d.call("delegate_prepare", partition=pspec)
+                except Exception as e:  # noqa: BLE001 - re-raised naming delegate and partition
+                    raise RuntimeError(f"delegate '{label}' failed to prepare partition {next_pid} (nodes "
+                                       f"{list(pspec.node_indices)}): {type(e).__name__}: {e}") from e
+                if handle is not None:
+                    new_steps.append(_partition_step(d, label, handle, pspec))
+                    kernels.append((d, handle))
+                    for n in pspec.nodes:
+                        info = sub.node_info[n.index]
+                        info.executor = label
+                        info.partition = next_pid
+                        info.refusals.pop(label, None)
+                    next_pid += 1
+                    continue
+                for si in members:
+                    sub.node_info[steps[si].nodes[0]].refusals[label] = "the delegate declined its partition"
+            new_steps.extend(steps[si] for si in members)
+        sub.steps = new_steps
+    for info in sub.node_info:       # a node some delegate runs needs no refusal list
+        if info.executor != "cpu":
+            info.refusals.clear()
+    sub.set_release(False)
+    sub.delegate_kernels = kernels
+    sub._delegate_finalizer = weakref.finalize(sub, _release_all, kernels)
+
+
+def release_partitions(sub) -> None:
+    """Calls ``delegate_release`` for the kernels of ``sub``'s previous plan."""
+    fin = getattr(sub, "_delegate_finalizer", None)
+    if fin is not None:
+        fin()
+    sub._delegate_finalizer = None
+    sub.delegate_kernels = []
+
+
+def _release_all(kernels) -> None:
+    for d, handle in kernels:
+        try:
+            d.call("delegate_release", kernel=handle)
+        except Exception:  # noqa: BLE001 - releasing must not raise (may run at interpreter teardown)
+            pass
+    kernels.clear()
+
+
+# ------------------------------------------------------------------------------------------ partitioning
+def partition_steps(steps, claimed, side_effect, graph_outputs=()) -> list:
+    """TFLite's partitioning: returns ``[(is_claimed, [step indices])]`` in an executable order.
+
+    Dependencies are the data edges between steps plus control edges keeping side-effect steps in their
+    original relative order. Starting with the kind of the first ready step, all ready steps of the
+    current kind (and those they make ready) form one subset; then the kind switches."""
+    n = len(steps)
+    producer = {}
+    for si, st in enumerate(steps):
+        for o in st.outputs:
+            producer[o] = si
+    preds = [set() for _ in range(n)]
+    for si, st in enumerate(steps):
+        for i in st.inputs:
+            p = producer.get(i)
+            if p is not None and p != si:
+                preds[si].add(p)
+    prev = None
+    for si in range(n):
+        if side_effect[si]:
+            if prev is not None:
+                preds[si].add(prev)
+            prev = si
+    succs = [[] for _ in range(n)]
+    for si in range(n):
+        for p in preds[si]:
+            succs[p].append(si)
+    indeg = [len(p) for p in preds]
+    ready = {True: [], False: []}
+    for si in range(n):
+        if indeg[si] == 0:
+            heapq.heappush(ready[bool(claimed[si])], si)
+    if not n:
+        return []
+    first = min(ready[True][:1] + ready[False][:1])
+    kind = bool(claimed[first])
+    out = []
+    placed = 0
+    idle_switches = 0
+    while placed < n:
+        heap = ready[kind]
+        subset = []
+        while heap:
+            si = heapq.heappop(heap)
+            subset.append(si)
+            placed += 1
+            for s in succs[si]:
+                indeg[s] -= 1
+                if indeg[s] == 0:
+                    heapq.heappush(ready[bool(claimed[s])], s)
+        if subset:
+            out.append((kind, subset))
+            idle_switches = 0
+        else:
+            idle_switches += 1
+            if idle_switches > 2:
+                raise RuntimeError("the graph has a dependency cycle; cannot partition it")
+        kind = not kind
+    return out
+
+
+# ------------------------------------------------------------------------------------------ specs
+class _Context:
+    """Builds delegate-neutral specs for one subgraph (cached per node / tensor)."""
+
+    def __init__(self, sub, known_shapes):
+        self.sub = sub
+        self.known = known_shapes
+        self._tensors: dict = {}
+        self._nodes: dict = {}
+        self._cpu_steps = {st.nodes[0]: st for st in sub.steps if len(st.nodes) == 1 and st.executor == "cpu"}
+        self._side = [self._node_side_effect(k) for k in range(len(sub.nodes))]
+
+    def tensor_spec(self, i: int) -> TensorSpec | None:
+        if i < 0:
+            return None
+        ts = self._tensors.get(i)
+        if ts is None:
+            sub = self.sub
+            t = sub.tensors[i]
+            q = t.quantization
+            qs = None
+            if q is not None and q.is_quantized:
+                qs = QuantSpec(np.asarray(q.scales, np.float32).copy(), np.asarray(q.zero_points, np.int64).copy(),
+                               int(q.quantized_dimension))
+            shape = tuple(int(x) for x in sub.shapes[i])
+            dynamic = not (t.is_constant or i in self.known) or any(x < 0 for x in shape)
+            ts = TensorSpec(index=i, name=t.name, type_name=t.type_name, dtype=np.dtype(t.dtype), shape=shape,
+                            shape_signature=tuple(int(x) for x in t.shape_signature),
+                            quantization=qs, constant=t.data if t.is_constant else None,
+                            is_variable=bool(t.is_variable), dynamic=bool(dynamic), sparsity=t.sparsity)
+            self._tensors[i] = ts
+        return ts
+
+    def node_spec(self, k: int) -> NodeSpec:
+        ns = self._nodes.get(k)
+        if ns is None:
+            node = self.sub.nodes[k]
+            op = node.op
+            st = self._cpu_steps.get(k)
+            cpu = _cpu_kernel(st.kernel, st.out_dtypes) if st is not None else None
+            ns = NodeSpec(index=op.index, subgraph=self.sub.sg.index, op=op.opcode, version=int(op.version or 1),
+                          options=FrozenOptions(op.options or {}),
+                          inputs=tuple(self.tensor_spec(i) for i in op.inputs),
+                          outputs=tuple(self.tensor_spec(i) for i in op.outputs),
+                          custom_code=op.custom_code, custom_options=op.custom_options, _cpu_kernel=cpu)
+            self._nodes[k] = ns
+        return ns
+
+    def core_refusal(self, k: int) -> str | None:
+        op = self.sub.nodes[k].op
+        if any(str(key).endswith("subgraph_index") for key in (op.options or {})):
+            return "calls subgraphs (control flow runs on the CPU)"
+        ts = self.sub.tensors
+        for i in list(op.inputs) + list(op.outputs):
+            if i >= 0 and ts[i].is_variable:
+                return "reads or updates a variable tensor (stateful ops run on the CPU)"
+        return None
+
+    def _node_side_effect(self, k: int) -> bool:
+        op = self.sub.nodes[k].op
+        if op.opcode in _SIDE_EFFECT_OPS:
+            return True
+        ts = self.sub.tensors
+        for i in list(op.inputs) + list(op.outputs):
+            if i >= 0 and (ts[i].is_variable or ts[i].type_name in ("RESOURCE", "VARIANT")):
+                return True
+        return any(str(key).endswith("subgraph_index") for key in (op.options or {}))
+
+    def side_effect_steps(self, steps) -> list:
+        return [any(self._side[k] for k in st.nodes) for st in steps]
+
+    def partition_spec(self, pid: int, members, all_steps, member_idx) -> PartitionSpec:
+        sub = self.sub
+        inside = set(member_idx)
+        produced = set()
+        nodes = []
+        for st in members:
+            nodes.append(self.node_spec(st.nodes[0]))
+            produced.update(st.outputs)
+        inputs = []
+        seen = set()
+        for st in members:
+            for i in st.inputs:
+                if i < 0 or i in produced or i in seen or sub.tensors[i].is_constant:
+                    continue
+                seen.add(i)
+                inputs.append(i)
+        read_outside = set(sub.sg.outputs)
+        for si, st in enumerate(all_steps):
+            if si not in inside:
+                read_outside.update(st.inputs)
+        outputs = []
+        for st in members:
+            for o in st.outputs:
+                if o in read_outside and o not in outputs:
+                    outputs.append(o)
+        return PartitionSpec(id=pid, subgraph=sub.sg.index, nodes=tuple(nodes),
+                             inputs=tuple(self.tensor_spec(i) for i in inputs),
+                             outputs=tuple(self.tensor_spec(o) for o in outputs))
+
+
+def _cpu_kernel(kernel, out_dtypes):
+    from .executor import _as_dtype
+
+    def run(*args):
+        out = kernel(*args)
+        if type(out) is list:
+            out = tuple(out)
+        elif type(out) is not tuple:
+            out = (out,)
+        return tuple(v if (type(v) is np.ndarray and v.dtype == dt) else _as_dtype(v, dt)
+                     for v, dt in zip(out, out_dtypes))
+    return run
+
+
+def _partition_step(d, label, handle, pspec):
+    from .executor import Step
+    in_specs = pspec.inputs
+    out_specs = pspec.outputs
+    copy_in = _fast(d, "delegate_copy_in", handle)
+    copy_out = _fast(d, "delegate_copy_out", handle)
+    invoke = _fast(d, "delegate_invoke", handle)
+    n_out = len(out_specs)
+
+    def run_partition(*arrays):
+        if copy_in is not None:
+            arrays = [copy_in(array=a, tensor=t) for a, t in zip(arrays, in_specs)]
+        else:
+            arrays = list(arrays)
+        outs = invoke(inputs=arrays)
+        if outs is None:
+            outs = ()
+        outs = tuple(outs)
+        if len(outs) != n_out:
+            raise RuntimeError(f"delegate '{label}' returned {len(outs)} outputs for partition {pspec.id}, "
+                               f"which has {n_out} boundary outputs")
+        if copy_out is not None:
+            return tuple(copy_out(array=a, tensor=t) for a, t in zip(outs, out_specs))
+        return tuple(a if type(a) is np.ndarray else np.asarray(a) for a in outs)
+
+    return Step(run_partition, tuple(t.index for t in in_specs), tuple(t.index for t in out_specs),
+                tuple(t.dtype for t in out_specs), pspec.node_indices, executor=label,
+                label=f"{label} partition {pspec.id}")
+
+
+def _fast(d, hook, handle):
+    b = d.bound(hook, kernel=handle)
+    if b is None:
+        return None
+    fn, names, fixed = b
+
+    def call(**kw):
+        return fn(*[kw[n] if n in kw else fixed[n] for n in names])
+    return call
+
+
+def _unique_labels(delegates) -> list:
+    labels, counts = [], {}
+    for d in delegates:
+        c = counts.get(d.name, 0) + 1
+        counts[d.name] = c
+        labels.append(d.name if c == 1 else f"{d.name}#{c}")
+    return labels
+
+
+# ------------------------------------------------------------------------------------------ shapes
+def propagate_shapes(sub) -> set:
+    """Runs the CPU plan once on zero inputs (all values kept) to learn every tensor's shape for the
+    current input shapes, as LiteRT's Prepare does; variables, resources and values are restored.
+    Returns the indices of the tensors whose shape was computed (the others are marked dynamic)."""
+    rt = sub.runtime
+    saved_vals = list(sub.values)
+    saved_res = rt.snapshot_resources()
+    saved_release = [st.release for st in sub.steps]
+    # variable tensors may be updated in place: keep copies of their values
+    saved_vars = {t.index: np.copy(sub.values[t.index]) for t in sub.tensors
+                  if t.is_variable and isinstance(sub.values[t.index], np.ndarray)}
+    known = set()
+    try:
+        for st in sub.steps:
+            st.release = ()
+        with np.errstate(all="ignore"):
+            sub.run()
+    except Exception:  # noqa: BLE001 - data-dependent graphs: the shapes reached so far are kept
+        pass
+    finally:
+        for t in sub.tensors:
+            v = sub.values[t.index]
+            if v is not None and hasattr(v, "shape") and not t.is_constant:
+                sub.shapes[t.index] = tuple(int(x) for x in v.shape)
+                known.add(t.index)
+        for st, rel in zip(sub.steps, saved_release):
+            st.release = rel
+        sub.values[:] = saved_vals
+        rt.restore_resources(saved_res)
+        for i, v in saved_vars.items():
+            cur = sub.values[i]
+            if isinstance(cur, np.ndarray) and cur.shape == v.shape and cur.flags.writeable:
+                cur[...] = v
+            else:
+                sub.values[i] = v
+    return known
+
+
+# ------------------------------------------------------------------------------------------ report
+def format_report(report) -> str:
+    """Renders ``Interpreter.get_delegation_report()`` as a text table (one line per node)."""
+    lines = [f"{'node':>4}  {'op':<24} {'executor':<14} {'part':>4}  why not delegated"]
+    for r in report:
+        part = "" if r["partition"] is None else str(r["partition"])
+        why = "; ".join(f"{k}: {v}" for k, v in r["refusals"].items())
+        lines.append(f"{r['index']:>4}  {r['op']:<24} {r['executor']:<14} {part:>4}  {why}".rstrip())
+    return "\n".join(lines)
