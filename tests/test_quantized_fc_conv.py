@@ -61,3 +61,93 @@ def test_fc(rng, tin, batch, depth, units, per_channel, act, keep):
 def test_fc_no_bias(rng):
     content, x = _fc_model(rng, "INT8", (5,), 20, 6, True, "NONE", False, (0.04, 3), (0.2, -2), with_bias=False)
     both_resolvers(content, [x])
+
+
+def _conv_model(rng, op, tin, in_shape, kh, kw, oc_or_mult, per_channel, stride, dil, padding, act,
+                in_q, out_q):
+    mb = ModelBuilder()
+    n, h, w, c = in_shape
+    x = mb.input("x", list(in_shape), tin, quant=qp(*in_q))
+    wtype = "UINT8" if tin == "UINT8" else "INT8"
+    if op == "CONV_2D":
+        oc = oc_or_mult
+        wshape, qdim = (oc, kh, kw, c), 0
+    else:
+        oc = c * oc_or_mult
+        wshape, qdim = (1, kh, kw, oc), 3
+    wv = rand_q(rng, wshape, wtype)
+    if wtype == "INT8":
+        wv[wv == -128] = -127
+    if per_channel:
+        wscale = rng.uniform(0.002, 0.03, oc)
+        wq = qp(wscale, [0] * oc, dim=qdim)
+    else:
+        wscale = np.array([0.0093])
+        wq = qp(wscale, 127 if wtype == "UINT8" else 0)
+    wi = mb.const("w", wv, wtype, quant=wq)
+    bt = BIAS_TYPE[tin]
+    bscale = np.float32(in_q[0]) * wscale.astype(np.float32)
+    bias = rng.integers(-5000, 5000, oc).astype(np.int64 if bt == "INT64" else np.int32)
+    bi = mb.const("b", bias, bt, quant=qp(bscale, [0] * len(bscale), dim=0))
+    # output scale from the accumulated range so that outputs are mostly not saturated
+    k = kh * kw * (c if op == "CONV_2D" else 1)
+    out_scale = float(in_q[0] * np.mean(wscale) * 70 * 70 * np.sqrt(k) / 40)
+    y = mb.tensor("y", [], tin, quant=qp(out_scale, out_q[1]))
+    opts = dict(padding=padding, stride_h=stride[0], stride_w=stride[1], dilation_h_factor=dil[0],
+                dilation_w_factor=dil[1], fused_activation_function=act)
+    if op == "DEPTHWISE_CONV_2D":
+        opts["depth_multiplier"] = oc_or_mult
+    mb.op(op, [x, wi, bi], [y], **opts)
+    mb.output(y)
+    return mb.build(), rand_q(rng, in_shape, tin)
+
+
+QP = {"INT8": ((0.05, -3), (0.2, 5)), "UINT8": ((0.04, 127), (0.15, 120)), "INT16": ((0.001, 0), (0.004, 0))}
+
+CONV_CASES = [
+    ("INT8", (1, 9, 9, 3), 3, 3, 8, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (2, 10, 7, 5), 3, 2, 6, True, (2, 2), (1, 1), "VALID", "RELU"),
+    ("INT8", (1, 12, 12, 4), 3, 3, 5, True, (1, 2), (2, 2), "SAME", "RELU6"),
+    ("INT8", (1, 8, 8, 16), 1, 1, 24, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (1, 9, 9, 16), 1, 1, 8, True, (2, 2), (1, 1), "VALID", "RELU6"),
+    ("INT8", (1, 7, 7, 130), 3, 3, 4, True, (1, 1), (1, 1), "SAME", "NONE"),   # K > 1023: float64 GEMM
+    ("INT8", (1, 6, 6, 4), 3, 3, 4, False, (1, 1), (1, 1), "SAME", "NONE"),
+    ("UINT8", (1, 9, 9, 3), 3, 3, 8, False, (1, 1), (1, 1), "SAME", "RELU"),
+    ("UINT8", (1, 11, 11, 8), 3, 3, 4, False, (2, 2), (1, 1), "VALID", "NONE"),
+    ("INT16", (1, 8, 8, 3), 3, 3, 4, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT16", (1, 9, 9, 2), 2, 2, 3, True, (2, 1), (1, 1), "VALID", "RELU6"),
+    ("INT8", (1, 24, 24, 8), 3, 3, 16, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (1, 20, 20, 24), 1, 1, 13, True, (1, 1), (1, 1), "SAME", "RELU6"),
+    ("UINT8", (1, 24, 24, 8), 3, 3, 16, False, (1, 1), (1, 1), "SAME", "NONE"),
+]
+
+
+@pytest.mark.parametrize("tin,shape,kh,kw,oc,pc,stride,dil,padding,act", CONV_CASES)
+def test_conv2d(rng, tin, shape, kh, kw, oc, pc, stride, dil, padding, act):
+    content, x = _conv_model(rng, "CONV_2D", tin, shape, kh, kw, oc, pc, stride, dil, padding, act, *QP[tin])
+    both_resolvers(content, [x])
+
+
+DW_CASES = [
+    ("INT8", (1, 9, 9, 8), 3, 3, 1, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (2, 10, 7, 5), 3, 3, 1, True, (2, 2), (1, 1), "SAME", "RELU6"),
+    ("INT8", (1, 12, 12, 4), 3, 3, 2, True, (1, 1), (2, 2), "VALID", "RELU"),
+    ("INT8", (1, 8, 8, 3), 5, 5, 3, True, (2, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (1, 8, 8, 16), 3, 3, 1, False, (1, 1), (1, 1), "SAME", "NONE"),
+    ("UINT8", (1, 9, 9, 8), 3, 3, 1, False, (1, 1), (1, 1), "SAME", "RELU6"),
+    ("UINT8", (1, 10, 10, 3), 3, 3, 2, False, (2, 2), (1, 1), "VALID", "NONE"),
+    ("INT16", (1, 8, 8, 4), 3, 3, 1, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (1, 24, 24, 13), 3, 3, 1, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (1, 24, 24, 32), 3, 3, 1, True, (2, 2), (1, 1), "SAME", "RELU6"),
+    ("UINT8", (1, 24, 24, 16), 3, 3, 1, False, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (1, 20, 20, 13), 3, 3, 1, True, (1, 1), (1, 1), "SAME", "NONE"),
+    ("INT8", (1, 20, 20, 9), 3, 3, 2, True, (2, 2), (1, 1), "VALID", "NONE"),
+    ("INT8", (1, 20, 20, 7), 3, 3, 1, True, (1, 1), (1, 1), "SAME", "RELU"),
+]
+
+
+@pytest.mark.parametrize("tin,shape,kh,kw,mult,pc,stride,dil,padding,act", DW_CASES)
+def test_depthwise(rng, tin, shape, kh, kw, mult, pc, stride, dil, padding, act):
+    content, x = _conv_model(rng, "DEPTHWISE_CONV_2D", tin, shape, kh, kw, mult, pc, stride, dil, padding, act,
+                             *QP[tin])
+    both_resolvers(content, [x])

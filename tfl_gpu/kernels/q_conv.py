@@ -1,0 +1,182 @@
+"""Quantized CONV_2D and DEPTHWISE_CONV_2D (int8 per-channel, uint8 per-tensor, int16x8).
+
+The input is padded with its zero point (so padded taps contribute nothing once the zero point is
+subtracted), gathered im2col-style, multiplied exactly through float BLAS (quant.IntGemm), corrected for
+the input zero point with precomputed weight sums, then requantized per output channel.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quant as Q
+from .registry import is_quantized, register
+
+
+def q_conv_node(node) -> bool:
+    if len(node.inputs) < 2 or node.inputs[1] is None:
+        return False
+    return is_quantized(node.inputs[0]) and is_quantized(node.inputs[1]) and is_quantized(node.outputs[0])
+
+
+def conv_geometry(in_h, in_w, kh, kw, sh, sw, dh, dw, padding):
+    """(out_h, out_w, pad_top, pad_left) the way TFLite computes them."""
+    ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    if padding == "SAME":
+        oh, ow = -(-in_h // sh), -(-in_w // sw)
+    elif padding == "VALID":
+        oh, ow = -(-(in_h - ekh + 1) // sh), -(-(in_w - ekw + 1) // sw)
+    else:
+        raise ValueError(f"unsupported padding {padding!r}")
+    oh, ow = max(oh, 0), max(ow, 0)
+    pt = max((oh - 1) * sh + ekh - in_h, 0) // 2
+    pl = max((ow - 1) * sw + ekw - in_w, 0) // 2
+    return oh, ow, pt, pl
+
+
+def pad_input(x, zp, pt, pl, need_h, need_w):
+    """x padded with ``zp`` so that it is at least need_h x need_w after pt/pl top/left rows."""
+    n, h, w, c = x.shape
+    pb = max(need_h - h - pt, 0)
+    pr = max(need_w - w - pl, 0)
+    if pt == pb == pl == pr == 0:
+        return x
+    out = np.full((n, h + pt + pb, w + pl + pr, c), zp, dtype=x.dtype)
+    out[:, pt:pt + h, pl:pl + w, :] = x
+    return out
+
+
+class _ConvBase:
+    def _common(self, node, w_quant_dim):
+        o = node.options
+        x_t, w_t, o_t = node.inputs[0], node.inputs[1], node.outputs[0]
+        self.padding = o.get("padding", "SAME")
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        self.dh, self.dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+        act = o.get("fused_activation_function", "NONE")
+        self.lo, self.hi = Q.activation_range(act, o_t.quantization.scale, o_t.quantization.zero_point,
+                                              o_t.type_name)
+        self.x_zp = x_t.quantization.zero_point
+        self.out_zp = o_t.quantization.zero_point
+        self.dtype = o_t.dtype
+        self.x_max = Q.TYPE_ABS_MAX[x_t.type_name]
+        self.int16 = x_t.type_name == "INT16"
+        self.uint8 = x_t.type_name == "UINT8"
+        self.ref = node.resolver == "BUILTIN_REF"
+        wq = w_t.quantization
+        self.w_zp = (wq.zero_points.astype(np.int64) if wq.per_axis else np.int64(wq.zero_point))
+        xs, os_ = x_t.quantization.scale, o_t.quantization.scale
+        nch = node.const(1).shape[w_quant_dim] if node.const(1) is not None else wq.scales.size
+        if wq.per_axis:
+            ms = [Q.conv_multiplier_f64(xs, s, os_) for s in wq.scales]
+        elif x_t.type_name == "UINT8":
+            ms = [Q.conv_multiplier_f32(xs, wq.scale, os_)] * nch
+        else:
+            ms = [Q.conv_multiplier_f64(xs, wq.scale, os_)] * nch
+        self.q, self.shift = Q.quantize_multipliers(np.asarray(ms))
+
+    def _requant(self, acc):
+        if self.int16:
+            r = Q.multiply_by_quantized_multiplier_64(acc, self.q, self.shift)
+        elif self.up == "blocks8":
+            # vector loop over blocks of 8 output channels (halves up), scalar tail channels (away)
+            nb = acc.shape[-1] // 8 * 8
+            r = np.empty_like(acc)
+            r[..., :nb] = Q.multiply_by_quantized_multiplier_up(acc[..., :nb], self.q[:nb], self.shift[:nb])
+            r[..., nb:] = Q.multiply_by_quantized_multiplier(acc[..., nb:], self.q[nb:], self.shift[nb:])
+        elif self.up:
+            r = Q.multiply_by_quantized_multiplier_up(acc, self.q, self.shift)
+        else:
+            r = Q.multiply_by_quantized_multiplier(acc, self.q, self.shift)
+        r += self.out_zp
+        np.clip(r, self.lo, self.hi, out=r)
+        return r.astype(self.dtype)
+
+
+@register("CONV_2D", when=q_conv_node, priority=10, types=("INT8 per-channel", "UINT8", "INT16x8"))
+class QConv2D(_ConvBase):
+    def __init__(self, node):
+        w = node.const(1)
+        if w is None:
+            raise ValueError("quantized CONV_2D needs constant weights")
+        self._common(node, 0)
+        w = np.asarray(w).astype(np.int64)
+        self.oc, self.kh, self.kw, self.ic = w.shape
+        wzp = self.w_zp.reshape(-1, 1, 1, 1) if np.ndim(self.w_zp) else self.w_zp
+        self.gemm = Q.IntGemm((w - wzp).reshape(self.oc, -1), self.x_max)
+        # LiteRT's optimized kernel requantizes through ruy (final shift rounds halves up)
+        self.up = not self.ref
+
+    def __call__(self, x, w=None, b=None):
+        n, h, wd, c = x.shape
+        if c != self.ic:
+            raise ValueError(f"CONV_2D input has {c} channels, filter expects {self.ic} (groups are not "
+                             f"supported for quantized convolution)")
+        oh, ow, pt, pl = conv_geometry(h, wd, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw,
+                                       self.padding)
+        g = self.gemm
+        dt = g.dtype
+        if self.kh == self.kw == 1 and pt == pl == 0:
+            xs = x[:, ::self.sh, ::self.sw, :][:, :oh, :ow, :]
+            patches = xs.reshape(-1, c).astype(dt)
+        else:
+            need_h = (oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
+            need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
+            xp = pad_input(x, self.x_zp, pt, pl, need_h, need_w)
+            patches = np.empty((n, oh, ow, self.kh, self.kw, c), dt)
+            for i in range(self.kh):
+                r0 = i * self.dh
+                for j in range(self.kw):
+                    c0 = j * self.dw
+                    patches[:, :, :, i, j, :] = xp[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh,
+                                                   c0:c0 + (ow - 1) * self.sw + 1:self.sw, :]
+            patches = patches.reshape(n * oh * ow, -1)
+        acc = (patches @ g.wt).astype(np.int64)
+        if self.x_zp:
+            acc -= self.x_zp * g.wsum
+        if b is not None:
+            acc += b.astype(np.int64)
+        return self._requant(acc).reshape(n, oh, ow, self.oc)
+
+
+@register("DEPTHWISE_CONV_2D", when=q_conv_node, priority=10, types=("INT8 per-channel", "UINT8", "INT16x8"))
+class QDepthwiseConv2D(_ConvBase):
+    def __init__(self, node):
+        w = node.const(1)
+        if w is None:
+            raise ValueError("quantized DEPTHWISE_CONV_2D needs constant weights")
+        self._common(node, 3)
+        w = np.asarray(w).astype(np.int64)
+        _, self.kh, self.kw, self.oc = w.shape
+        self.mult = int(node.options.get("depth_multiplier", 1) or 1)
+        self.w = (w[0] - self.w_zp)            # [kh, kw, oc], zero point removed
+        # LiteRT's optimized int8 depthwise rounds the final shift's halves up; its uint8 one does not
+        # (in blocks of 8 output channels; the remaining channels take the scalar path)
+        self.up = "blocks8" if not self.ref and not self.uint8 else False
+
+    def __call__(self, x, w=None, b=None):
+        n, h, wd, c = x.shape
+        mult = self.oc // c if c and self.oc % c == 0 else self.mult
+        if c * mult != self.oc:
+            raise ValueError(f"DEPTHWISE_CONV_2D: {c} input channels x multiplier {mult} != {self.oc} outputs")
+        oh, ow, pt, pl = conv_geometry(h, wd, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw,
+                                       self.padding)
+        need_h = (oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
+        need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
+        xp = pad_input(x, self.x_zp, pt, pl, need_h, need_w)
+        # (x - zp) fits int32 exactly, and so do the int8/uint8 sums; int16 uses int64
+        wide = np.int64 if self.int16 else np.int32
+        xc = xp.astype(wide) - wide(self.x_zp)
+        if mult > 1:
+            xc = np.repeat(xc, mult, axis=3)
+        acc = np.zeros((n, oh, ow, self.oc), wide)
+        wk = self.w.astype(wide)
+        for i in range(self.kh):
+            r0 = i * self.dh
+            for j in range(self.kw):
+                c0 = j * self.dw
+                acc += xc[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh, c0:c0 + (ow - 1) * self.sw + 1:self.sw, :] \
+                    * wk[i, j]
+        acc = acc.astype(np.int64)
+        if b is not None:
+            acc += b.astype(np.int64)
+        return self._requant(acc)
