@@ -74,10 +74,10 @@ class Interpreter:
         if not isinstance(experimental_op_resolver_type, OpResolverType):
             raise ValueError(f"Unrecognized passed in op resolver type: {experimental_op_resolver_type}")
         if num_threads is not None:
-            if not isinstance(num_threads, int) or isinstance(num_threads, bool):
+            if not isinstance(num_threads, int):        # bool is an int to LiteRT too
                 raise ValueError("type of num_threads should be int")
             if num_threads < -1:
-                raise ValueError("num_threads should be >= -1 (-1 lets the interpreter choose)")
+                raise ValueError("num_threads should >= -1")
         self._num_threads = self._resolve_threads(num_threads)
         has_path = model_path is not None and model_path != ""
         has_content = model_content is not None and len(model_content) > 0
@@ -149,6 +149,11 @@ class Interpreter:
         with self._exclusive("invoke"), self._threads():
             self._runtime.subgraphs[index].run(timings)
 
+    def _check_not_busy(self, what):
+        if self._busy.locked():
+            raise RuntimeError(f"{what}() called while another thread is running this Interpreter; "
+                               "an Interpreter is not thread-safe: use one per thread")
+
     def cancel(self):
         """Asks a running ``invoke()`` (from another thread) to stop; it raises ``CancelledError``
         (a RuntimeError) at the next node or loop iteration. Without a running invoke this does nothing."""
@@ -159,26 +164,15 @@ class Interpreter:
         ctl = _thread_controller()
         if not ctl or self._num_threads == _default_blas_threads(ctl):
             return _NULL_CONTEXT     # BLAS already runs with this many threads: no per-invoke cost
-        return ctl.limit(limits=self._num_threads)
+        return _BlasLimit(ctl, self._num_threads)
 
     def _exclusive(self, what):
-        interp = self
-
-        class _Guard:
-            def __enter__(self_inner):
-                if not interp._busy.acquire(blocking=False):
-                    raise RuntimeError(f"{what}() called while another thread is using this Interpreter; "
-                                       "an Interpreter is not thread-safe: use one per thread")
-                interp._runtime.cancel_requested = False
-
-            def __exit__(self_inner, *exc):
-                interp._busy.release()
-                return False
-        return _Guard()
+        return _Exclusive(self, what)
 
     def reset_all_variables(self):
         # As LiteRT: variable tensors go back to zero (INT8: their zero point); resource variables
         # (VAR_HANDLE/ASSIGN_VARIABLE) and CALL_ONCE's "done" flags are kept.
+        self._check_not_busy("reset_all_variables")
         for sub in self._runtime.subgraphs:
             sub.reset_variables()
 
@@ -254,6 +248,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ tensors
     def set_tensor(self, tensor_index, value, subgraph_index=0):
+        self._check_not_busy("set_tensor")
         sub = self._sub(subgraph_index)
         i = self._check_index(sub, tensor_index)
         t = sub.tensors[i]
@@ -346,6 +341,7 @@ class Interpreter:
 
     def resize_tensor_input(self, input_index, tensor_size, strict=False):
         self._ensure_safe()
+        self._check_not_busy("resize_tensor_input")
         sub = self._sub(0)
         try:
             i = self._check_index(sub, input_index)
@@ -436,7 +432,50 @@ class _NullContext:
 
 
 _NULL_CONTEXT = _NullContext()
+
+
+class _Exclusive:
+    """Holds an interpreter for one call; a second thread using it meanwhile gets a RuntimeError."""
+    __slots__ = ("interp", "what")
+
+    def __init__(self, interp, what):
+        self.interp, self.what = interp, what
+
+    def __enter__(self):
+        if not self.interp._busy.acquire(blocking=False):
+            raise RuntimeError(f"{self.what}() called while another thread is using this Interpreter; "
+                               "an Interpreter is not thread-safe: use one per thread")
+        self.interp._runtime.cancel_requested = False
+        return self
+
+    def __exit__(self, *exc):
+        self.interp._busy.release()
+        return False
 _blas_default = None
+_limit_lock = threading.Lock()
+_active_limits: list = []
+
+
+class _BlasLimit:
+    """Sets the (process-wide) BLAS thread count for one invoke. Limits of interpreters running at the same
+    time in other threads nest like a stack, and the last one out restores the default, so a limit never
+    outlives the invokes that asked for it (threadpoolctl's own restore would, with overlapping invokes)."""
+    __slots__ = ("ctl", "n")
+
+    def __init__(self, ctl, n):
+        self.ctl, self.n = ctl, n
+
+    def __enter__(self):
+        with _limit_lock:
+            _active_limits.append(self.n)
+            self.ctl.limit(limits=self.n)
+        return self
+
+    def __exit__(self, *exc):
+        with _limit_lock:
+            _active_limits.remove(self.n)
+            self.ctl.limit(limits=_active_limits[-1] if _active_limits else _default_blas_threads(self.ctl))
+        return False
 
 
 def _default_blas_threads(ctl) -> int:
