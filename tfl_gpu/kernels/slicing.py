@@ -143,7 +143,13 @@ def strided_slice_plan(shape, begin, end, strides, begin_mask=0, end_mask=0, ell
         if bm[ax]:
             b = 0 if st > 0 else size - 1
         if sm[ax]:
-            e = b if b >= size else b + 1
+            # a shrunk axis takes the single element at ``begin`` (LiteRT leaves the output unwritten for
+            # an out-of-range index or a negative stride here; TF defines it as this element / an error)
+            if not 0 <= b < size:
+                raise ValueError(f"STRIDED_SLICE: index {starts[ax]} is out of bounds for shrunk dimension "
+                                 f"{ax} of size {size}")
+            slices.append(slice(b, b + 1))
+            continue
         else:
             e = stops[ax]
             if offset:
