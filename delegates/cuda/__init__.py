@@ -1,0 +1,278 @@
+"""The ``cuda`` delegate: runs float32 TFLite nodes with the hand-written CUDA kernels of ``kernels_cuda/``.
+
+``tfl_gpu.load_delegate("cuda", options)`` with options
+
+* ``backend``: ``"auto"`` (default: CuPy when a GPU is usable, otherwise the CPU emulator with a
+  warning), ``"cupy"`` (real GPU, error without one) or ``"emulator"`` (runs the same .cu source on the
+  CPU through g++ and fibers: slow, for tests and CI);
+* ``device_id`` (default 0), ``precision`` (``"fp32"``; ``"tf32"``/``"fp16"`` are reserved and refused
+  for now), ``cuda_graphs`` (default True: replay each partition as a CUDA graph after its first run,
+  real GPU only), ``sanitize`` (emulator built with AddressSanitizer/UBSan; also
+  ``TFL_GPU_EMU_SANITIZE=1``).
+
+It claims the nodes it has kernels for (others are refused with a reason), folds DEQUANTIZE/DENSIFY of
+constant weights on the host once, uploads constants once per partition, and keeps every tensor private to
+a partition on the device.  See docs/cuda.md.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+try:
+    from tfl_gpu.hookspecs import hookimpl
+except ImportError:  # pragma: no cover - the core without delegate support
+    def hookimpl(f=None, **_):
+        return f if f is not None else (lambda g: g)
+
+from . import ops as _ops
+from .backend import get_backend, gpu_available  # noqa: F401
+
+OPTIONS = {"device_id": 0, "backend": "auto", "precision": "fp32", "cuda_graphs": True, "sanitize": None}
+
+
+class Config:
+    def __init__(self, options: dict):
+        self.device_id = options["device_id"]
+        self.backend_kind = options["backend"]
+        self.precision = options["precision"]
+        self.cuda_graphs = options["cuda_graphs"]
+        self.sanitize = options["sanitize"]
+        self._backend = None
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = get_backend(self.backend_kind, self.device_id, self.precision, self.sanitize)
+        return self._backend
+
+
+def _folded_ok(node) -> str | None:
+    for t in node.inputs:
+        if t is not None and t.constant is None:
+            return f"{node.op} of a non-constant tensor runs on the CPU (only constant weights are folded)"
+    if not all(o.type_name == "FLOAT32" for o in node.outputs):
+        return f"{node.op} output is not FLOAT32"
+    return None
+
+
+def refusal(node) -> str | None:
+    """None when the delegate can run ``node`` (a NodeSpec), else the reason."""
+    name = node.custom_code if node.op == "CUSTOM" else node.op
+    if node.op in _ops.HOST_FOLDED:
+        return _folded_ok(node)
+    cls = _ops.OPS.get(node.op)
+    if cls is None:
+        return f"no CUDA kernel for {name}"
+    for t in list(node.inputs) + list(node.outputs):
+        if t is not None and getattr(t, "dynamic", False):
+            return "data-dependent (dynamic) tensor shape"
+    try:
+        return cls.refuse(node)
+    except Exception as e:  # noqa: BLE001 - a malformed node is refused, not fatal
+        return f"cannot run this {node.op}: {type(e).__name__}: {e}"
+
+
+class Program:
+    """A prepared partition: device ops in execution order, constants on the device, private tensors kept
+    on the device and released after their last use."""
+
+    def __init__(self, partition, config: Config):
+        self.partition = partition
+        self.be = be = config.backend
+        self.use_graphs = bool(config.cuda_graphs) and be.is_gpu
+        self.graph = None
+        self.graph_failed = False
+        self.runs = 0
+        host_consts: dict = {}          # folded (DEQUANTIZE/DENSIFY) values, by tensor index
+        self.const_env: dict = {}       # device copies of constants read as data inputs
+        self.steps = []
+        pending_upload: dict = {}
+        for node in partition.nodes:
+            if node.op in _ops.HOST_FOLDED:
+                args = [None if t is None else (t.constant if t.constant is not None else host_consts[t.index])
+                        for t in node.inputs]
+                res = node.cpu_kernel()(*args)
+                if not isinstance(res, (tuple, list)):
+                    res = (res,)
+                for t, v in zip(node.outputs, res):
+                    host_consts[t.index] = np.ascontiguousarray(np.asarray(v, dtype=np.float32))
+                continue
+            op = _ops.OPS[node.op](node, host_consts, be)
+            ins = []
+            for pos, t in enumerate(node.inputs):
+                if t is None:
+                    ins.append(None)
+                    continue
+                if pos in op.captured:
+                    ins.append(None)        # the op holds this constant on the device itself
+                    continue
+                ins.append(t.index)
+                if t.constant is not None:
+                    pending_upload[t.index] = np.asarray(t.constant)
+                elif t.index in host_consts:
+                    pending_upload[t.index] = host_consts[t.index]
+            self.steps.append((op, ins, [t.index for t in node.outputs], node))
+        for idx, v in pending_upload.items():
+            if v.dtype == np.float64:
+                v = v.astype(np.float32)
+            self.const_env[idx] = be.to_device(np.ascontiguousarray(v))
+        # partition outputs that are folded constants
+        for t in partition.outputs:
+            if t.index in host_consts and t.index not in self.const_env:
+                self.const_env[t.index] = be.to_device(host_consts[t.index])
+        self.input_ids = [t.index for t in partition.inputs]
+        self.output_ids = [t.index for t in partition.outputs]
+        keep = set(self.output_ids) | set(self.const_env)
+        last: dict = {}
+        for si, (_, ins, outs, _) in enumerate(self.steps):
+            for i in ins:
+                if i is not None:
+                    last[i] = si
+        self.release = [[] for _ in self.steps]
+        for i, si in last.items():
+            if i not in keep:
+                self.release[si].append(i)
+
+    def _run_eager(self, inputs):
+        env = dict(self.const_env)
+        env.update(zip(self.input_ids, inputs))
+        for (op, ins, outs, node), rel in zip(self.steps, self.release):
+            try:
+                res = op([env[i] if i is not None else None for i in ins])
+            except Exception as e:
+                raise RuntimeError(f"cuda delegate: node {node.index} ({node.op}) failed: "
+                                   f"{type(e).__name__}: {e}") from e
+            for o, v in zip(outs, res):
+                env[o] = v
+            for r in rel:
+                env.pop(r, None)
+        return [env[o] for o in self.output_ids]
+
+    def run(self, inputs):
+        self.runs += 1
+        if not self.use_graphs or self.graph_failed or self.runs < 2:
+            return self._run_eager(inputs)
+        return self._run_graph(inputs)
+
+    # CUDA graphs (CuPy only): capture once with static input buffers, then replay.
+    def _run_graph(self, inputs):
+        cp = self.be.cp
+        shapes = tuple(tuple(a.shape) for a in inputs)
+        if self.graph is not None and self.graph_shapes != shapes:
+            self.graph = None
+        if self.graph is None:
+            try:
+                self.graph_inputs = [cp.empty_like(a) for a in inputs]
+                for dst, src in zip(self.graph_inputs, inputs):
+                    dst[...] = src
+                stream = cp.cuda.Stream(non_blocking=True)
+                self._run_eager(self.graph_inputs)      # warm the memory pool
+                stream.synchronize()
+                with stream:
+                    stream.begin_capture()
+                    try:
+                        outs = self._run_eager(self.graph_inputs)
+                    finally:
+                        graph = stream.end_capture()
+                self.graph, self.graph_stream, self.graph_outputs = graph, stream, outs
+                self.graph_shapes = shapes
+            except Exception as e:  # noqa: BLE001 - graphs are an optimisation: fall back to eager
+                warnings.warn(f"cuda delegate: CUDA graph capture failed ({type(e).__name__}: {e}); "
+                              "running without graphs", RuntimeWarning, stacklevel=2)
+                self.graph_failed = True
+                self.graph = None
+                return self._run_eager(inputs)
+        for dst, src in zip(self.graph_inputs, inputs):
+            dst[...] = src
+        self.graph.launch(self.graph_stream)
+        self.graph_stream.synchronize()
+        return [o.copy() for o in self.graph_outputs]
+
+
+class CudaDelegate:
+    """The pluggy plugin (one instance per ``load_delegate`` call)."""
+
+    def __init__(self):
+        self.programs: list[Program] = []
+
+    @hookimpl
+    def delegate_option_schema(self):
+        return dict(OPTIONS)
+
+    @hookimpl
+    def delegate_configure(self, options):
+        b = options["backend"]
+        if b not in ("auto", "cupy", "emulator"):
+            raise ValueError(f"cuda delegate: backend must be 'auto', 'cupy' or 'emulator', got {b!r}")
+        d = options["device_id"]
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0:
+            raise ValueError(f"cuda delegate: device_id must be a non-negative int, got {d!r}")
+        p = options["precision"]
+        if p not in ("fp32", "tf32", "fp16"):
+            raise ValueError(f"cuda delegate: precision must be 'fp32', 'tf32' or 'fp16', got {p!r}")
+        if p != "fp32":
+            raise ValueError(f"cuda delegate: precision {p!r} is not implemented yet (only 'fp32')")
+        if not isinstance(options["cuda_graphs"], (bool, np.bool_)):
+            raise ValueError(f"cuda delegate: cuda_graphs must be a bool, got {options['cuda_graphs']!r}")
+        s = options["sanitize"]
+        if s is not None and not isinstance(s, (bool, np.bool_)):
+            raise ValueError(f"cuda delegate: sanitize must be a bool or None, got {s!r}")
+        cfg = Config(options)
+        cfg.backend   # noqa: B018 - resolve the backend now: errors and the fallback warning at load time
+        return cfg
+
+    @hookimpl
+    def delegate_supports_node(self, node, config):
+        r = refusal(node)
+        return True if r is None else r
+
+    @hookimpl
+    def delegate_prepare(self, partition, config):
+        prog = Program(partition, config)
+        self.programs.append(prog)
+        return prog
+
+    @hookimpl
+    def delegate_invoke(self, kernel, inputs):
+        return kernel.run(inputs)
+
+    @hookimpl
+    def delegate_copy_in(self, kernel, array, tensor):
+        be = kernel.be
+        if be.is_gpu and be.is_device_array(array):
+            return array
+        if not be.is_gpu and not isinstance(array, np.ndarray):
+            array = _from_dlpack_host(array)
+        a = np.asarray(array) if not be.is_gpu else array
+        if not be.is_gpu:
+            if a.dtype != tensor.dtype:
+                a = a.astype(tensor.dtype)
+            return np.ascontiguousarray(a)
+        if hasattr(a, "__dlpack__") and not isinstance(a, np.ndarray):
+            a = be.cp.from_dlpack(a)
+        return be.to_device(a)
+
+    @hookimpl
+    def delegate_copy_out(self, kernel, array, tensor):
+        return np.ascontiguousarray(kernel.be.to_host(array))
+
+    @hookimpl
+    def delegate_release(self, kernel):
+        if kernel in self.programs:
+            self.programs.remove(kernel)
+
+
+def _from_dlpack_host(a):
+    if hasattr(a, "__dlpack__"):
+        try:
+            return np.from_dlpack(a)
+        except Exception:  # noqa: BLE001 - e.g. a device array: go through its host copy
+            pass
+    if hasattr(a, "get"):
+        return a.get()
+    return np.asarray(a)
+
+
+plugin = CudaDelegate

@@ -1,0 +1,878 @@
+"""Device implementations of TFLite ops on top of the CUDA kernels in ``kernels_cuda/``.
+
+Each op class is built once per node at preparation (``cls(node, consts, backend)``, constants uploaded
+then) and called with device arrays (``op(inputs) -> list of outputs``).  ``cls.refuse(node)`` returns a
+reason string when the op cannot run a node (float32 only for now), or None to claim it.
+Shapes are taken from the arrays at run time, so resized inputs work; per-shape metadata is cached.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+ACT = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4, "SIGN_BIT": 5}
+BIN = {"ADD": 0, "SUB": 1, "MUL": 2, "DIV": 3, "MAXIMUM": 4, "MINIMUM": 5, "SQUARED_DIFFERENCE": 6,
+       "POW": 7, "PRELU": 8}
+UN = {"RELU": 0, "RELU6": 1, "RELU_N1_TO_1": 2, "LEAKY_RELU": 3, "ELU": 4, "HARD_SWISH": 5, "LOGISTIC": 6,
+      "TANH": 7, "EXP": 8, "LOG": 9, "SQRT": 10, "RSQRT": 11, "ABS": 12, "NEG": 13, "GELU": 14,
+      "SQUARE": 16, "RELU_0_TO_1": 18}
+RED = {"SUM": 0, "MEAN": 0, "REDUCE_MAX": 1, "REDUCE_MIN": 2, "REDUCE_PROD": 3}
+I32 = np.int32
+F32 = np.float32
+INT_MAX = 2**31 - 1
+
+
+def _i(v) -> np.int32:
+    return np.int32(int(v))
+
+
+def _f(v) -> np.float32:
+    return np.float32(float(v))
+
+
+def _act(node) -> int:
+    a = node.options.get("fused_activation_function", "NONE")
+    if a not in ACT:
+        raise ValueError(f"unsupported fused activation {a}")
+    return ACT[a]
+
+
+def _is_f32(t) -> bool:
+    return t is not None and t.type_name == "FLOAT32"
+
+
+def _float_io(node, data_inputs) -> str | None:
+    """None when the given data inputs and every output are FLOAT32, else a refusal reason."""
+    for i in data_inputs:
+        if i < len(node.inputs) and node.inputs[i] is not None and not _is_f32(node.inputs[i]):
+            return f"input {i} is {node.inputs[i].type_name}: only FLOAT32 kernels for now"
+    for o in node.outputs:
+        if not _is_f32(o):
+            return f"output is {o.type_name}: only FLOAT32 kernels for now"
+    if node.inputs and node.inputs[0] is not None and node.inputs[0].quantization is not None and \
+            node.inputs[0].type_name != "FLOAT32":
+        return "quantized tensors are not supported yet"
+    return None
+
+
+def _const(node, consts, i):
+    if i < len(node.inputs) and node.inputs[i] is not None:
+        if node.inputs[i].constant is not None:
+            return np.asarray(node.inputs[i].constant)
+        return consts.get(node.inputs[i].index)
+    return None
+
+
+def _check_size(*shapes):
+    for s in shapes:
+        if int(np.prod(s, dtype=np.int64)) > INT_MAX:
+            raise ValueError("tensor larger than 2**31 elements: not supported by the CUDA kernels")
+
+
+def _same_pad(n, k, s, d, padding):
+    ek = (k - 1) * d + 1
+    if padding == "SAME":
+        out = (n + s - 1) // s
+        total = max((out - 1) * s + ek - n, 0)
+        return out, total // 2
+    out = (n - ek + s) // s if n >= ek else 0
+    return out, 0
+
+
+def coalesce(dims, *strides):
+    """Drops size-1 dims and merges adjacent dims contiguous in every stride set (fewer divisions)."""
+    keep = [d for d in range(len(dims)) if int(dims[d]) != 1]
+    dims = [int(dims[d]) for d in keep]
+    strides = [[int(s[d]) for d in keep] for s in strides]
+    if not dims:
+        return [1], [[0] for _ in strides]
+    od = [dims[0]]
+    os_ = [[s[0]] for s in strides]
+    for d in range(1, len(dims)):
+        if all(o[-1] == s[d] * dims[d] for o, s in zip(os_, strides)):
+            od[-1] *= dims[d]
+            for o, s in zip(os_, strides):
+                o[-1] = s[d]
+        else:
+            od.append(dims[d])
+            for o, s in zip(os_, strides):
+                o.append(s[d])
+    return od, os_
+
+
+def _cstrides(shape):
+    st = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        st[d] = st[d + 1] * int(shape[d + 1])
+    return st
+
+
+class DevOp:
+    data_inputs = (0,)
+    n_outputs = 1
+
+    @classmethod
+    def refuse(cls, node) -> str | None:
+        return _float_io(node, cls.data_inputs)
+
+    def __init__(self, node, consts, be):
+        self.node = node
+        self.be = be
+        self._meta = {}
+        self.captured: set = set()     # input positions whose constant the op holds itself
+
+    def meta(self, key, arr):
+        """Uploads a small int32 metadata array once per key (shape)."""
+        m = self._meta.get(key)
+        if m is None:
+            m = self._meta[key] = self.be.to_device(np.asarray(arr, dtype=I32))
+        return m
+
+    def param(self, consts, i):
+        """Uploads constant input i (a model constant or one folded at preparation) once, or None."""
+        v = _const(self.node, consts, i)
+        if v is None:
+            return None
+        self.captured.add(i)
+        return self.be.to_device(np.ascontiguousarray(v, dtype=F32))
+
+
+# ------------------------------------------------------------------------------------------------ copy
+def strided_copy(be, op: DevOp, x, y, dims, in_strides, out_strides, in_base=0, out_base=0):
+    dims, (ist, ost) = coalesce(dims, in_strides, out_strides)
+    n = int(np.prod(dims, dtype=np.int64))
+    if n == 0:
+        return
+    rank = len(dims)
+    key = ("sc", tuple(dims), tuple(ist), tuple(ost))
+    meta = op.meta(key, list(dims) + list(ist) + list(ost))
+    be.launch1d("layout", "strided_copy_f32", n, (x, y, _i(n), _i(rank), meta, _i(in_base), _i(out_base)))
+
+
+def unary(be, x, out, code, alpha=0.0):
+    n = int(x.size)
+    be.launch1d("elementwise", "unary_f32", n, (x, out, _i(n), _i(code), _f(alpha)))
+
+
+# ------------------------------------------------------------------------------------------------ elementwise
+class Binary(DevOp):
+    data_inputs = (0, 1)
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.opc = BIN[node.op]
+        self.act = _act(node) if node.op in ("ADD", "SUB", "MUL", "DIV") else 0
+        self.c = [self.param(consts, i) for i in (0, 1)]
+
+    def __call__(self, ins):
+        a = self.c[0] if self.c[0] is not None else ins[0]
+        b = self.c[1] if self.c[1] is not None else ins[1]
+        out_shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+        _check_size(out_shape)
+        y = self.be.empty(out_shape, F32)
+        n = int(np.prod(out_shape, dtype=np.int64))
+        if n == 0:
+            return [y]
+        be = self.be
+        if a.shape == b.shape or (b.size == 1 and a.shape == out_shape):
+            be.launch1d("elementwise", "binary_f32", n, (a, b, y, _i(n), _i(self.opc), _i(self.act),
+                                                          _i(b.size == 1 and a.shape != b.shape)))
+            return [y]
+        r = len(out_shape)
+        for big, small, swap in ((a, b, 0), (b, a, 1)):
+            ss = (1,) * (r - small.ndim) + tuple(small.shape)
+            if big.shape == out_shape and ss[:-1] == (1,) * (r - 1) and ss[-1] == out_shape[-1]:
+                be.launch1d("elementwise", "binary_lastdim_f32", n,
+                            (big, small, y, _i(n), _i(out_shape[-1]), _i(self.opc), _i(self.act), _i(swap)))
+                return [y]
+
+        def bstrides(arr):
+            s = (1,) * (r - arr.ndim) + tuple(arr.shape)
+            cs = _cstrides(s)
+            return [0 if s[d] == 1 and out_shape[d] != 1 else cs[d] for d in range(r)]
+        dims, (sa, sb) = coalesce(out_shape, bstrides(a), bstrides(b))
+        meta = self.meta(("b", tuple(dims), tuple(sa), tuple(sb)), list(dims) + sa + sb)
+        be.launch1d("elementwise", "binary_bcast_f32", n, (a, b, y, _i(n), _i(len(dims)), meta,
+                                                            _i(self.opc), _i(self.act)))
+        return [y]
+
+
+class Unary(DevOp):
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        op = node.op
+        self.alpha = 0.0
+        if op == "LEAKY_RELU":
+            self.alpha = float(node.options.get("alpha", 0.0))
+        self.code = UN[op]
+        if op == "GELU" and node.options.get("approximate", False):
+            self.code = 15
+
+    def __call__(self, ins):
+        x = ins[0]
+        y = self.be.empty(x.shape, F32)
+        unary(self.be, x, y, self.code, self.alpha)
+        return [y]
+
+
+# ------------------------------------------------------------------------------------------------ conv / gemm
+def sgemm(be, A, B, bias, C, M, N, K, sAm, sAk, sBk, sBn, act, batch=1, sAb=0, sBb=0, sCb=0):
+    if M == 0 or N == 0:
+        return
+    grid = ((N + 63) // 64, (M + 63) // 64, batch)
+    be.function("gemm", "sgemm_f32")(grid, (256,), (A, B, bias, C, _i(M), _i(N), _i(K), _i(sAm), _i(sAk),
+                                                     _i(sBk), _i(sBn), np.int64(sAb), np.int64(sBb),
+                                                     np.int64(sCb), _i(act)))
+
+
+class Conv2D(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0, 1, 2))
+        if r:
+            return r
+        x, w = node.inputs[0], node.inputs[1]
+        if len(x.shape) != 4 or len(w.shape) != 4:
+            return "CONV_2D needs 4-D input and filter"
+        if int(w.shape[3]) != int(x.shape[3]):
+            return "grouped convolution (filter depth != input depth) is not supported"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        o = node.options
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        self.dh, self.dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+        self.padding = o.get("padding", "SAME")
+        self.act = _act(node)
+        self.w = self.param(consts, 1)
+        self.b = self.param(consts, 2)
+
+    def __call__(self, ins):
+        x = ins[0]
+        w = self.w if self.w is not None else ins[1]
+        b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        N, H, W, IC = (int(v) for v in x.shape)
+        OC, KH, KW, _ = (int(v) for v in w.shape)
+        OH, pt = _same_pad(H, KH, self.sh, self.dh, self.padding)
+        OW, pl = _same_pad(W, KW, self.sw, self.dw, self.padding)
+        _check_size((N, OH, OW, OC), x.shape)
+        y = self.be.empty((N, OH, OW, OC), F32)
+        M = N * OH * OW
+        if M == 0 or OC == 0:
+            return [y]
+        if KH == 1 and KW == 1 and self.sh == 1 and self.sw == 1 and pt == 0 and pl == 0:
+            sgemm(self.be, x, w, b, y, M, OC, IC, IC, 1, 1, IC, self.act)
+            return [y]
+        grid = ((OC + 63) // 64, (M + 63) // 64, 1)
+        self.be.function("conv", "conv2d_f32")(grid, (256,), (
+            x, w, b, y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
+            _i(self.sw), _i(self.dh), _i(self.dw), _i(pt), _i(pl), _i(self.act)))
+        return [y]
+
+
+class DepthwiseConv2D(Conv2D):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0, 1, 2))
+        if r:
+            return r
+        if len(node.inputs[0].shape) != 4 or len(node.inputs[1].shape) != 4:
+            return "DEPTHWISE_CONV_2D needs 4-D input and filter"
+        return None
+
+    def __call__(self, ins):
+        x = ins[0]
+        w = self.w if self.w is not None else ins[1]
+        b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        N, H, W, IC = (int(v) for v in x.shape)
+        _, KH, KW, OC = (int(v) for v in w.shape)
+        if IC == 0 or OC % IC:
+            raise ValueError(f"depthwise filter has {OC} channels for {IC} input channels")
+        OH, pt = _same_pad(H, KH, self.sh, self.dh, self.padding)
+        OW, pl = _same_pad(W, KW, self.sw, self.dw, self.padding)
+        _check_size((N, OH, OW, OC))
+        y = self.be.empty((N, OH, OW, OC), F32)
+        n = N * OH * OW * OC
+        self.be.launch1d("conv", "depthwise_conv2d_f32", n, (
+            x, w, b, y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
+            _i(self.sw), _i(self.dh), _i(self.dw), _i(pt), _i(pl), _i(OC // IC), _i(self.act)))
+        return [y]
+
+
+class TransposeConv(DevOp):
+    data_inputs = (1, 2, 3)
+
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (1, 2, 3))
+        if r:
+            return r
+        if node.inputs[0].constant is None:
+            return "TRANSPOSE_CONV output shape must be a constant"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        o = node.options
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        self.padding = o.get("padding", "SAME")
+        self.act = _act(node)
+        self.out_shape = tuple(int(v) for v in np.asarray(node.inputs[0].constant).reshape(-1))
+        self.w = self.param(consts, 1)
+        self.b = self.param(consts, 3)
+
+    def __call__(self, ins):
+        x = ins[2]
+        w = self.w if self.w is not None else ins[1]
+        b = self.b if self.b is not None else (ins[3] if len(ins) > 3 else None)
+        N, H, W, IC = (int(v) for v in x.shape)
+        OC, KH, KW, _ = (int(v) for v in w.shape)
+        _, OH, OW, _ = self.out_shape
+        if self.padding == "SAME":
+            pt = max((H - 1) * self.sh + KH - OH, 0) // 2
+            pl = max((W - 1) * self.sw + KW - OW, 0) // 2
+        else:
+            pt = pl = 0
+        y = self.be.empty((N, OH, OW, OC), F32)
+        self.be.launch1d("conv", "transpose_conv2d_f32", N * OH * OW * OC, (
+            x, w, b, y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
+            _i(self.sw), _i(pt), _i(pl), _i(self.act)))
+        return [y]
+
+
+class FullyConnected(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0, 1, 2))
+        if r:
+            return r
+        if node.options.get("weights_format", "DEFAULT") != "DEFAULT":
+            return "shuffled FC weights are not supported"
+        if len(node.inputs[1].shape) != 2:
+            return "FULLY_CONNECTED weights must be 2-D"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.act = _act(node)
+        self.keep = bool(node.options.get("keep_num_dims", False))
+        self.w = self.param(consts, 1)
+        self.b = self.param(consts, 2)
+
+    def __call__(self, ins):
+        x = ins[0]
+        w = self.w if self.w is not None else ins[1]
+        b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        N, K = (int(v) for v in w.shape)
+        if K == 0 or x.size % K:
+            raise ValueError(f"FULLY_CONNECTED input of {x.size} elements is not a multiple of depth {K}")
+        M = x.size // K
+        shape = tuple(x.shape[:-1]) + (N,) if self.keep else (M, N)
+        y = self.be.empty(shape, F32)
+        sgemm(self.be, x, w, b, y, M, N, K, K, 1, 1, K, self.act)
+        return [y]
+
+
+class BatchMatMul(DevOp):
+    data_inputs = (0, 1)
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.adj_x = bool(node.options.get("adj_x", False))
+        self.adj_y = bool(node.options.get("adj_y", False))
+        self.c = [self.param(consts, i) for i in (0, 1)]
+
+    def __call__(self, ins):
+        a = self.c[0] if self.c[0] is not None else ins[0]
+        b = self.c[1] if self.c[1] is not None else ins[1]
+        if a.ndim < 2 or b.ndim < 2:
+            raise ValueError("BATCH_MATMUL needs operands of rank >= 2")
+        M, K = (a.shape[-1], a.shape[-2]) if self.adj_x else (a.shape[-2], a.shape[-1])
+        K2, N = (b.shape[-1], b.shape[-2]) if self.adj_y else (b.shape[-2], b.shape[-1])
+        if K != K2:
+            raise ValueError(f"BATCH_MATMUL inner dimensions differ: {K} vs {K2}")
+        bshape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        y = self.be.empty(bshape + (M, N), F32)
+        nb = int(np.prod(bshape, dtype=np.int64))
+        sa = (1, M) if self.adj_x else (K, 1)          # (sAm, sAk)
+        sb = (1, K) if self.adj_y else (N, 1)          # (sBk, sBn)
+        ab = int(np.prod(a.shape[:-2], dtype=np.int64))
+        bb = int(np.prod(b.shape[:-2], dtype=np.int64))
+        if (ab in (1, nb)) and (bb in (1, nb)):
+            sgemm(self.be, a, b, None, y, M, N, K, sa[0], sa[1], sb[0], sb[1], 0, batch=nb,
+                  sAb=0 if ab == 1 else M * K, sBb=0 if bb == 1 else K * N, sCb=M * N)
+            return [y]
+        # general broadcast: one launch per output batch (rare)
+        r = len(bshape)
+        ash = (1,) * (r - (a.ndim - 2)) + tuple(a.shape[:-2])
+        bsh = (1,) * (r - (b.ndim - 2)) + tuple(b.shape[:-2])
+        for idx in np.ndindex(*bshape):
+            ia = int(np.ravel_multi_index(tuple(i if s > 1 else 0 for i, s in zip(idx, ash)), ash)) if r else 0
+            ib = int(np.ravel_multi_index(tuple(i if s > 1 else 0 for i, s in zip(idx, bsh)), bsh)) if r else 0
+            io = int(np.ravel_multi_index(idx, bshape)) if r else 0
+            av = a.reshape(-1)[ia * M * K:(ia + 1) * M * K]
+            bv = b.reshape(-1)[ib * K * N:(ib + 1) * K * N]
+            yv = y.reshape(-1)[io * M * N:(io + 1) * M * N]
+            sgemm(self.be, av, bv, None, yv, M, N, K, sa[0], sa[1], sb[0], sb[1], 0)
+        return [y]
+
+
+# ------------------------------------------------------------------------------------------------ pool
+class Pool2D(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        if len(node.inputs[0].shape) != 4:
+            return "pooling needs a 4-D input"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        o = node.options
+        self.is_max = node.op == "MAX_POOL_2D"
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        self.kh, self.kw = int(o.get("filter_height", 1)), int(o.get("filter_width", 1))
+        self.padding = o.get("padding", "SAME")
+        self.act = _act(node)
+
+    def __call__(self, ins):
+        x = ins[0]
+        N, H, W, C = (int(v) for v in x.shape)
+        OH, pt = _same_pad(H, self.kh, self.sh, 1, self.padding)
+        OW, pl = _same_pad(W, self.kw, self.sw, 1, self.padding)
+        y = self.be.empty((N, OH, OW, C), F32)
+        self.be.launch1d("pool", "pool2d_f32", N * OH * OW * C, (
+            x, y, _i(N), _i(H), _i(W), _i(C), _i(OH), _i(OW), _i(self.kh), _i(self.kw), _i(self.sh),
+            _i(self.sw), _i(pt), _i(pl), _i(self.is_max), _i(self.act)))
+        return [y]
+
+
+# ------------------------------------------------------------------------------------------------ reductions
+class Softmax(DevOp):
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.beta = float(node.options.get("beta", 1.0))
+
+    def __call__(self, ins):
+        x = ins[0]
+        D = int(x.shape[-1]) if x.ndim else 1
+        rows = x.size // D if D else 0
+        y = self.be.empty(x.shape, F32)
+        if rows:
+            self.be.function("reduce", "softmax_f32")(((rows + 3) // 4,), (128,),
+                                                      (x, y, _i(rows), _i(D), _f(self.beta)))
+        return [y]
+
+
+class Reduce(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        if node.inputs[1].constant is None:
+            return f"{node.op} axes must be a constant"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.axes = np.asarray(node.inputs[1].constant).reshape(-1).astype(np.int64)
+        self.keep = bool(node.options.get("keep_dims", False))
+        self.code = RED[node.op]
+        self.mean = node.op == "MEAN"
+        self._tmp = {}
+
+    def __call__(self, ins):
+        x = ins[0]
+        r = x.ndim
+        axes = sorted({int(a) + r if a < 0 else int(a) for a in self.axes})
+        if any(not 0 <= a < r for a in axes):
+            raise ValueError(f"{self.node.op}: axis out of range for rank {r}")
+        kept = [d for d in range(r) if d not in axes]
+        out_shape = tuple(1 if d in axes else x.shape[d] for d in range(r)) if self.keep else \
+            tuple(x.shape[d] for d in kept)
+        y = self.be.empty(out_shape, F32)
+        R = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
+        scale = (1.0 / R if R else float("nan")) if self.mean else 1.0
+        # contiguous reduced block: [outer][R][inner]
+        if axes and axes == list(range(axes[0], axes[-1] + 1)):
+            src = x
+            outer = int(np.prod(x.shape[:axes[0]], dtype=np.int64))
+            inner = int(np.prod(x.shape[axes[-1] + 1:], dtype=np.int64))
+        else:
+            perm = kept + axes
+            tshape = tuple(x.shape[p] for p in perm)
+            src = self.be.empty(tshape, F32)
+            cs = _cstrides(x.shape)
+            strided_copy(self.be, self, x, src, tshape, [cs[p] for p in perm], _cstrides(tshape))
+            outer = int(np.prod([x.shape[k] for k in kept], dtype=np.int64))
+            inner = 1
+        n = outer * inner
+        if n == 0:
+            return [y]
+        if inner == 1 and R >= 1024 and outer <= 65535:
+            self.be.function("reduce", "reduce_rows_f32")((outer,), (256,), (src, y, _i(R), _i(self.code),
+                                                                            _f(scale)))
+        else:
+            self.be.launch1d("reduce", "reduce_f32", n, (src, y, _i(outer), _i(R), _i(inner), _i(self.code),
+                                                         _f(scale)))
+        return [y]
+
+
+# ------------------------------------------------------------------------------------------------ layout
+class Reshape(DevOp):
+    """RESHAPE / SQUEEZE / EXPAND_DIMS: a free view of the same device buffer."""
+
+    @classmethod
+    def refuse(cls, node):
+        if not _is_f32(node.inputs[0]) or not _is_f32(node.outputs[0]):
+            return "only FLOAT32 tensors for now"
+        if node.op == "RESHAPE" and len(node.inputs) > 1 and node.inputs[1] is not None and \
+                node.inputs[1].constant is None and node.outputs[0].dynamic:
+            return "RESHAPE with a computed shape"
+        if node.op == "EXPAND_DIMS" and node.inputs[1].constant is None:
+            return "EXPAND_DIMS axis must be a constant"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.op = node.op
+        if self.op == "RESHAPE":
+            shp = None
+            if len(node.inputs) > 1 and node.inputs[1] is not None and node.inputs[1].constant is not None:
+                shp = np.asarray(node.inputs[1].constant).reshape(-1)
+            elif node.options.get("new_shape") is not None and len(node.options.get("new_shape")):
+                shp = np.asarray(node.options.get("new_shape")).reshape(-1)
+            else:
+                shp = np.asarray(node.outputs[0].shape)
+            self.shape = [int(v) for v in shp]
+        elif self.op == "SQUEEZE":
+            self.sq = [int(v) for v in (node.options.get("squeeze_dims") or [])]
+        else:
+            self.axis = int(np.asarray(node.inputs[1].constant).reshape(-1)[0])
+
+    def __call__(self, ins):
+        x = ins[0]
+        if self.op == "RESHAPE":
+            shp = list(self.shape)
+            if shp.count(-1) == 1:
+                known = int(np.prod([s for s in shp if s != -1], dtype=np.int64))
+                shp[shp.index(-1)] = x.size // known if known else 0
+            return [x.reshape(tuple(shp))]
+        if self.op == "SQUEEZE":
+            r = x.ndim
+            dims = [d + r if d < 0 else d for d in self.sq] if self.sq else \
+                [d for d in range(r) if x.shape[d] == 1]
+            return [x.reshape(tuple(s for d, s in enumerate(x.shape) if d not in dims))]
+        a = self.axis
+        if a < 0:
+            a += x.ndim + 1
+        shp = list(x.shape)
+        shp.insert(a, 1)
+        return [x.reshape(tuple(shp))]
+
+
+class Concatenation(DevOp):
+    data_inputs = ()
+
+    @classmethod
+    def refuse(cls, node):
+        return _float_io(node, range(len(node.inputs)))
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.axis = int(node.options.get("axis", 0))
+        self.act = _act(node)
+        self.c = [self.param(consts, i) for i in range(len(node.inputs))]
+
+    def __call__(self, ins):
+        xs = [c if c is not None else a for c, a in zip(self.c, ins)]
+        r = xs[0].ndim
+        ax = self.axis + r if self.axis < 0 else self.axis
+        total = sum(int(x.shape[ax]) for x in xs)
+        shape = list(xs[0].shape)
+        shape[ax] = total
+        y = self.be.empty(tuple(shape), F32)
+        outer = int(np.prod(shape[:ax], dtype=np.int64))
+        inner = int(np.prod(shape[ax + 1:], dtype=np.int64))
+        off = 0
+        for x in xs:
+            k = int(x.shape[ax])
+            strided_copy(self.be, self, x, y, (outer, k * inner), (k * inner, 1), (total * inner, 1),
+                         0, off * inner)
+            off += k
+        if self.act:
+            unary(self.be, y, y, {1: 0, 2: 2, 3: 1}.get(self.act, 17))
+        return [y]
+
+
+class Pad(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        if node.inputs[1].constant is None:
+            return "PAD paddings must be a constant"
+        if node.op == "PADV2" and len(node.inputs) > 2 and node.inputs[2] is not None and \
+                node.inputs[2].constant is None:
+            return "PADV2 constant value must be a constant"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.pads = np.asarray(node.inputs[1].constant).reshape(-1, 2).astype(np.int64)
+        self.value = 0.0
+        if node.op == "PADV2" and len(node.inputs) > 2 and node.inputs[2] is not None:
+            self.value = float(np.asarray(node.inputs[2].constant).reshape(-1)[0])
+
+    def __call__(self, ins):
+        x = ins[0]
+        r = x.ndim
+        if self.pads.shape[0] != r:
+            raise ValueError(f"PAD paddings have {self.pads.shape[0]} rows for a rank-{r} input")
+        if (self.pads < 0).any():
+            raise ValueError("PAD paddings must be non-negative")
+        out = tuple(int(x.shape[d] + self.pads[d].sum()) for d in range(r))
+        _check_size(out)
+        y = self.be.empty(out, F32)
+        n = int(np.prod(out, dtype=np.int64))
+        meta = self.meta(("p", out, tuple(x.shape)), list(out) + list(x.shape) + [int(p) for p in self.pads[:, 0]]
+                         + _cstrides(x.shape))
+        self.be.launch1d("layout", "pad_f32", n, (x, y, _i(n), _i(r), meta, _f(self.value)))
+        return [y]
+
+
+class Transpose(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        if node.inputs[1].constant is None:
+            return "TRANSPOSE permutation must be a constant"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.perm = [int(v) for v in np.asarray(node.inputs[1].constant).reshape(-1)]
+
+    def __call__(self, ins):
+        x = ins[0]
+        perm = [p + x.ndim if p < 0 else p for p in self.perm]
+        if sorted(perm) != list(range(x.ndim)):
+            raise ValueError(f"TRANSPOSE permutation {self.perm} does not fit rank {x.ndim}")
+        shape = tuple(x.shape[p] for p in perm)
+        y = self.be.empty(shape, F32)
+        cs = _cstrides(x.shape)
+        strided_copy(self.be, self, x, y, shape, [cs[p] for p in perm], _cstrides(shape))
+        return [y]
+
+
+class Slice(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        for i in range(1, len(node.inputs)):
+            if node.inputs[i] is not None and node.inputs[i].constant is None:
+                return f"{node.op} begin/end/strides must be constants"
+        if node.op == "STRIDED_SLICE":
+            o = node.options
+            if o.get("ellipsis_mask", 0) or o.get("new_axis_mask", 0):
+                return "STRIDED_SLICE with ellipsis_mask/new_axis_mask is not supported"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.strided = node.op == "STRIDED_SLICE"
+        c = [np.asarray(node.inputs[i].constant).reshape(-1).astype(np.int64) for i in range(1, len(node.inputs))]
+        self.begin = c[0]
+        if self.strided:
+            self.end, self.steps = c[1], c[2]
+            o = node.options
+            self.bm, self.em = int(o.get("begin_mask", 0)), int(o.get("end_mask", 0))
+            self.sm = int(o.get("shrink_axis_mask", 0))
+            self.offset = bool(o.get("offset", False))
+        else:
+            self.size = c[1]
+
+    def __call__(self, ins):
+        x = ins[0]
+        r = x.ndim
+        cs = _cstrides(x.shape)
+        dims, ist, base, out_shape = [], [], 0, []
+        for d in range(r):
+            n = int(x.shape[d])
+            if not self.strided:
+                b = int(self.begin[d]) if d < len(self.begin) else 0
+                s = int(self.size[d]) if d < len(self.size) else -1
+                if s == -1:
+                    s = n - b
+                if b < 0 or s < 0 or b + s > n:
+                    raise ValueError(f"SLICE begin {b} size {s} out of range for dimension {d} of size {n}")
+                start, cnt, step = b, s, 1
+                out_shape.append(cnt)
+            elif d >= len(self.begin):
+                start, cnt, step = 0, n, 1
+                out_shape.append(cnt)
+            else:
+                step = int(self.steps[d])
+                if step == 0:
+                    raise ValueError("STRIDED_SLICE stride 0")
+                b, e = int(self.begin[d]), int(self.end[d])
+                if self.offset:
+                    e = b + e
+                if (self.sm >> d) & 1:
+                    bb = b + n if b < 0 else b
+                    if not 0 <= bb < n:
+                        raise ValueError(f"STRIDED_SLICE shrink index {b} out of range for size {n}")
+                    start, cnt = bb, 1
+                else:
+                    sl = slice(None if (self.bm >> d) & 1 else b, None if (self.em >> d) & 1 else e, step)
+                    start, stop, step = sl.indices(n)
+                    cnt = len(range(start, stop, step))
+                    out_shape.append(cnt)
+            dims.append(cnt)
+            ist.append(cs[d] * step)
+            base += start * cs[d] if cnt > 0 else 0
+        y = self.be.empty(tuple(out_shape), F32)
+        strided_copy(self.be, self, x, y, dims, ist, _cstrides(dims), base, 0)
+        return [y]
+
+
+class SpaceDepth(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        if len(node.inputs[0].shape) != 4:
+            return f"{node.op} needs a 4-D input"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.b = int(node.options.get("block_size", 1))
+        self.d2s = node.op == "DEPTH_TO_SPACE"
+
+    def __call__(self, ins):
+        x = ins[0]
+        N, H, W, C = (int(v) for v in x.shape)
+        b = self.b
+        if self.d2s:
+            if C % (b * b):
+                raise ValueError(f"DEPTH_TO_SPACE: depth {C} not divisible by block_size^2 {b * b}")
+            c2 = C // (b * b)
+            y = self.be.empty((N, H * b, W * b, c2), F32)
+            dims = (N, H, b, W, b, c2)
+            ist = (H * W * C, W * C, b * c2, C, c2, 1)
+        else:
+            if H % b or W % b:
+                raise ValueError(f"SPACE_TO_DEPTH: {H}x{W} not divisible by block_size {b}")
+            y = self.be.empty((N, H // b, W // b, b * b * C), F32)
+            dims = (N, H // b, W // b, b, b, C)
+            ist = (H * W * C, b * W * C, b * C, W * C, C, 1)
+        strided_copy(self.be, self, x, y, dims, ist, _cstrides(dims))
+        return [y]
+
+
+class Resize(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        if node.inputs[1].constant is None:
+            return f"{node.op} size must be a constant"
+        if len(node.inputs[0].shape) != 4:
+            return f"{node.op} needs a 4-D input"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.size = [int(v) for v in np.asarray(node.inputs[1].constant).reshape(-1)]
+        self.mode = 0 if node.op == "RESIZE_BILINEAR" else 1
+        self.ac = bool(node.options.get("align_corners", False))
+        self.hp = bool(node.options.get("half_pixel_centers", False))
+
+    def __call__(self, ins):
+        x = ins[0]
+        N, H, W, C = (int(v) for v in x.shape)
+        OH, OW = self.size
+
+        def scale(i, o):
+            if self.ac and o > 1:
+                return (i - 1) / (o - 1)
+            return i / o if o else 0.0
+        y = self.be.empty((N, OH, OW, C), F32)
+        self.be.launch1d("layout", "resize_f32", N * OH * OW * C, (
+            x, y, _i(N), _i(H), _i(W), _i(C), _i(OH), _i(OW), _f(scale(H, OH)), _f(scale(W, OW)),
+            _i(self.mode), _i(self.ac), _i(self.hp)))
+        return [y]
+
+
+class Gather(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0,))
+        if r:
+            return r
+        if node.options.get("batch_dims", 0):
+            return "GATHER with batch_dims is not supported"
+        it = node.inputs[1]
+        if it.constant is None and it.type_name != "INT32":
+            return "GATHER with computed non-int32 indices"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.axis = int(node.options.get("axis", 0))
+        c = node.inputs[1].constant
+        self.idx_shape = None
+        self.idx = None
+        if c is not None:
+            c = np.asarray(c)
+            n = int(node.inputs[0].shape[self.axis]) if node.inputs[0].shape else 0
+            if c.size and ((c < -n) | (c >= n)).any():
+                raise ValueError(f"GATHER index out of range [0, {n})")
+            self.idx_shape = c.shape
+            self.idx = be.to_device(np.ascontiguousarray(c.reshape(-1), dtype=I32))
+
+    def __call__(self, ins):
+        p = ins[0]
+        idx = self.idx if self.idx is not None else ins[1]
+        ishape = self.idx_shape if self.idx is not None else tuple(ins[1].shape)
+        ax = self.axis + p.ndim if self.axis < 0 else self.axis
+        shape = tuple(p.shape[:ax]) + tuple(ishape) + tuple(p.shape[ax + 1:])
+        y = self.be.empty(shape, F32)
+        outer = int(np.prod(p.shape[:ax], dtype=np.int64))
+        inner = int(np.prod(p.shape[ax + 1:], dtype=np.int64))
+        nidx = int(np.prod(ishape, dtype=np.int64))
+        self.be.launch1d("layout", "gather_f32", outer * nidx * inner, (
+            p, idx, y, _i(outer), _i(p.shape[ax]), _i(nidx), _i(inner)))
+        return [y]
+
+
+OPS = {}
+for _n in BIN:
+    OPS[_n] = Binary
+for _n in UN:
+    OPS[_n] = Unary
+OPS.update({
+    "CONV_2D": Conv2D, "DEPTHWISE_CONV_2D": DepthwiseConv2D, "TRANSPOSE_CONV": TransposeConv,
+    "FULLY_CONNECTED": FullyConnected, "BATCH_MATMUL": BatchMatMul,
+    "AVERAGE_POOL_2D": Pool2D, "MAX_POOL_2D": Pool2D, "SOFTMAX": Softmax,
+    "MEAN": Reduce, "SUM": Reduce, "REDUCE_MAX": Reduce, "REDUCE_MIN": Reduce, "REDUCE_PROD": Reduce,
+    "RESHAPE": Reshape, "SQUEEZE": Reshape, "EXPAND_DIMS": Reshape,
+    "CONCATENATION": Concatenation, "PAD": Pad, "PADV2": Pad, "TRANSPOSE": Transpose,
+    "SLICE": Slice, "STRIDED_SLICE": Slice, "DEPTH_TO_SPACE": SpaceDepth, "SPACE_TO_DEPTH": SpaceDepth,
+    "RESIZE_BILINEAR": Resize, "RESIZE_NEAREST_NEIGHBOR": Resize, "GATHER": Gather,
+})
+#: ops folded into constants on the host at preparation when their inputs are constant
+HOST_FOLDED = ("DEQUANTIZE", "DENSIFY")

@@ -1,0 +1,78 @@
+// SOFTMAX over the last dimension, and MEAN/SUM/REDUCE_MAX/REDUCE_MIN/REDUCE_PROD over a [outer][R][inner]
+// view (the loader transposes first when the reduced axes are not contiguous).
+#include "common.cuh"
+
+#define RED_SUM 0
+#define RED_MAX 1
+#define RED_MIN 2
+#define RED_PROD 3
+
+// One warp per row of length D.
+extern "C" __global__ void softmax_f32(const float* __restrict__ x, float* __restrict__ y, int rows, int D,
+                                       float beta) {
+    int warps = blockDim.x / 32;
+    int row = blockIdx.x * warps + threadIdx.x / 32;
+    int lane = threadIdx.x & 31;
+    if (row >= rows) return;   // whole warps leave together; no block barrier below
+    const float* xr = x + (long long)row * D;
+    float* yr = y + (long long)row * D;
+    float m = -TFL_FLT_MAX;
+    for (int i = lane; i < D; i += 32) m = fmaxf(m, xr[i]);
+    for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+    float s = 0.f;
+    for (int i = lane; i < D; i += 32) s += expf((xr[i] - m) * beta);
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    float inv = 1.f / s;
+    for (int i = lane; i < D; i += 32) yr[i] = expf((xr[i] - m) * beta) * inv;
+}
+
+// One thread per (outer, inner) output; scale multiplies the result (1/R for MEAN).
+extern "C" __global__ void reduce_f32(const float* __restrict__ x, float* __restrict__ y, int outer, int R,
+                                      int inner, int op, float scale) {
+    int total = outer * inner;
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        int in = i % inner, o = i / inner;
+        const float* xp = x + (long long)o * R * inner + in;
+        float acc = op == RED_MAX ? -__int_as_float(0x7f800000) : (op == RED_MIN ? __int_as_float(0x7f800000)
+                                                                  : (op == RED_PROD ? 1.f : 0.f));
+        for (int r = 0; r < R; r++) {
+            float v = xp[(long long)r * inner];
+            if (op == RED_SUM) acc += v;
+            else if (op == RED_MAX) acc = v > acc ? v : acc;
+            else if (op == RED_MIN) acc = v < acc ? v : acc;
+            else acc *= v;
+        }
+        y[i] = acc * scale;
+    }
+}
+
+// inner == 1 and long rows: one block (256 threads) per output, tree reduction in shared memory.
+extern "C" __global__ void reduce_rows_f32(const float* __restrict__ x, float* __restrict__ y, int R, int op,
+                                           float scale) {
+    __shared__ float part[256];
+    const float* xp = x + (long long)blockIdx.x * R;
+    float acc = op == RED_MAX ? -__int_as_float(0x7f800000) : (op == RED_MIN ? __int_as_float(0x7f800000)
+                                                              : (op == RED_PROD ? 1.f : 0.f));
+    for (int r = threadIdx.x; r < R; r += blockDim.x) {
+        float v = xp[r];
+        if (op == RED_SUM) acc += v;
+        else if (op == RED_MAX) acc = v > acc ? v : acc;
+        else if (op == RED_MIN) acc = v < acc ? v : acc;
+        else acc *= v;
+    }
+    part[threadIdx.x] = acc;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            float a = part[threadIdx.x], b = part[threadIdx.x + s];
+            if (op == RED_SUM) a += b;
+            else if (op == RED_MAX) a = b > a ? b : a;
+            else if (op == RED_MIN) a = b < a ? b : a;
+            else a *= b;
+            part[threadIdx.x] = a;
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) y[blockIdx.x] = part[0] * scale;
+}
