@@ -174,7 +174,8 @@ def _make_plugin_manager(plugin: Any, name: str) -> pluggy.PluginManager:
         pm.register(plugin, name=f"{name}:{id(plugin)}")
         pm.check_pending()
     except (pluggy.PluginValidationError, ValueError) as e:
-        raise ValueError(f"delegate '{name}' is not a valid tfl_gpu delegate plugin: {e}") from e
+        raise ValueError(f"delegate '{name}' is not a valid tfl_gpu delegate plugin: {e} (valid hooks: "
+                         f"{', '.join(HOOK_NAMES)})") from e
     # A function that looks like a hook but lacks @hookimpl would silently never be called.
     for attr in dir(plugin):
         if attr.startswith("delegate_"):
