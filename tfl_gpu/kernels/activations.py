@@ -33,8 +33,12 @@ class _Elementwise:
 
     def __call__(self, x):
         xf = _f32(x)
+        if xf.ndim == 0:                   # kernels work in place on arrays: give them one
+            xf = xf.reshape(1)
         with np.errstate(all="ignore"):
             y = self.f(xf)
+        if x.ndim == 0:
+            y = y.reshape(())
         return _back(y, x)
 
 
@@ -74,10 +78,13 @@ class Tanh(_Elementwise):
 
 
 def logistic(x):
-    """1 / (1 + exp(-x)) without overflow: exp of -|x| only."""
-    e = np.exp(-np.abs(x))
-    r = _F32(1) / (e + _F32(1))
-    return np.where(x >= 0, r, e * r).astype(_F32, copy=False)
+    """1 / (1 + exp(-x)) in float32; exp overflows to inf for x < -88.7, giving 0 (LiteRT gives denormals)."""
+    y = np.negative(x)
+    if y.ndim == 0:
+        return _F32(1) / (np.exp(y) + _F32(1))
+    np.exp(y, out=y)
+    y += _F32(1)
+    return np.reciprocal(y, out=y)
 
 
 @register("LOGISTIC", when=float_node, types=("FLOAT32", "FLOAT16"))
@@ -89,7 +96,8 @@ class Logistic(_Elementwise):
 class Elu(_Elementwise):
     @staticmethod
     def f(x):
-        return np.where(x < 0, np.expm1(np.minimum(x, _F32(0))), x).astype(_F32, copy=False)
+        # expm1(min(x, 0)) + max(x, 0): exact, branch-free (np.where with random masks is slow)
+        return np.expm1(np.minimum(x, _F32(0))) + np.maximum(x, _F32(0))
 
 
 @register("HARD_SWISH", when=float_node, types=("FLOAT32",))
@@ -97,8 +105,12 @@ class HardSwish(_Elementwise):
     @staticmethod
     def f(x):
         # (x / 6) * relu6(x + 3), in LiteRT's order: bit-exact, and no overflow near FLT_MAX
-        r = np.clip(x + _F32(3), _F32(0), _F32(6))
-        return ((x * _F32(1.0 / 6.0)) * r).astype(_F32, copy=False)
+        if x.ndim == 0:
+            return (x * _F32(1.0 / 6.0)) * np.clip(x + _F32(3), _F32(0), _F32(6))
+        r = np.add(x, _F32(3))
+        np.clip(r, _F32(0), _F32(6), out=r)
+        r *= x * _F32(1.0 / 6.0)
+        return r
 
 
 @register("LEAKY_RELU", when=float_node, types=("FLOAT32",))
@@ -108,25 +120,63 @@ class LeakyRelu(_Elementwise):
         self.alpha = _F32(node.options.get("alpha", 0.0))
 
     def f(self, x):
-        return np.where(x > 0, x, x * self.alpha).astype(_F32, copy=False)
+        if 0 < self.alpha <= 1:        # max(x, alpha * x): exact here, two passes
+            y = np.multiply(x, self.alpha)
+            return np.maximum(y, x, out=y)
+        # x > 0 ? x : alpha * x, as max(x, 0) + alpha * min(x, 0): exact for every alpha, branch-free
+        return _relu_plus_scaled_neg(x, self.alpha)
+
+
+def _relu_plus_scaled_neg(x, alpha):
+    y = np.minimum(x, _F32(0))
+    y = np.multiply(y, alpha, out=y) if y.ndim and np.shape(alpha) == () else y * alpha
+    if y.ndim:
+        y += np.maximum(x, _F32(0))
+        return y
+    return y + np.maximum(x, _F32(0))
 
 
 @register("PRELU", when=float_node, types=("FLOAT32",))
-def prelu(node, x, alpha):
-    with np.errstate(all="ignore"):
-        return np.where(x >= 0, x, x * alpha).astype(x.dtype, copy=False)
+class Prelu:
+    """x >= 0 ? x : alpha * x, alpha broadcast against x."""
+
+    def __init__(self, node):
+        a = node.const(1)
+        # constant alpha in (0, 1]: max(x, alpha * x) is exact and takes two passes
+        self.fast = a is not None and a.size > 0 and bool(np.all((a > 0) & (a <= 1)))
+
+    def __call__(self, x, alpha):
+        if alpha.dtype != x.dtype:
+            raise ValueError(f"PRELU alpha type {alpha.dtype} differs from the input type {x.dtype}")
+        with np.errstate(all="ignore"):
+            if self.fast and x.ndim:
+                y = np.multiply(x, alpha)
+                return np.maximum(y, x, out=y)
+            return _relu_plus_scaled_neg(x, alpha)
+
+
+_ERFC = [_F32(c) for c in (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
+                           0.09678418, 0.37409196, 1.00002368, -1.26551223)]
 
 
 def erfc_abs(x):
     """erfc(|x|) in float32, relative error < 1.2e-7 (the Chebyshev-fitted erfc of Numerical Recipes)."""
     z = np.abs(x)
-    t = _F32(1) / (_F32(1) + _F32(0.5) * z)
-    p = _F32(0.17087277)
-    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
-              1.00002368):
-        p = p * t + _F32(c)
-    p = p * t - _F32(1.26551223)
-    return t * np.exp(p - z * z)
+    if z.ndim == 0:
+        z = np.array(z)
+    t = np.multiply(z, _F32(0.5))
+    t += _F32(1)
+    np.reciprocal(t, out=t)
+    p = t * _ERFC[0]
+    for c in _ERFC[1:-1]:
+        p += c
+        p *= t
+    p += _ERFC[-1]
+    np.square(z, out=z)
+    p -= z
+    np.exp(p, out=p)
+    p *= t
+    return p
 
 
 def erf(x):
@@ -144,14 +194,26 @@ class Gelu(_Elementwise):
 
     def f(self, x):
         if self.approximate:
-            inner = x * x
-            inner = (inner * _F32(0.044715) + _F32(1)) * x * self._K
-            y = np.tanh(inner) + _F32(1)
+            y = np.square(x)
+            if y.ndim == 0:
+                y = np.array(y)
+            y *= _F32(0.044715)
+            y += _F32(1)
+            y *= x
+            y *= self._K
+            np.tanh(y, out=y)
+            y += _F32(1)
         else:
-            # 1 + erf(x / sqrt 2) = erfc(-x / sqrt 2): keeps the tiny negative tail LiteRT has
+            # 1 + erf(x / sqrt 2) = erfc(-x / sqrt 2) = e + [x > 0] * (2 - 2e) with e = erfc(|x| / sqrt 2):
+            # keeps the tiny negative tail LiteRT has, without a slow masked select
             e = erfc_abs(x * _F32(np.sqrt(0.5)))
-            y = np.where(x < 0, e, _F32(2) - e)
-        return ((x * _F32(0.5)) * y).astype(_F32, copy=False)
+            y = np.multiply(e, _F32(-2))
+            y += _F32(2)
+            y *= np.greater(x, _F32(0))
+            y += e
+        y *= _F32(0.5)      # exact, and keeps x * y from overflowing near FLT_MAX
+        y *= x
+        return y
 
 
 # ---------------------------------------------------------------------------------- normalizations
@@ -161,8 +223,24 @@ def _check_rank(x, op):
         raise ValueError(f"{op} needs an input of rank >= 1, got a scalar")
 
 
+def _shifted(x2, beta):
+    """(x - c) * beta for a 2-D [rows, depth] view, c the row max. When the whole tensor spans less than 64
+    (after beta) the global max is used instead: the same result up to float rounding (no row can underflow
+    entirely), and much faster than numpy's per-row max over a short last axis."""
+    gmax, gmin = x2.max(), x2.min()
+    if beta > 0 and np.isfinite(gmax) and np.isfinite(gmin) and (gmax - gmin) * beta < 64:
+        y = np.subtract(x2, gmax)
+    else:
+        y = x2 - x2.max(axis=1, keepdims=True)
+    if beta != 1:
+        y *= beta
+    return y
+
+
 @register("SOFTMAX", when=float_node, types=("FLOAT32",))
 class Softmax:
+    """exp((x - max) * beta) / sum over the last axis, any rank >= 1."""
+
     def __init__(self, node):
         self.beta = _F32(node.options.get("beta", 0.0))
 
@@ -172,16 +250,16 @@ class Softmax:
         if x.size == 0:
             return np.empty(x.shape, _F32)
         with np.errstate(all="ignore"):
-            y = x - x.max(axis=-1, keepdims=True)
-            if self.beta != 1:
-                y *= self.beta
+            y = _shifted(x.reshape(-1, x.shape[-1]), self.beta)
             np.exp(y, out=y)
-            y /= y.sum(axis=-1, keepdims=True)
-        return y
+            y /= y.sum(axis=1, keepdims=True)
+        return y.reshape(x.shape)
 
 
 @register("LOG_SOFTMAX", when=float_node, types=("FLOAT32",))
 class LogSoftmax:
+    """(x - max) - log(sum(exp(x - max))) over the last axis."""
+
     def __init__(self, node):
         pass
 
@@ -191,10 +269,10 @@ class LogSoftmax:
         if x.size == 0:
             return np.empty(x.shape, _F32)
         with np.errstate(all="ignore"):
-            y = x - x.max(axis=-1, keepdims=True)
-            s = np.log(np.exp(y).sum(axis=-1, keepdims=True))
+            y = _shifted(x.reshape(-1, x.shape[-1]), _F32(1))
+            s = np.log(np.exp(y).sum(axis=1, keepdims=True))
             y -= s
-        return y
+        return y.reshape(x.shape)
 
 
 @register("L2_NORMALIZATION", when=float_node, types=("FLOAT32",))

@@ -110,15 +110,17 @@ def _pow(a, b):
 
 
 def _maximum(a, b):
-    if a.dtype.kind == "f":
-        return np.where(a > b, a, b)
-    return np.maximum(a, b)
+    y = np.maximum(a, b)
+    if a.dtype.kind == "f" and np.isnan(np.sum(a)):
+        y = np.where(np.isnan(a), b, y)     # LiteRT: a > b ? a : b, so a NaN in ``a`` loses
+    return y
 
 
 def _minimum(a, b):
-    if a.dtype.kind == "f":
-        return np.where(a < b, a, b)
-    return np.minimum(a, b)
+    y = np.minimum(a, b)
+    if a.dtype.kind == "f" and np.isnan(np.sum(a)):
+        y = np.where(np.isnan(a), b, y)
+    return y
 
 
 def _sqdiff(a, b):
