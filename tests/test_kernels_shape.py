@@ -399,3 +399,58 @@ def test_one_hot(dtype, ind_type, shape, rng):
     for axis in range(-1, r + 1):
         check("ONE_HOT", [ind, np.asarray(depth, I32), on, off], const=(1,), out_types=[on.dtype], axis=axis)
     check("ONE_HOT", [ind, np.asarray(depth, I32), on, off], out_types=[on.dtype], axis=-1)
+
+
+# ------------------------------------------------------------------------------- quantized pass-through
+
+QP_CASES = {
+    "RESHAPE": lambda x: ([x, np.asarray([-1, 4], I32)], (1,), {}, 1),
+    "SQUEEZE": lambda x: ([x.reshape(1, 2, 1, 12)], (), {"squeeze_dims": [0, 2]}, 1),
+    "EXPAND_DIMS": lambda x: ([x, np.asarray([1], I32)], (1,), {}, 1),
+    "TRANSPOSE": lambda x: ([x, np.asarray([2, 0, 1], I32)], (1,), {}, 1),
+    "PACK": lambda x: ([x, x], (), {"values_count": 2, "axis": 1}, 1),
+    "UNPACK": lambda x: ([x], (), {"num": 2, "axis": 0}, 2),
+    "SPLIT": lambda x: ([np.asarray(2, I32), x], (0,), {"num_splits": 2}, 2),
+    "SPLIT_V": lambda x: ([x, np.asarray([1, 2], I32), np.asarray(1, I32)], (1, 2), {"num_splits": 2}, 2),
+    "TILE": lambda x: ([x, np.asarray([1, 2, 2], I32)], (1,), {}, 1),
+    "BROADCAST_TO": lambda x: ([x, np.asarray([2, 2, 3, 4], I32)], (1,), {}, 1),
+    "REVERSE_V2": lambda x: ([x, np.asarray([1], I32)], (1,), {}, 1),
+    "CONCATENATION": lambda x: ([x, x], (), {"axis": -1}, 1),
+    "SLICE": lambda x: ([x, np.asarray([0, 1, 1], I32), np.asarray([-1, 2, 3], I32)], (1, 2), {}, 1),
+    "STRIDED_SLICE": lambda x: ([x, np.asarray([1, -1, 0], I32), np.asarray([2, 0, 4], I32),
+                                 np.asarray([1, -1, 2], I32)], (1, 2, 3), {"shrink_axis_mask": 1}, 1),
+    "GATHER": lambda x: ([x, np.asarray([3, 0, 3], I32)], (1,), {"axis": 2}, 1),
+    "GATHER_ND": lambda x: ([x, np.asarray([[1, 2], [0, 0]], I32)], (1,), {}, 1),
+    "PAD": lambda x: ([x, np.asarray([[0, 1], [2, 0], [1, 1]], I32)], (1,), {}, 1),
+    "MIRROR_PAD": lambda x: ([x, np.asarray([[0, 1], [2, 0], [1, 1]], I32)], (1,), {"mode": 1}, 1),
+}
+
+
+@pytest.mark.parametrize("type_name", ["INT8", "UINT8", "INT16"])
+@pytest.mark.parametrize("op", sorted(QP_CASES))
+def test_quantized_pass_through(op, type_name, rng):
+    """Quantized tensors go through data-movement ops unchanged (same scale/zero point in and out)."""
+    dt = {"INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16}[type_name]
+    zp = 0 if type_name == "INT16" else (-4 if dt == np.int8 else 120)
+    q = {"scale": [0.125], "zero_point": [zp]}
+    x = make(dt, (2, 3, 4), rng)
+    ins, const, opts, n_out = QP_CASES[op](x)
+    quant = {k: q for k, a in enumerate(ins) if np.asarray(a).dtype == dt}
+    content, feeds = build(op, ins, const, n_out=n_out, out_types=[dt] * n_out, quant=quant, out_quant=q,
+                           version=2 if op == "BROADCAST_TO" else 1, **opts)
+    from shape_helpers import litert_outputs
+    try:
+        ref = litert_outputs(content, feeds)
+    except RuntimeError as e:
+        pytest.skip(f"LiteRT refuses {type_name} {op}: {str(e)[:80]}")
+    import tfl_gpu
+    it = tfl_gpu.Interpreter(model_content=content)
+    it.allocate_tensors()
+    for d, v in zip(it.get_input_details(), feeds):
+        it.set_tensor(d["index"], v)
+    it.invoke()
+    for d, r in zip(it.get_output_details(), ref):
+        o = it.get_tensor(d["index"])
+        assert o.dtype == r.dtype and o.shape == r.shape
+        np.testing.assert_array_equal(o, r)
+        assert d["quantization"] == (0.125, zp)
