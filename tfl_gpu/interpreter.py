@@ -205,11 +205,14 @@ class Interpreter:
                 self._busy.release()
         t = sub.tensors[i]
         q = t.quantization
+        shape = np.array(sub.shapes[i] if t.is_constant else sub.shape_of(i), dtype=np.int32)
         return {
             "name": t.name,
             "index": i,
-            "shape": np.array(sub.shape_of(i), dtype=np.int32),
-            "shape_signature": np.array(t.shape_signature, dtype=np.int32),
+            "shape": shape,
+            # without a shape_signature in the file LiteRT reports the current shape
+            "shape_signature": (np.array(t.shape_signature, dtype=np.int32)
+                                if getattr(t, "explicit_signature", True) else shape.copy()),
             "dtype": t.reported_dtype,
             "quantization": (float(q.scales[0]), int(q.zero_points[0])) if q.scales.size == 1 else (0.0, 0),
             "quantization_parameters": {

@@ -218,6 +218,7 @@ class Tensor:
     sparsity: Sparsity | None = None
     is_variable: bool = False
     has_rank: bool = True
+    explicit_signature: bool = True   # False when the file has no shape_signature (LiteRT then reports shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -506,7 +507,8 @@ def _read_subgraph(g, s, buffers, opcodes, buf) -> Subgraph:
         has_rank = bool(tt.HasRank()) or shape.size > 0
         tensors.append(Tensor(index=t, name=name, type_name=type_name, shape=shape, shape_signature=sig,
                               buffer=int(bidx), data=data, quantization=_read_quantization(tt.Quantization()),
-                              sparsity=sparsity, is_variable=bool(tt.IsVariable()), has_rank=has_rank))
+                              sparsity=sparsity, is_variable=bool(tt.IsVariable()), has_rank=has_rank,
+                              explicit_signature=not tt.ShapeSignatureIsNone()))
 
     def idx_list(np_vec, what):
         out = [int(x) for x in (np_vec if np_vec is not None else [])]
