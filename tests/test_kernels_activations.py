@@ -147,6 +147,30 @@ def test_l2_normalization(shape, resolver, rng):
         raise
 
 
+@pytest.mark.parametrize("act", ["RELU", "RELU6", "RELU_N1_TO_1", "TANH", "SIGN_BIT"])
+def test_l2_normalization_refuses_fused_activation(act):
+    x = np.ones((2, 3), F32)
+    content = _model("L2_NORMALIZATION", [x], fused_activation_function=act)
+    with pytest.raises(RuntimeError):
+        run_litert(content, [x])
+    with pytest.raises((ValueError, RuntimeError), match="activation"):
+        run_ours(content, [x])
+
+
+@pytest.mark.parametrize("op", ["SOFTMAX", "L2_NORMALIZATION"])
+def test_scalar_input_refused(op):
+    x = np.array(2.0, F32)
+    content = _model(op, [x])
+    with pytest.raises(RuntimeError):
+        run_litert(content, [x])
+    with pytest.raises((ValueError, RuntimeError), match="rank"):
+        run_ours(content, [x])
+
+
+def test_log_softmax_scalar():
+    check("LOG_SOFTMAX", [np.array(2.0, F32)])
+
+
 def test_l2_normalization_tiny_norms():
     """The norm is floored at 1e-6: zero rows stay zero, tiny rows are not blown up to unit length."""
     x = np.array([[0, 0, 0], [1e-4, 0, 0], [1e-7, 0, 0], [3e-7, 4e-7, 0], [1e20, 1e20, 0]], F32)

@@ -22,10 +22,10 @@ def _model(op, inputs, out_type=None, const=(), **opts):
     return single_op_model(op, list(inputs), output_types=(out_type,), const_inputs=tuple(const), **opts)
 
 
-def check(op, inputs, out_type=None, const=(), exact=False, **opts):
+def check(op, inputs, out_type=None, const=(), exact=False, resolver="BUILTIN", **opts):
     content = _model(op, inputs, out_type, const, **opts)
     feed = [a for k, a in enumerate(inputs) if k not in const]
-    return assert_same_as_litert(content, feed, exact=exact)
+    return assert_same_as_litert(content, feed, exact=exact, resolver=resolver)
 
 
 def rand(rng, shape, dtype=F32, lo=-3.0, hi=3.0):
@@ -48,13 +48,14 @@ def both_fail(op, inputs, out_type=None, **opts):
 
 # ------------------------------------------------------------------------------------------- binary
 
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
 @pytest.mark.parametrize("sa,sb", SHAPES)
 @pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM"])
-def test_binary_float_broadcast(op, sa, sb, rng):
+def test_binary_float_broadcast(op, sa, sb, resolver, rng):
     a, b = rand(rng, sa), rand(rng, sb)
     if op == "DIV":
         b = np.where(np.abs(b) < 0.1, F32(0.5), b).astype(F32)
-    check(op, [a, b])
+    check(op, [a, b], resolver=resolver)
 
 
 @pytest.mark.parametrize("sa,sb", [((2, 3, 4), (3, 1)), ((5,), ()), ((1, 2, 1, 3, 1, 2), (2, 1, 1, 1, 2))])
@@ -68,13 +69,14 @@ def test_binary_float_broadcast_nonlinear(op, sa, sb, rng):
     check(op, [a, b])
 
 
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
 @pytest.mark.parametrize("act", ACTS)
 @pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV"])
-def test_fused_activation_float(op, act, rng):
+def test_fused_activation_float(op, act, resolver, rng):
     """Every fused activation; TANH and SIGN_BIT are ignored by the float kernels (runtime, not name)."""
     a, b = rand(rng, (3, 4, 5), lo=-8, hi=8), rand(rng, (4, 1), lo=-8, hi=8)
     b = np.where(np.abs(b) < 0.1, F32(0.3), b).astype(F32)
-    ours, ref = check(op, [a, b], fused_activation_function=act)
+    ours, ref = check(op, [a, b], fused_activation_function=act, resolver=resolver)
     if act in ("TANH", "SIGN_BIT"):
         plain = {"ADD": a + b, "SUB": a - b, "MUL": a * b, "DIV": a / b}[op]
         np.testing.assert_allclose(ref[0], plain, rtol=1e-6)     # LiteRT really ignores it
@@ -186,6 +188,15 @@ def test_unary_float(op, shape, rng):
 def test_unary_float_special_values(op):
     x = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 100, -100, -1, 1e-30, 3e38], F32)
     check(op, [x])
+
+
+@pytest.mark.parametrize("op,lo,hi", [("EXP", -80, 80), ("LOG", 1e-6, 1e6), ("SIN", -100, 100), ("COS", -100, 100),
+                                      ("SQRT", 0, 1e6), ("RSQRT", 1e-6, 1e6)])
+def test_unary_dense_sweep(op, lo, hi):
+    """Dense sweeps: LiteRT's vectorized math must agree to the float bar everywhere, not just on a few points."""
+    x = np.linspace(lo, hi, 20001, dtype=F32)
+    check(op, [x])
+    check(op, [x], resolver="BUILTIN_REF")
 
 
 def test_round_is_half_to_even():
@@ -390,3 +401,53 @@ def test_add_n_does_not_write_into_inputs(rng):
     run_ours(_model("ADD_N", xs), xs)
     for x, k in zip(xs, keep):
         np.testing.assert_array_equal(x, k)
+
+
+# ------------------------------------------------------- quantized tensors through the raw-integer kernels
+
+def _q_model(op, shapes, dtype, quants, out_type, out_quant):
+    from tfl_gpu.writer import ModelBuilder
+    mb = ModelBuilder()
+    ins = [mb.input(f"in{k}", s, _type_of(np.dtype(dtype)) if q is not None or k else "BOOL", quant=q)
+           for k, (s, q) in enumerate(zip(shapes, quants))]
+    y = mb.tensor("y", [], out_type, quant=out_quant)
+    mb.op(op, ins, [y])
+    mb.output(y)
+    return mb.build()
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize("op", ["MAXIMUM", "MINIMUM"])
+def test_quantized_max_min_same_scale(op, dtype, rng):
+    q = {"scale": [0.05], "zero_point": [3]}
+    info = np.iinfo(dtype)
+    a = rng.integers(info.min, info.max + 1, (2, 3, 4)).astype(dtype)
+    b = rng.integers(info.min, info.max + 1, (3, 1)).astype(dtype)
+    content = _q_model(op, [a.shape, b.shape], dtype, [q, q], _type_of(np.dtype(dtype)), q)
+    assert_same_as_litert(content, [a, b], exact=True)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize("op", CMP)
+@pytest.mark.parametrize("same", [True, False])
+def test_quantized_comparisons(op, dtype, same, rng):
+    qa = {"scale": [0.05], "zero_point": [3]}
+    qb = qa if same else {"scale": [0.1], "zero_point": [-2 if dtype == np.int8 else 7]}
+    info = np.iinfo(dtype)
+    a = rng.integers(info.min, info.max + 1, (4, 5)).astype(dtype)
+    b = rng.integers(info.min, info.max + 1, (5,)).astype(dtype)
+    # make some pairs equal in real value
+    content = _q_model(op, [a.shape, b.shape], dtype, [qa, qb], "BOOL", None)
+    assert_same_as_litert(content, [a, b], exact=True)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize("op", ["SELECT", "SELECT_V2"])
+def test_quantized_select(op, dtype, rng):
+    q = {"scale": [0.05], "zero_point": [3]}
+    info = np.iinfo(dtype)
+    c = rng.random((3, 4)) < 0.5
+    a = rng.integers(info.min, info.max + 1, (3, 4)).astype(dtype)
+    b = rng.integers(info.min, info.max + 1, (3, 4)).astype(dtype)
+    content = _q_model(op, [c.shape, a.shape, b.shape], dtype, [None, q, q], _type_of(np.dtype(dtype)), q)
+    assert_same_as_litert(content, [c, a, b], exact=True)

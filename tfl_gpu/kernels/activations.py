@@ -264,7 +264,8 @@ class LogSoftmax:
         pass
 
     def __call__(self, x):
-        _check_rank(x, "LOG_SOFTMAX")
+        if x.ndim == 0:               # LiteRT accepts a scalar: log(1) = 0
+            return self(x.reshape(1)).reshape(())
         x = _f32(x)
         if x.size == 0:
             return np.empty(x.shape, _F32)
@@ -277,10 +278,13 @@ class LogSoftmax:
 
 @register("L2_NORMALIZATION", when=float_node, types=("FLOAT32",))
 class L2Normalization:
-    """x / max(||x||_2, 1e-6) over the last axis (LiteRT's epsilon)."""
+    """x / max(||x||_2, 1e-6) over the last axis (LiteRT's epsilon). LiteRT's float kernel refuses any
+    fused activation other than NONE."""
 
     def __init__(self, node):
-        pass
+        act = node.options.get("fused_activation_function", "NONE")
+        if act != "NONE":
+            raise ValueError(f"L2_NORMALIZATION supports no fused activation, got {act}")
 
     def __call__(self, x):
         _check_rank(x, "L2_NORMALIZATION")
