@@ -238,3 +238,76 @@ class IntGemm:
         """x2: [m, k] integers (raw, not offset) -> [m, n] int64 sums of x*w."""
         y = x2.astype(self.dtype) @ self.wt
         return y.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- NEON semantics
+# LiteRT's x86 builds run its NEON code paths through an SSE emulation, so the optimized kernels' vector
+# loops have NEON's integer semantics; their scalar tails use the reference helpers above.
+
+def wrap16(x):
+    return ((np.asarray(x, np.int64) + (1 << 15)) & 0xFFFF) - (1 << 15)
+
+
+def vshl(x, n: int) -> np.ndarray:
+    """vshlq_s32 by a scalar count: a left shift (wrapping) or, for negative counts, a truncating
+    arithmetic right shift."""
+    x = np.asarray(x, np.int64)
+    return _wrap32(x << n) if n >= 0 else x >> (-n)
+
+
+def vqrdmulh(a, b) -> np.ndarray:
+    """vqrdmulhq_s32: saturating rounding doubling multiply returning the high half."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    r = (2 * a * b + (1 << 31)) >> 32
+    return np.minimum(r, INT32_MAX)
+
+
+def broadcast_fivefold(shape0, shape1):
+    """LiteRT's ProcessBroadcastShapes: (category, swap, y[0..4]) where category is "none", "fivefold"
+    or "generic"; ``swap`` tells that the second input is the one broadcasting fast (its run is inner)."""
+    nd = max(len(shape0), len(shape1))
+    s0 = (1,) * (nd - len(shape0)) + tuple(shape0)
+    s1 = (1,) * (nd - len(shape1)) + tuple(shape1)
+    if s0 == s1:
+        return "none", False, None
+    cat = "generic"
+    for i in range(nd - 1, -1, -1):
+        if s0[i] == s1[i]:
+            continue
+        if s0[i] == 1:
+            cat = "first"
+        elif s1[i] == 1:
+            cat = "second"
+        break
+    if cat == "generic":
+        return "generic", False, None
+    swap = cat == "second"
+    a, b = (s1, s0) if swap else (s0, s1)
+    y = [1, 1, 1, 1, 1]
+    i = nd - 1
+    while i >= 0 and a[i] == b[i]:
+        y[4] *= b[i]
+        i -= 1
+    while i >= 0 and a[i] == 1:
+        y[3] *= b[i]
+        i -= 1
+    while i >= 0 and a[i] == b[i]:
+        y[2] *= a[i]
+        i -= 1
+    while i >= 0 and b[i] == 1:
+        y[1] *= a[i]
+        i -= 1
+    while i >= 0 and a[i] == b[i]:
+        y[0] *= b[i]
+        i -= 1
+    if i >= 0:
+        return "generic", swap, None
+    return "fivefold", swap, y
+
+
+def run_masks(out_size: int, run: int, block: int) -> np.ndarray:
+    """Boolean mask over a flat output made of consecutive runs of ``run`` elements, each processed by a
+    vector loop over whole blocks of ``block`` and a scalar tail: True where the vector loop ran."""
+    pos = np.arange(out_size) % max(run, 1)
+    return pos < (run // block * block)
