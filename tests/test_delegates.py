@@ -574,3 +574,64 @@ def test_writing_a_delegate_docs_example_runs(capsys):
     printed = capsys.readouterr().out.strip()
     shown = re.search(r"which prints\n\n```text\n(.*?)```", doc, re.S).group(1).strip()
     assert printed == shown
+
+
+# ------------------------------------------------------------------------------------------ packaging
+def _package_dirs():
+    import tomllib
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapping = cfg.get("package-dir", {})
+
+    def where(pkg):
+        for prefix in sorted(mapping, key=len, reverse=True):
+            if pkg == prefix or pkg.startswith(prefix + "."):
+                return ROOT / mapping[prefix] / pkg[len(prefix):].lstrip(".").replace(".", "/")
+        return ROOT / pkg.replace(".", "/")
+    return cfg, {p: where(p) for p in cfg["packages"]}
+
+
+def test_pyproject_ships_delegates_folder_as_tfl_gpu_delegates():
+    cfg, dirs = _package_dirs()
+    assert cfg["package-dir"]["tfl_gpu.delegates"] == "delegates"
+    for pkg, d in dirs.items():
+        assert d.is_dir(), f"package {pkg} maps to missing folder {d}"
+    listed = {d.resolve() for d in dirs.values()}
+    for top in ("tfl_gpu", "delegates"):      # every Python package folder must be listed
+        for init in (ROOT / top).rglob("__init__.py"):
+            assert init.parent.resolve() in listed, f"{init.parent} is not in [tool.setuptools] packages"
+    import tomllib
+    eps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["tfl_gpu.delegates"]
+    assert eps["reference"] == "tfl_gpu.delegates.reference:plugin"
+
+
+@pytest.mark.slow
+def test_non_editable_install_has_delegates(tmp_path):
+    """``pip install .`` (a real wheel build) ships tfl_gpu.delegates and its entry points."""
+    import os
+    import subprocess
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+                        str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    deps = {pathlib.Path(m.__file__).resolve().parents[1] for m in (np, __import__("pluggy"))}
+    code = ("import tfl_gpu, tfl_gpu.delegates.reference as r\n"
+            "from tfl_gpu.delegates_api import available_delegates\n"
+            "print(tfl_gpu.__file__); print(r.__file__); print(available_delegates())\n"
+            "d = tfl_gpu.load_delegate('reference'); print(type(d.plugin).__name__)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target)] + [str(p) for p in deps]))
+    # -S: no site-packages .pth files, so the editable install of the checkout cannot answer
+    r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(str(target)) and lines[1].startswith(str(target / "tfl_gpu" / "delegates"))
+    assert "reference" in lines[2] and lines[3] == "ReferenceDelegate"
+
+
+def test_summarize_report():
+    from tfl_gpu.delegation import summarize_report
+    it, _ = run(chain_model("RRTRL"), np.ones((2, 5), np.float32), [rec(ops=["RELU"])])
+    assert summarize_report(it.get_delegation_report()).splitlines() == [
+        "5 nodes: 3 on recording (2 partitions), 2 on cpu",
+        "  cpu TANH x1 (nodes 2): recording: no TANH here",
+        "  cpu LOGISTIC x1 (nodes 4): recording: no LOGISTIC here"]

@@ -408,3 +408,28 @@ def format_report(report) -> str:
         why = "; ".join(f"{k}: {v}" for k, v in r["refusals"].items())
         lines.append(f"{r['index']:>4}  {r['op']:<24} {r['executor']:<14} {part:>4}  {why}".rstrip())
     return "\n".join(lines)
+
+
+def summarize_report(report) -> str:
+    """A few lines from ``Interpreter.get_delegation_report()``: nodes and partitions per executor, and
+    the CPU nodes grouped by op and refusal reason."""
+    by_exec: dict = {}
+    for r in report:
+        e = by_exec.setdefault(r["executor"], [0, set()])
+        e[0] += 1
+        if r["partition"] is not None:
+            e[1].add(r["partition"])
+    parts = []
+    for name, (count, pids) in by_exec.items():
+        parts.append(f"{count} on {name}" + (f" ({len(pids)} partition{'s' if len(pids) != 1 else ''})"
+                                              if name != "cpu" else ""))
+    lines = [f"{len(report)} nodes: " + ", ".join(parts)]
+    groups: dict = {}
+    for r in report:
+        if r["executor"] == "cpu":
+            why = "; ".join(f"{k}: {v}" for k, v in r["refusals"].items()) or "no delegate claimed it"
+            groups.setdefault((r["op"], why), []).append(r["index"])
+    for (op, why), nodes in groups.items():
+        shown = ", ".join(map(str, nodes[:8])) + (", ..." if len(nodes) > 8 else "")
+        lines.append(f"  cpu {op} x{len(nodes)} (nodes {shown}): {why}")
+    return "\n".join(lines)
