@@ -146,11 +146,18 @@ _BINARY = {
 _FUSED = {"ADD", "SUB", "MUL", "DIV"}
 
 
+def _check_same_types(node, first=0, count=2):
+    ins = [t for t in node.inputs[first:first + count] if t is not None]
+    if len({t.type_name for t in ins}) > 1:
+        raise ValueError(f"{node.name} input types differ: " + " != ".join(t.type_name for t in ins))
+
+
 class Binary:
     """Broadcasting binary op; the clamp range is decided once from the output type and the activation."""
 
     def __init__(self, node):
         name = node.name
+        _check_same_types(node)
         self.fn = _BINARY[name]
         self.out_dtype = _out_type(node)
         self.rng = None
