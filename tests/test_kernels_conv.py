@@ -164,6 +164,35 @@ def test_depthwise(rng, case, padding, bias):
     _check_optional_bias("DEPTHWISE_CONV_2D", x, w, b, c * m, opts)
 
 
+# stride-1 images of >= 576 output pixels take the flat blocked algorithm (several blocks each)
+DW_LARGE = [
+    ((1, 40, 33, 8), 1, 3, 3, 1, 1, "SAME", "RELU6"),
+    ((2, 31, 29, 5), 1, 5, 5, 1, 1, "SAME", "RELU"),
+    ((1, 36, 30, 4), 2, 3, 3, 1, 1, "VALID", "NONE"),
+    ((1, 40, 40, 6), 1, 3, 3, 2, 2, "SAME", "RELU_N1_TO_1"),
+    ((1, 34, 37, 3), 1, 3, 5, 2, 1, "VALID", "NONE"),
+    ((3, 26, 26, 130), 1, 3, 3, 1, 1, "SAME", "RELU6"),
+    ((1, 28, 28, 1), 1, 7, 7, 1, 1, "SAME", "NONE"),
+]
+
+
+@pytest.mark.parametrize("case", DW_LARGE, ids=lambda c: "x".join(map(str, c[0])) + f"-m{c[1]}k{c[2]}{c[3]}"
+                         f"d{c[4]}{c[5]}-{c[6]}-{c[7]}")
+def test_depthwise_large_flat(rng, case):
+    shape, m, kh, kw, dh, dw, padding, act = case
+    c = shape[3]
+    x = _f32(rng, shape, 2.0)
+    w = _f32(rng, (1, kh, kw, c * m))
+    b = _f32(rng, (c * m,))
+    opts = dict(padding=padding, stride_w=1, stride_h=1, dilation_w_factor=dw, dilation_h_factor=dh,
+                depth_multiplier=m, fused_activation_function=act)
+    _check_optional_bias("DEPTHWISE_CONV_2D", x, w, b, c * m, opts)
+    _check_optional_bias("DEPTHWISE_CONV_2D", x, w, None, c * m, opts)
+    # weights and bias as runtime inputs (no cached layout) give the same result
+    content = single_op_model("DEPTHWISE_CONV_2D", [x, w, b], **opts)
+    assert_same_as_litert(content, [x, w, b])
+
+
 @pytest.mark.parametrize("act", ACTS)
 def test_depthwise_activations(rng, act):
     x = _f32(rng, (1, 6, 5, 4), 3.0)

@@ -16,7 +16,7 @@ Speed notes (numpy only):
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from .registry import apply_activation, float_node, register
 
@@ -218,8 +218,23 @@ class Conv2D(_ConvBase):
         return y.reshape(n, g.oh, g.ow, o)
 
 
+# Elements of tiled weights kept per depthwise layer (kh * kw taps x one block): 256 KB of float32.
+_DW_TILE_ELEMS = 65536
+
+
 @register("DEPTHWISE_CONV_2D", when=float_conv_node, types=("FLOAT32",))
 class DepthwiseConv2D(_ConvBase):
+    """Two algorithms:
+
+    * stride 1 on large images ("flat"): the zero-bordered input is seen as one flat float32 vector; output
+      pixel p (row-major over the padded width) reads tap (i, j) at flat offset p + (i*dh*Wp + j*dw) * C, so
+      all taps form a regular [kh, kw, L] strided view. One ``einsum('ijl,ijl->l')`` per cache-sized block,
+      against weights tiled to the block length, accumulates every tap with long contiguous inner loops; bias
+      and activation are applied to the block while it is cache-hot. The Wp - OW border columns computed in
+      passing are dropped by the returned view.
+    * otherwise: one ``einsum`` over the [n, oh, ow, c, kh, kw] window view.
+    """
+
     def __init__(self, node):
         self._read_options(node)
         self.multiplier = int(node.options.get("depth_multiplier", 1) or 1)
@@ -229,6 +244,9 @@ class DepthwiseConv2D(_ConvBase):
             raise ValueError(f"DEPTHWISE_CONV_2D filter must be [1, kh, kw, channels], got {list(shape)}")
         self.kh, self.kw = int(shape[1]), int(shape[2])
         self.weights = WeightCache(self._prepare, static_input(node, 1), w)
+        self._bias_src = None
+        self._bias_tiled = None
+        self.bias_static = static_input(node, 2)
 
     @staticmethod
     def _prepare(w):
@@ -236,12 +254,24 @@ class DepthwiseConv2D(_ConvBase):
         if w.ndim != 4 or w.shape[0] != 1:
             raise ValueError(f"DEPTHWISE_CONV_2D filter must be [1, kh, kw, channels], got {list(w.shape)}")
         _, kh, kw, co = w.shape
-        return kh, kw, co, np.ascontiguousarray(_as_f32(w[0]))          # [kh, kw, co]
+        wk = np.ascontiguousarray(_as_f32(w[0]))          # [kh, kw, co]
+        rows = max(1, _DW_TILE_ELEMS // (kh * kw) // max(co, 1))
+        tiled = np.ascontiguousarray(np.broadcast_to(wk[:, :, None, :], (kh, kw, rows, co))).reshape(
+            kh, kw, rows * co) if co else None
+        return kh, kw, co, wk, tiled
+
+    def _tiled_bias(self, b, blk):
+        if b is self._bias_src and self._bias_tiled is not None and self._bias_tiled.size == blk:
+            return self._bias_tiled
+        bt = np.tile(_as_f32(b).reshape(-1), blk // b.size)
+        if not b.flags.writeable or self.bias_static:
+            self._bias_src, self._bias_tiled = b, bt
+        return bt
 
     def __call__(self, x, w, b=None):
         if x.ndim != 4:
             raise ValueError(f"DEPTHWISE_CONV_2D input must be 4-D NHWC, got shape {list(x.shape)}")
-        kh, kw, co, wk = self.weights.get(w)
+        kh, kw, co, wk, tiled = self.weights.get(w)
         if (kh, kw) != (self.kh, self.kw):
             self.kh, self.kw = kh, kw
             self._geo = {}
@@ -250,6 +280,8 @@ class DepthwiseConv2D(_ConvBase):
         if c == 0 or co % c:
             raise ValueError(f"DEPTHWISE_CONV_2D: {co} output channels is not a multiple of the "
                              f"{c} input channels")
+        if b is not None and b.size != co:
+            raise ValueError(f"DEPTHWISE_CONV_2D bias has {b.size} values for {co} channels")
         m = co // c
         if m > 1:
             # output channel ci * m + k reads input channel ci
@@ -257,11 +289,45 @@ class DepthwiseConv2D(_ConvBase):
         g = self._geometry(x)
         if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
             xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
-            y = xs * wk[0, 0]
-        else:
-            v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
-            y = np.einsum("nhwcij,ijc->nhwc", v, wk)
-        return self._finish(y, b)
+            return self._finish(xs * wk[0, 0], b)
+        if self.sh == 1 and self.sw == 1 and g.oh * g.ow >= 576 and tiled is not None:
+            return self._flat(x, g, kh, kw, co, tiled, b)
+        v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
+        return self._finish(np.einsum("nhwcij,ijc->nhwc", v, wk), b)
+
+    def _flat(self, x, g, kh, kw, co, tiled, b):
+        xp = g.padded(x)
+        if not xp.flags.c_contiguous:
+            xp = np.ascontiguousarray(xp)
+        n, hp, wp, _ = xp.shape
+        flat = xp.reshape(-1)
+        # last output pixel needed, in padded-row-major order; its farthest tap is the buffer's last element
+        npix = ((n - 1) * hp + g.oh - 1) * wp + g.ow
+        total = npix * co
+        it = flat.itemsize
+        taps = as_strided(flat, shape=(kh, kw, total), strides=(self.dh * wp * co * it, self.dw * co * it, it),
+                          writeable=False)
+        acc = np.empty(n * hp * wp * co, np.float32)
+        blk = tiled.shape[2]
+        bt = None if b is None else self._tiled_bias(b, blk)
+        act = self.act
+        plain_act = act in ("NONE", "TANH", "SIGN_BIT", None)
+        einsum = np.einsum
+        for b0 in range(0, total, blk):
+            b1 = min(total, b0 + blk)
+            k = b1 - b0
+            a = acc[b0:b1]
+            if k == blk:
+                einsum("ijl,ijl->l", taps[:, :, b0:b1], tiled, out=a)
+                if bt is not None:
+                    a += bt
+            else:
+                einsum("ijl,ijl->l", taps[:, :, b0:b1], tiled[:, :, :k], out=a)
+                if bt is not None:
+                    a += bt[:k]
+            if not plain_act:
+                apply_activation(a, act)
+        return acc.reshape(n, hp, wp, co)[:, :g.oh, :g.ow, :]
 
 
 @register("TRANSPOSE_CONV", when=float_transpose_conv_node, types=("FLOAT32",))
