@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._views import owning
 from .registry import apply_activation, is_quantized, register
 
 _ALL = ("FLOAT32", "INT8", "UINT8", "INT16", "INT32", "INT64", "BOOL", "STRING")
@@ -75,6 +76,7 @@ def resolve_reshape(in_shape, shape: list[int]) -> tuple:
 
 
 @register("RESHAPE", types=_ALL + ("FLOAT16", "UINT32", "COMPLEX64"))
+@owning(0)
 class Reshape:
     def __init__(self, node):
         self.from_tensor = False
@@ -108,6 +110,7 @@ class Reshape:
 # ---------------------------------------------------------------------------------- SQUEEZE, EXPAND_DIMS
 
 @register("SQUEEZE", types=_ALL)
+@owning(0)
 def squeeze(node, x):
     dims = node.options.get("squeeze_dims", None)
     dims = [] if dims is None else [int(d) for d in np.asarray(dims).reshape(-1)]
@@ -124,6 +127,7 @@ def squeeze(node, x):
 
 
 @register("EXPAND_DIMS", types=_ALL)
+@owning(0)
 def expand_dims(node, x, axis):
     a = _int_vector(axis, "EXPAND_DIMS axis")
     if len(a) != 1:
@@ -140,6 +144,7 @@ def expand_dims(node, x, axis):
 # ------------------------------------------------------------------------------------------- TRANSPOSE
 
 @register("TRANSPOSE", types=_ALL)
+@owning(0)
 class Transpose:
     def __init__(self, node):
         p = node.const(1)
@@ -248,6 +253,7 @@ def _split(x, ax: int, sizes: list[int]) -> tuple:
 
 
 @register("SPLIT", types=_ALL)
+@owning(1)
 def split(node, axis, x):
     a = _int_vector(axis, "SPLIT axis")
     if len(a) != 1:
@@ -262,6 +268,7 @@ def split(node, axis, x):
 
 
 @register("SPLIT_V", types=_ALL)
+@owning(0)
 def split_v(node, x, size_splits, axis):
     a = _int_vector(axis, "SPLIT_V axis")
     if len(a) != 1:
@@ -418,6 +425,7 @@ def where(node, cond):
 # ------------------------------------------------------------------------------------------- REVERSE_V2
 
 @register("REVERSE_V2", types=_ALL)
+@owning(0)
 def reverse_v2(node, x, axis):
     axes = _int_vector(axis, "REVERSE_V2 axis")
     r = x.ndim

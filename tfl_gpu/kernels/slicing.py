@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._views import owning
 from .registry import is_quantized, register
 
 _ALL = ("FLOAT32", "INT8", "UINT8", "INT16", "INT32", "INT64", "BOOL", "STRING")
@@ -43,6 +44,7 @@ def slice_index(shape, begin: list[int], size: list[int]) -> tuple:
 
 
 @register("SLICE", types=_ALL)
+@owning(0)
 class Slice:
     def __init__(self, node):
         b, s = node.const(1), node.const(2)
@@ -178,6 +180,7 @@ def strided_slice_plan(shape, begin, end, strides, begin_mask=0, end_mask=0, ell
 
 
 @register("STRIDED_SLICE", types=_ALL)
+@owning(0)
 class StridedSlice:
     def __init__(self, node):
         o = node.options
