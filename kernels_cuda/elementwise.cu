@@ -119,3 +119,29 @@ extern "C" __global__ void unary_f32(const float* __restrict__ x, float* __restr
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
         out[i] = tfl_unary(x[i], op, alpha);
 }
+
+// IEEE half (raw 16-bit patterns) to float: DEQUANTIZE of float16 tensors computed on the device.
+__device__ __forceinline__ float tfl_half_to_float(unsigned short h) {
+    unsigned sign = (unsigned)(h & 0x8000u) << 16;
+    unsigned exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
+    unsigned bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else {                       // subnormal: normalise
+            int e = -1;
+            do { e++; man <<= 1; } while (!(man & 0x400u));
+            bits = sign | ((unsigned)(127 - 15 - e) << 23) | ((man & 0x3ffu) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 112u) << 23) | (man << 13);
+    }
+    return __uint_as_float(bits);
+}
+
+extern "C" __global__ void half_to_float_f32(const unsigned short* __restrict__ x, float* __restrict__ y, int n) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) y[i] = tfl_half_to_float(x[i]);
+}

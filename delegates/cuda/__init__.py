@@ -49,12 +49,12 @@ class Config:
 
 
 def _folded_ok(node) -> str | None:
-    for t in node.inputs:
-        if t is not None and t.constant is None:
-            return f"{node.op} of a non-constant tensor runs on the CPU (only constant weights are folded)"
-    if not all(o.type_name == "FLOAT32" for o in node.outputs):
-        return f"{node.op} output is not FLOAT32"
-    return None
+    """DEQUANTIZE/DENSIFY of constants are computed once on the host at preparation."""
+    if all(t is None or t.constant is not None for t in node.inputs):
+        return None
+    if node.op == "DEQUANTIZE":      # of a computed (e.g. DENSIFY'd) float16 tensor: device kernel
+        return _ops.DequantizeF16.refuse(node)
+    return f"{node.op} of a non-constant tensor runs on the CPU (only constant weights are folded)"
 
 
 def refusal(node) -> str | None:
@@ -90,14 +90,15 @@ class Program:
         self.steps = []
         pending_upload: dict = {}
         for node in partition.nodes:
-            if node.op in _ops.HOST_FOLDED:
+            if node.op in _ops.HOST_FOLDED and all(
+                    t is None or t.constant is not None or t.index in host_consts for t in node.inputs):
                 args = [None if t is None else (t.constant if t.constant is not None else host_consts[t.index])
                         for t in node.inputs]
                 res = node.cpu_kernel()(*args)
                 if not isinstance(res, (tuple, list)):
                     res = (res,)
                 for t, v in zip(node.outputs, res):
-                    host_consts[t.index] = np.ascontiguousarray(np.asarray(v, dtype=np.float32))
+                    host_consts[t.index] = np.ascontiguousarray(np.asarray(v, dtype=t.dtype))
                 continue
             op = _ops.OPS[node.op](node, host_consts, be)
             ins = []
@@ -249,14 +250,15 @@ class CudaDelegate:
         if not be.is_gpu:
             if a.dtype != tensor.dtype:
                 a = a.astype(tensor.dtype)
-            return np.ascontiguousarray(a)
+            return a if a.flags.c_contiguous else a.copy()
         if hasattr(a, "__dlpack__") and not isinstance(a, np.ndarray):
             a = be.cp.from_dlpack(a)
         return be.to_device(a)
 
     @hookimpl
     def delegate_copy_out(self, kernel, array, tensor):
-        return np.ascontiguousarray(kernel.be.to_host(array))
+        a = np.asarray(kernel.be.to_host(array))
+        return a if a.flags.c_contiguous else a.copy()    # (ascontiguousarray would make 0-d arrays 1-d)
 
     @hookimpl
     def delegate_release(self, kernel):

@@ -73,7 +73,8 @@ class EmulatorBackend(Backend):
         return np.zeros(shape, dtype)
 
     def to_device(self, a):
-        return np.ascontiguousarray(a)
+        a = np.asarray(a)
+        return a if a.flags.c_contiguous else a.copy()
 
     def to_host(self, a):
         return np.asarray(a)

@@ -348,7 +348,7 @@ class FullyConnected(DevOp):
         r = _float_io(node, (0, 1, 2))
         if r:
             return r
-        if node.options.get("weights_format", "DEFAULT") != "DEFAULT":
+        if node.options.get("weights_format", "DEFAULT") not in ("DEFAULT", 0):
             return "shuffled FC weights are not supported"
         if len(node.inputs[1].shape) != 2:
             return "FULLY_CONNECTED weights must be 2-D"
@@ -859,6 +859,24 @@ class Gather(DevOp):
         return [y]
 
 
+class DequantizeF16(DevOp):
+    """DEQUANTIZE of a computed float16 tensor (constant ones are folded on the host at preparation)."""
+
+    @classmethod
+    def refuse(cls, node):
+        if node.inputs[0].type_name != "FLOAT16" or not _is_f32(node.outputs[0]):
+            return f"DEQUANTIZE from {node.inputs[0].type_name} of a computed tensor runs on the CPU"
+        return None
+
+    def __call__(self, ins):
+        x = ins[0]
+        if x.dtype != np.float16:
+            raise ValueError(f"DEQUANTIZE expects float16, got {x.dtype}")
+        y = self.be.empty(x.shape, F32)
+        self.be.launch1d("elementwise", "half_to_float_f32", int(x.size), (x.view(np.uint16), y, _i(x.size)))
+        return [y]
+
+
 OPS = {}
 for _n in BIN:
     OPS[_n] = Binary
@@ -873,6 +891,7 @@ OPS.update({
     "CONCATENATION": Concatenation, "PAD": Pad, "PADV2": Pad, "TRANSPOSE": Transpose,
     "SLICE": Slice, "STRIDED_SLICE": Slice, "DEPTH_TO_SPACE": SpaceDepth, "SPACE_TO_DEPTH": SpaceDepth,
     "RESIZE_BILINEAR": Resize, "RESIZE_NEAREST_NEIGHBOR": Resize, "GATHER": Gather,
+    "DEQUANTIZE": DequantizeF16,
 })
 #: ops folded into constants on the host at preparation when their inputs are constant
 HOST_FOLDED = ("DEQUANTIZE", "DENSIFY")
