@@ -21,6 +21,8 @@ from .errors import CancelledError, InvokeError, ModelError, UnsupportedOperator
 from .kernels.registry import Node, find
 from .model import Model, Subgraph, Tensor
 
+#: Longest a shape-propagation dry run may loop before shapes are left to invoke time.
+DRY_RUN_SECONDS = 2.0
 CUSTOM_OP_HELP = "See instructions: https://www.tensorflow.org/lite/guide/ops_custom"
 
 
@@ -107,7 +109,23 @@ class SubgraphRuntime:
         for st, rel in zip(self.steps, release):
             st.release = tuple(rel)
 
+    def _check_sizes(self) -> None:
+        """Before anything is allocated: no tensor's declared size may overflow, and the tensors allocated
+        here (inputs, variables) must fit the per-tensor memory cap (tfl_gpu.limits)."""
+        from .limits import check_allocation, tensor_bytes
+        inputs = set(self.sg.inputs)
+        for t in self.tensors:
+            if t.is_constant:
+                continue
+            what = f"subgraph {self.sg.index} tensor {t.index} ('{t.name}')"
+            shape = self.shapes[t.index]
+            if t.is_variable or t.index in inputs:
+                check_allocation(shape, t.dtype, what)
+            elif t.dtype != np.object_ and tensor_bytes(shape, t.dtype) >= 1 << 63:
+                raise ModelError(f"{what}: the byte size of shape {list(shape)} overflows")
+
     def _allocate_values(self) -> None:
+        self._check_sizes()
         vals = self.values
         for t in self.tensors:
             if t.is_constant:
@@ -196,6 +214,7 @@ class SubgraphRuntime:
         try:
             for st in self.steps:
                 st.release = ()
+            rt.dry_run_deadline = time.monotonic() + DRY_RUN_SECONDS
             self.run()
             for t in self.tensors:
                 v = self.values[t.index]
@@ -206,6 +225,7 @@ class SubgraphRuntime:
         except Exception:  # noqa: BLE001 - data-dependent graphs: shapes become known at invoke
             pass
         finally:
+            rt.dry_run_deadline = None
             for st, rel in zip(self.steps, saved_steps_release):
                 st.release = rel
             self.values[:] = saved_vals
@@ -220,6 +240,7 @@ class Runtime:
         self.subgraphs = [SubgraphRuntime(self, sg) for sg in model.subgraphs]
         self.resources: dict = {}
         self.cancel_requested = False
+        self.dry_run_deadline: float | None = None
         self._depth = 0
         self.lock = threading.Lock()
 
@@ -261,6 +282,9 @@ class Runtime:
     def check_cancelled(self) -> None:
         if self.cancel_requested:
             self.raise_cancelled()
+        if self.dry_run_deadline is not None and time.monotonic() > self.dry_run_deadline:
+            # shape propagation must not hang on a loop whose trip count depends on real input values
+            raise TimeoutError("shape propagation stopped: a loop ran past its time budget")
 
     def raise_cancelled(self):
         self.cancel_requested = False
@@ -286,7 +310,7 @@ def _as_dtype(v, dt) -> np.ndarray:
 
 def _unresolved_message(op) -> str:
     if op.opcode == "CUSTOM":
-        return (f"Encountered unresolved custom op: {op.custom_code}.\n{CUSTOM_OP_HELP}\n"
+        return (f"Encountered unresolved custom op: {op.custom_code}.\n{CUSTOM_OP_HELP} "
                 f"Node number {op.index} ({op.custom_code}) failed to prepare.")
     return (f"Didn't find op for builtin opcode '{op.opcode}' version '{op.version}'. "
             f"An older version of this builtin might be supported.\n"

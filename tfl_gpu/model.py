@@ -445,8 +445,11 @@ def _read_model(buf) -> Model:
         data = buffers[bi] if 0 <= bi < len(buffers) else None
         metadata[_decode_name(md.Name())] = bytes(data) if data is not None else b""
 
-    return Model(version=m.Version(), description=_decode_name(m.Description()), subgraphs=subgraphs,
-                 signatures=signatures, metadata=metadata, size=size)
+    model = Model(version=m.Version(), description=_decode_name(m.Description()), subgraphs=subgraphs,
+                  signatures=signatures, metadata=metadata, size=size)
+    from .validate import validate_model
+    validate_model(model)
+    return model
 
 
 def _read_quantization(q) -> Quantization:
@@ -598,7 +601,7 @@ def _constant_array(raw: np.ndarray, type_name: str, shape: np.ndarray, sparsity
         if shape.size == 0 and raw.size == dt.itemsize:
             pass
         else:
-            raise ModelError(f"{where}: buffer holds {raw.size} bytes but shape {list(shape)} of "
+            raise ModelError(f"{where}: buffer holds {raw.size} bytes but shape {[int(d) for d in shape]} of "
                              f"{type_name} needs {need}")
     arr = raw.view(dt).reshape(tuple(int(d) for d in shape))
     arr.flags.writeable = False
