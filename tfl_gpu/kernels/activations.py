@@ -128,10 +128,14 @@ class LeakyRelu(_Elementwise):
 
 
 def _relu_plus_scaled_neg(x, alpha):
+    """max(x, 0) + alpha * min(x, 0): equals ``x > 0 ? x : alpha * x`` exactly, for any alpha, branch-free."""
     y = np.minimum(x, _F32(0))
-    y = np.multiply(y, alpha, out=y) if y.ndim and np.shape(alpha) == () else y * alpha
+    if y.ndim and np.broadcast_shapes(y.shape, np.shape(alpha)) == y.shape:
+        np.multiply(y, alpha, out=y)
+    else:
+        y = y * alpha
     if y.ndim:
-        y += np.maximum(x, _F32(0))
+        np.add(y, np.maximum(x, _F32(0)), out=y)
         return y
     return y + np.maximum(x, _F32(0))
 
