@@ -155,3 +155,63 @@ def test_reduction_chain_model(rng):
     mb.output(m, y)
     xv = rng.standard_normal((2, 6, 5)).astype(np.float32)
     assert_same_as_litert(mb.build(), [xv])
+
+
+# ------------------------------------------------------------------------------------------------ NaN/inf
+
+def _nan_data(rng, shape):
+    x = rng.standard_normal(shape).astype(np.float32)
+    m = rng.random(shape)
+    x[m < 0.15] = np.nan
+    x[(m >= 0.15) & (m < 0.2)] = np.inf
+    x[(m >= 0.2) & (m < 0.25)] = -np.inf
+    x[0] = -np.inf            # a slice of only -inf / only NaN
+    x[-1] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+@pytest.mark.parametrize("op", ["REDUCE_MAX", "REDUCE_MIN"])
+def test_max_min_nan_and_inf_semantics(rng, resolver, op):
+    """The optimized kernels fold sequentially (a NaN sticks only when nothing follows it); the reference
+    kernels skip NaN and start from +-FLT_MAX."""
+    x = _nan_data(rng, (4, 3, 5, 6))
+    for axis in ([1], [-1], [1, 3], [0, 2], [0, 1, 2, 3], [3, 0]):
+        assert_same_as_litert(_reduce_model(op, x, axis, False), [x], resolver=resolver)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+def test_arg_nan(rng, resolver, op):
+    """NaN handling of LiteRT's kernels: the 4-lane vector kernel (innermost axis) and the strided one
+    differ; lengths 1..13 cover the vector blocks and the scalar tail."""
+    x = _nan_data(rng, (4, 5, 6))
+    x[1, 0, :] = np.nan
+    cases = [(x, 0), (x, 1), (x, 2)]
+    for n in range(1, 14):
+        y = rng.integers(-3, 4, (7, n, 3)).astype(np.float32)    # small range: ties too
+        y[rng.random(y.shape) < 0.35] = np.nan
+        cases += [(y, 1), (np.ascontiguousarray(y.transpose(0, 2, 1)), 2)]
+    for arr, axis in cases:
+        c = single_op_model(op, [arr, np.array([axis], np.int32)], output_types=("INT32",), const_inputs=(1,),
+                            output_type=INT32)
+        assert_same_as_litert(c, [arr], resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_topk_nan(rng, resolver):
+    x = _nan_data(rng, (5, 8))
+    for k in (1, 3, 8):
+        c = single_op_model("TOPK_V2", [x, np.array(k, np.int32)], output_types=("FLOAT32", "INT32"),
+                            const_inputs=(1,))
+        assert_same_as_litert(c, [x], resolver=resolver)
+
+
+@pytest.mark.parametrize("op", ["MEAN", "SUM", "REDUCE_PROD", "REDUCE_MAX", "CUMSUM"])
+def test_reference_resolver(rng, op):
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    if op == "CUMSUM":
+        c = single_op_model(op, [x, np.array(1, np.int32)], const_inputs=(1,), exclusive=True)
+    else:
+        c = _reduce_model(op, x, [0, 2], True)
+    assert_same_as_litert(c, [x], resolver="BUILTIN_REF")

@@ -111,8 +111,61 @@ def _empty_reduce(name, x, axes):
     return np.full(shape, v, dtype=x.dtype)
 
 
-_simple(lambda x, a: np.max(x, axis=a), ("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))("REDUCE_MAX")
-_simple(lambda x, a: np.min(x, axis=a), ("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))("REDUCE_MIN")
+def _fold_nan(x, axes, is_max):
+    """LiteRT's optimized float max/min: a sequential fold ``acc = acc > v ? acc : v`` (``<`` for min)
+    over the reduced elements in memory order. A NaN replaces the accumulator and is replaced by the next
+    element, so the result is the extreme of the elements after the last NaN (NaN when a NaN is last)."""
+    keep = [i for i in range(x.ndim) if i not in axes]
+    y = np.transpose(x, keep + list(axes))
+    y = y.reshape(y.shape[:len(keep)] + (-1,))
+    nan = np.isnan(y)
+    n = y.shape[-1]
+    last = np.where(nan.any(-1), n - 1 - np.argmax(nan[..., ::-1], axis=-1), -1)
+    after = np.arange(n) > last[..., None]
+    fill = -np.inf if is_max else np.inf
+    z = np.where(after, y, fill)
+    r = np.max(z, axis=-1) if is_max else np.min(z, axis=-1)
+    return np.where(last == n - 1, np.nan, r).astype(x.dtype)
+
+
+class _MaxMin(_Reducer):
+    IS_MAX = True
+
+    def __init__(self, node):
+        super().__init__(node)
+        self.ref = node.resolver == "BUILTIN_REF"
+
+    def __call__(self, x, axis):
+        axes = self._axes(x, axis)
+        if not axes:
+            return x.copy()
+        if x.size == 0:
+            return self._finish(_empty_reduce("REDUCE_MAX" if self.IS_MAX else "REDUCE_MIN", x, axes), x, axes)
+        if x.dtype.kind == "f":
+            if self.ref:
+                # reference kernel: std::max/std::min from numeric_limits::lowest()/max(): NaN is skipped
+                lim = np.finfo(x.dtype)
+                if self.IS_MAX:
+                    y = np.fmax.reduce(x, axis=axes, initial=lim.min)
+                else:
+                    y = np.fmin.reduce(x, axis=axes, initial=lim.max)
+                return self._finish(y, x, axes)
+            if np.isnan(x).any():
+                return self._finish(_fold_nan(x, axes, self.IS_MAX), x, axes)
+        y = np.max(x, axis=axes) if self.IS_MAX else np.min(x, axis=axes)
+        return self._finish(y, x, axes)
+
+
+@register("REDUCE_MAX", when=float_node, types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
+class ReduceMax(_MaxMin):
+    IS_MAX = True
+
+
+@register("REDUCE_MIN", when=float_node, types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
+class ReduceMin(_MaxMin):
+    IS_MAX = False
+
+
 _simple(lambda x, a: np.prod(x, axis=a, dtype=x.dtype), ("FLOAT32", "INT32", "INT64"))("REDUCE_PROD")
 _simple(lambda x, a: np.any(x, axis=a), ("BOOL",))("REDUCE_ANY")
 _simple(lambda x, a: np.all(x, axis=a), ("BOOL",))("REDUCE_ALL")
@@ -140,9 +193,51 @@ class _Arg:
             raise ValueError("arg reduction over an empty axis")
         if x.dtype == np.bool_:
             x = x.view(np.uint8)
-        # numpy returns the first extreme index like TFLite's strict comparison.
-        r = np.argmax(x, axis=ax) if self.is_max else np.argmin(x, axis=ax)
+        if x.dtype.kind == "f" and np.isnan(x).any():
+            if int(np.prod(x.shape[ax + 1:])) == 1:
+                r = _arg_nan(np.moveaxis(x, ax, -1), self.is_max)
+            else:
+                # the strided kernel: first index of the NaN-skipping extreme (0 when all are NaN)
+                m = (np.fmax if self.is_max else np.fmin).reduce(x, axis=ax, keepdims=True)
+                hit = x == m
+                r = np.where(hit.any(ax), np.argmax(hit, axis=ax), 0)
+        else:
+            # numpy returns the first extreme index like TFLite's strict comparison.
+            r = np.argmax(x, axis=ax) if self.is_max else np.argmin(x, axis=ax)
         return r.astype(self.out_dtype, copy=False)
+
+
+def _arg_nan(y, is_max):
+    """TFLite's float ArgMax/ArgMin when NaNs are present (its 4-lane vector kernel): over the leading
+    blocks of 4 the extreme value is found first -- lanes that skip NaN, then a pairwise lane reduction
+    in which a NaN on the left wins -- and the index is the first one in those blocks holding that value
+    (0 when it is NaN); the remaining elements follow one by one, each replacing the current extreme when
+    it compares better or the current extreme is NaN and it is not."""
+    n = y.shape[-1]
+    pick = np.fmax if is_max else np.fmin
+    better = np.greater if is_max else np.less
+    with np.errstate(invalid="ignore"):
+        if n >= 4:
+            nb = n // 4
+            head = y[..., :nb * 4]
+            lanes = pick.reduce(head.reshape(y.shape[:-1] + (nb, 4)), axis=-2)
+
+            def left(a, b):
+                return np.where(better(b, a), b, a)
+            m = left(left(lanes[..., 0], lanes[..., 1]), left(lanes[..., 2], lanes[..., 3]))
+            hit = head == m[..., None]
+            idx = np.where(hit.any(-1), np.argmax(hit, axis=-1), 0)
+            start = nb * 4
+        else:
+            m = y[..., 0]
+            idx = np.zeros(y.shape[:-1], np.int64)
+            start = 1
+        for i in range(start, n):
+            v = y[..., i]
+            upd = better(v, m) | (np.isnan(m) & ~np.isnan(v))
+            m = np.where(upd, v, m)
+            idx = np.where(upd, i, idx)
+    return idx
 
 
 @register("ARG_MAX", types=("FLOAT32", "INT32", "INT8", "UINT8", "BOOL"))
@@ -208,8 +303,14 @@ class TopKV2:
             raise ValueError(f"TOPK_V2 k={k} must be in [0, {n}] (the size of the last dimension)")
         # Stable ascending sort of the reversed row, reversed back: descending values with ties in
         # increasing index order, valid for every dtype (no negation overflow).
-        rev = x[..., ::-1]
-        order = np.argsort(rev, axis=-1, kind="stable")[..., ::-1][..., :k]
-        idx = (n - 1) - order
+        if x.dtype.kind == "f" and np.isnan(x).any():
+            # NaN never compares greater: it ranks below every number, NaNs in index order.
+            nan = np.isnan(x)
+            pos = np.broadcast_to(np.arange(n), x.shape)
+            idx = np.lexsort((pos, -np.where(nan, 0, x), nan), axis=-1)[..., :k]
+        else:
+            rev = x[..., ::-1]
+            order = np.argsort(rev, axis=-1, kind="stable")[..., ::-1][..., :k]
+            idx = (n - 1) - order
         vals = np.take_along_axis(x, idx, axis=-1)
         return np.ascontiguousarray(vals), idx.astype(self.idx_dtype)
