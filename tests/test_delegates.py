@@ -560,6 +560,16 @@ def test_control_flow_nodes_stay_on_cpu(rng):
     rep = it.get_delegation_report(0)
     assert rep[0]["executor"] == "cpu" and "subgraphs" in rep[0]["refusals"]["reference"]
     assert executors(it, body) == ["reference", "reference"]
+    # The body's partition was prepared for x of shape (2,); called with (3,) it falls back to the CPU.
+    it.resize_tensor_input(ins[1]["index"], [3])
+    xv = rng.standard_normal(3).astype(np.float32)
+    with pytest.warns(RuntimeWarning, match=r"partition 0 was prepared for input shapes .*\(2,\).*run on the CPU"):
+        it.allocate_tensors()
+        it.set_tensor(ins[0]["index"], np.array(1, np.int32))
+        it.set_tensor(ins[1]["index"], xv)
+        it.invoke()
+    assert int(it.get_tensor(outs[0]["index"])) == 3
+    np.testing.assert_allclose(it.get_tensor(outs[1]["index"]), np.tanh(np.tanh(xv)), rtol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------ docs

@@ -94,7 +94,8 @@ def apply_delegates(sub, delegates) -> None:
                     raise RuntimeError(f"delegate '{label}' failed to prepare partition {next_pid} (nodes "
                                        f"{list(pspec.node_indices)}): {type(e).__name__}: {e}") from e
                 if handle is not None:
-                    new_steps.append(_partition_step(d, label, handle, pspec))
+                    new_steps.append(_partition_step(d, label, handle, pspec, [steps[si] for si in members],
+                                                     sub.values))
                     kernels.append((d, handle))
                     for n in pspec.nodes:
                         info = sub.node_info[n.index]
@@ -310,16 +311,49 @@ def _cpu_kernel(kernel, out_dtypes):
     return run
 
 
-def _partition_step(d, label, handle, pspec):
-    from .executor import Step
+def _partition_step(d, label, handle, pspec, cpu_steps, values):
+    from .executor import Step, _as_dtype
     in_specs = pspec.inputs
     out_specs = pspec.outputs
     copy_in = _fast(d, "delegate_copy_in", handle)
     copy_out = _fast(d, "delegate_copy_out", handle)
     invoke = _fast(d, "delegate_invoke", handle)
     n_out = len(out_specs)
+    in_shapes = tuple(t.shape for t in in_specs)
+    in_idx = tuple(t.index for t in in_specs)
+    out_idx = tuple(t.index for t in out_specs)
+    inside = {o for st in cpu_steps for o in st.outputs}
+    consts = {i: values[i] for st in cpu_steps for i in st.inputs
+              if i >= 0 and i not in inside and i not in in_idx}
+    warned = []
+
+    def run_on_cpu(arrays):
+        """Input shapes differ from those the partition was prepared for (data-dependent shapes, or a
+        control-flow body called with other shapes): run the partition's nodes with the numpy kernels."""
+        if not warned:
+            warned.append(True)
+            import warnings
+            warnings.warn(f"delegate '{label}' partition {pspec.id} was prepared for input shapes {in_shapes} "
+                          f"but got {tuple(tuple(getattr(a, 'shape', ())) for a in arrays)}; its nodes run on the "
+                          "CPU when that happens", RuntimeWarning, stacklevel=2)
+        env = dict(consts)
+        for i, a in zip(in_idx, arrays):
+            env[i] = a if isinstance(a, np.ndarray) else np.asarray(a)
+        env[-1] = None
+        for st in cpu_steps:
+            out = st.kernel(*[env[i] for i in st.inputs])
+            if type(out) is list:
+                out = tuple(out)
+            elif type(out) is not tuple:
+                out = (out,)
+            for o, v, dt in zip(st.outputs, out, st.out_dtypes):
+                env[o] = v if (type(v) is np.ndarray and v.dtype == dt) else _as_dtype(v, dt)
+        return tuple(env[o] for o in out_idx)
 
     def run_partition(*arrays):
+        for a, shp in zip(arrays, in_shapes):
+            if getattr(a, "shape", None) != shp:
+                return run_on_cpu(arrays)
         if copy_in is not None:
             arrays = [copy_in(array=a, tensor=t) for a, t in zip(arrays, in_specs)]
         else:
@@ -335,7 +369,7 @@ def _partition_step(d, label, handle, pspec):
             return tuple(copy_out(array=a, tensor=t) for a, t in zip(outs, out_specs))
         return tuple(a if type(a) is np.ndarray else np.asarray(a) for a in outs)
 
-    return Step(run_partition, tuple(t.index for t in in_specs), tuple(t.index for t in out_specs),
+    return Step(run_partition, in_idx, out_idx,
                 tuple(t.dtype for t in out_specs), pspec.node_indices, executor=label,
                 label=f"{label} partition {pspec.id}")
 
