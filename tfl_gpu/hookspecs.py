@@ -31,7 +31,10 @@ The life of a delegate, modelled on TFLite's ``SimpleDelegateInterface`` and ONN
 4. On every ``invoke`` the core runs the partition as one step: each boundary input goes through
    :func:`delegate_copy_in`, then :func:`delegate_invoke` computes the boundary outputs, and each of them
    goes through :func:`delegate_copy_out` (host numpy array required). Inside a partition tensors may stay
-   on the device: the core never sees them.
+   on the device: the core never sees them. If the boundary inputs' shapes differ from the
+   ``TensorSpec.shape`` the partition was prepared for (a control-flow body called with other shapes,
+   data-dependent shapes), the core runs the partition's nodes with its numpy kernels instead, warning
+   once: ``delegate_invoke`` always gets the prepared shapes.
 5. When the plan is replaced (``allocate_tensors`` after ``resize_tensor_input``) or dropped, the core
    calls :func:`delegate_release` for each kernel it had prepared.
 
