@@ -308,3 +308,43 @@ def test_scatter_nd_int64_indices(rng):
 def test_scatter_nd_out_of_range(rng):
     both_fail("SCATTER_ND", [np.asarray([[4]], I32), make(np.float32, (1, 3), rng), np.asarray([4, 3], I32)],
               out_types=[np.float32])
+
+
+# ------------------------------------------------------------------------------- rank 0 and empty tensors
+
+_X0 = np.asarray(2.5, np.float32)
+_E = np.zeros((2, 0, 3), np.float32)
+EDGE_CASES = [
+    ("SLICE", [_X0, np.zeros(0, I32), np.zeros(0, I32)], (1, 2), {}),
+    ("PAD", [_X0, np.zeros((0, 2), I32)], (1,), {}),
+    ("PADV2", [_X0, np.zeros((0, 2), I32), np.asarray(1.0, np.float32)], (1, 2), {}),
+    ("TILE", [_X0, np.zeros(0, I32)], (1,), {}),
+    ("BROADCAST_TO", [_X0, np.zeros(0, I32)], (1,), {"version": 2}),
+    ("PAD", [_E, np.asarray([[1, 0], [0, 2], [1, 1]], I32)], (1,), {}),
+    ("GATHER", [np.arange(12, dtype=np.float32).reshape(4, 3), np.zeros((0,), I32)], (), {}),
+    ("GATHER", [_E, np.asarray([1], I32)], (), {"axis":  2}),
+    ("GATHER_ND", [np.arange(12, dtype=np.float32).reshape(4, 3), np.zeros((0, 2), I32)], (), {}),
+    ("ONE_HOT", [np.zeros((0,), I32), np.asarray(3, I32), np.asarray(1.0, np.float32),
+                 np.asarray(0.0, np.float32)], (1,), {"out_types": [np.float32]}),
+    ("WHERE", [np.zeros((0, 3), np.bool_)], (), {"out_types": ["INT64"]}),
+    ("SHAPE", [_E], (), {"out_types": ["INT32"], "out_type":  2}),
+    ("STRIDED_SLICE", [_E, np.asarray([0, 0, 1], I32), np.asarray([2, 0, 3], I32), np.asarray([1, 1, 1], I32)],
+     (1, 2, 3), {}),
+    ("MIRROR_PAD", [_X0, np.zeros((0, 2), I32)], (1,), {}),
+    ("REVERSE_V2", [_E, np.asarray([2], I32)], (1,), {}),
+    ("SQUEEZE", [np.zeros((1, 0, 1), np.float32)], (), {}),
+    ("CONCATENATION", [_E, _E], (), {"axis":  1}),
+    ("PACK", [_E, _E], (), {"values_count":  2, "axis":  1}),
+    ("TRANSPOSE", [_E, np.asarray([1, 2, 0], I32)], (1,), {}),
+    ("EXPAND_DIMS", [_E, np.asarray([3], I32)], (1,), {}),
+    ("TILE", [_E, np.asarray([2, 3, 1], I32)], (1,), {}),
+    ("SCATTER_ND", [np.zeros((0, 1), I32), np.zeros((0, 3), np.float32), np.asarray([4, 3], I32)], (2,),
+     {"out_types": [np.float32]}),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EDGE_CASES)),
+                         ids=[f"{c[0]}-{'x'.join(map(str, np.shape(c[1][0]))) or 'scalar'}" for c in EDGE_CASES])
+def test_rank0_and_empty(case):
+    op, ins, const, kw = EDGE_CASES[case]
+    check(op, ins, const, **kw)
