@@ -119,6 +119,23 @@ def test_int_division_semantics():
     np.testing.assert_array_equal(ref[0], [1, 1, -1, -1, 0, -2, 2])
 
 
+def test_int_overflow_behaviour():
+    """ADD/SUB/MUL/SQUARED_DIFFERENCE wrap around; POW saturates to INT_MIN outside the range; INT_MIN / -1
+    gives INT_MAX in DIV and INT_MIN in FLOOR_DIV."""
+    i32, big = np.int32, 2**31 - 1
+    for op in ("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE"):
+        check(op, [np.array([big, -big - 1, 65536, 5], i32), np.array([1, 1, 65536, -big], i32)], exact=True)
+    check("ADD", [np.array([2**62, 2**63 - 1], np.int64), np.array([2**62, 1], np.int64)], exact=True)
+    check("MUL", [np.array([2**62, 2**40], np.int64), np.array([4, 2**30], np.int64)], exact=True)
+    ours, ref = check("POW", [np.array([3, 3, 3, -3, 7, 2, -2, 0, 0, -1, 2, 10], i32),
+                              np.array([19, 20, 15, 19, 11, 30, 31, 0, 3, 7, 32, 40], i32)], exact=True)
+    assert ref[0][1] == -2**31           # 3**20 does not wrap
+    check("DIV", [np.array([-big - 1, -big - 1, big], i32), np.array([-1, 2, -1], i32)], exact=True)
+    check("FLOOR_DIV", [np.array([-big - 1, big], i32), np.array([-1, -1], i32)], exact=True)
+    check("NEG", [np.array([-big - 1, big], i32)], exact=True)
+    check("ABS", [np.array([-big - 1, big], i32)], exact=True)
+
+
 @pytest.mark.parametrize("op,dtype", [("DIV", np.int32), ("FLOOR_DIV", np.int32), ("FLOOR_MOD", np.int32),
                                       ("FLOOR_MOD", np.int64), ("FLOOR_DIV", F32)])
 def test_division_by_zero_fails(op, dtype):
@@ -153,6 +170,19 @@ def test_float_special_values(op):
     a = np.array([np.inf, -np.inf, np.nan, 1, 3e38, 0, 2], F32)
     b = np.array([1, 1, 1, np.nan, 3e38, 0, -np.inf], F32)
     check(op, [a, b])
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV", "MAXIMUM", "SQUARED_DIFFERENCE", "LESS"])
+def test_binary_same_tensor_twice(op, rng):
+    """x op x: both inputs are one tensor (a kernel writing into an input would corrupt the other)."""
+    from tfl_gpu.writer import ModelBuilder
+    mb = ModelBuilder()
+    x = mb.input("x", [3, 4], "FLOAT32")
+    y = mb.tensor("y", [3, 4], "BOOL" if op == "LESS" else "FLOAT32")
+    mb.op(op, [x, x], [y])
+    mb.output(y)
+    v = rand(rng, (3, 4)) + F32(5)
+    assert_same_as_litert(mb.build(), [v])
 
 
 @pytest.mark.parametrize("op", ["ADD", "MUL", "MAXIMUM"])

@@ -75,6 +75,10 @@ def _int_div_trunc(a, b):
     fix = (r != 0) & ((a < 0) != (b < 0))
     if fix.any():
         q = q + fix.astype(q.dtype)
+    info = np.iinfo(q.dtype)
+    over = (a == info.min) & (b == -1)
+    if over.any():                      # LiteRT's kernel gives INT_MAX for INT_MIN / -1
+        q = np.where(over, q.dtype.type(info.max), q)
     return q
 
 
@@ -104,7 +108,12 @@ def _pow(a, b):
     if a.dtype.kind in _INT_KINDS:
         if np.any(b < 0):
             raise ValueError("POW does not support negative value for int32.")
-        return np.power(a, b)
+        # LiteRT's integer POW gives the exact power, and INT_MIN where it leaves the type's range (it does
+        # not wrap around): computed in float64, exact up to 2**53, far beyond int32
+        info = np.iinfo(a.dtype)
+        r = np.power(a.astype(np.float64), b)
+        ok = (r >= info.min) & (r <= info.max)
+        return np.where(ok, r, info.min).astype(a.dtype)
     with np.errstate(all="ignore"):
         return np.power(a, b)
 
