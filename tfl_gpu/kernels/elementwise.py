@@ -69,7 +69,8 @@ def _out_type(node, i=0):
 def _int_div_trunc(a, b):
     if np.any(b == 0):
         raise ValueError("Division by 0 (DIV of integers)")
-    q = np.floor_divide(a, b)
+    with np.errstate(over="ignore"):
+        q = np.floor_divide(a, b)
     # floor -> truncation: add one where the remainder is non-zero and the signs differ
     r = a - q * b
     fix = (r != 0) & ((a < 0) != (b < 0))
@@ -86,9 +87,11 @@ def _floor_div(a, b):
     if np.any(b == 0):
         raise ValueError("Division by 0 (FLOOR_DIV)")
     if a.dtype.kind == "f":
-        y = np.divide(a, b)
+        with np.errstate(all="ignore"):
+            y = np.divide(a, b)
         return np.floor(y, out=y) if y.ndim else np.floor(y)
-    return np.floor_divide(a, b)
+    with np.errstate(over="ignore"):
+        return np.floor_divide(a, b)
 
 
 def _floor_mod(a, b):
