@@ -171,17 +171,18 @@ class Conv2D(_ConvBase):
         if len(shape) != 4:
             raise ValueError(f"CONV_2D filter must be 4-D [out, kh, kw, in], got shape {list(shape)}")
         self.kh, self.kw = int(shape[1]), int(shape[2])
+        self._cols = None
         self.weights = WeightCache(self._prepare, static_input(node, 1), w)
 
     def _prepare(self, w):
-        """Per group: a [cin_g * kh * kw, out_g] matrix in the (c, i, j) order of the window view (or
-        [cin_g, out_g] for 1x1 filters)."""
+        """A [kh * kw * cin_g, out] matrix in the (i, j, c) order of the im2col rows; grouped convs use
+        its column block [:, g*og:(g+1)*og] for group g."""
         w = np.asarray(w)
         if w.ndim != 4:
             raise ValueError(f"CONV_2D filter must be 4-D, got shape {list(w.shape)}")
         o, kh, kw, cg = w.shape
         w = _as_f32(w)
-        return o, kh, kw, cg, np.ascontiguousarray(w.transpose(3, 1, 2, 0).reshape(cg * kh * kw, o))
+        return o, kh, kw, cg, np.ascontiguousarray(w.transpose(1, 2, 3, 0).reshape(kh * kw * cg, o))
 
     def __call__(self, x, w, b=None):
         if x.ndim != 4:
@@ -198,21 +199,28 @@ class Conv2D(_ConvBase):
         if o % groups:
             raise ValueError(f"CONV_2D: {o} output channels do not split into {groups} groups")
         g = self._geometry(x)
+        m = n * g.oh * g.ow
         if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
             xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
-            cols = xs.reshape(-1, c)
-            kdim = cg
+            cols = xs.reshape(m, c)
         else:
+            # im2col in (i, j, c) order, copied into a reused scratch buffer (much faster than reshaping
+            # the (c, i, j)-ordered window view directly)
             v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
-            cols = v.reshape(n * g.oh * g.ow, c * kh * kw)
-            kdim = cg * kh * kw
+            v = np.moveaxis(v, 3, 5)
+            cols = self._cols
+            if cols is None or cols.shape != v.shape:
+                cols = self._cols = np.empty(v.shape, np.float32)
+            np.copyto(cols, v)
+            cols = cols.reshape(m, kh * kw * c)
         if groups == 1:
             y = cols @ wm
         else:
             og = o // groups
-            y = np.empty((cols.shape[0], o), np.float32)
+            y = np.empty((m, o), np.float32)
+            cols4 = cols.reshape(m, kh * kw, groups, cg)
             for gi in range(groups):
-                np.matmul(cols[:, gi * kdim:(gi + 1) * kdim], wm[:, gi * og:(gi + 1) * og],
+                np.matmul(cols4[:, :, gi, :].reshape(m, kh * kw * cg), wm[:, gi * og:(gi + 1) * og],
                           out=y[:, gi * og:(gi + 1) * og])
         y = self._finish(y, b)
         return y.reshape(n, g.oh, g.ow, o)
