@@ -232,8 +232,11 @@ class Unary:
             return self.fn(x)
 
 
-register("ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "SIN", "COS", "FLOOR", "CEIL", "ROUND", "SIGN",
-         when=float_node, types=("FLOAT32",))(Unary)
+register("EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "CEIL", when=float_node, types=("FLOAT32",))(Unary)
+register("SIN", "COS", "FLOOR", "ROUND", when=float_node, types=("FLOAT32", "FLOAT16"))(Unary)
+register("ABS", when=float_node, types=("FLOAT32", "INT32", "INT16"))(Unary)
+register("NEG", when=float_node, types=("FLOAT32", "FLOAT16", "INT32", "INT64"))(Unary)
+register("SIGN", when=float_node, types=("FLOAT32", "FLOAT64", "INT32"))(Unary)
 register("LOGICAL_NOT", types=("BOOL",))(Unary)
 
 
@@ -255,7 +258,7 @@ class Cast:
             return x != 0
         if x.dtype.kind == "f" and dt.kind in _INT_KINDS:
             with np.errstate(invalid="ignore"):
-                return np.trunc(x).astype(dt)
+                return x.astype(dt)       # C conversion: truncation toward zero
         return x.astype(dt)
 
 
