@@ -39,10 +39,20 @@ class Gather:
             raise ValueError(f"GATHER: the first {bd} dimensions of params {params.shape} and indices "
                              f"{indices.shape} differ")
         n = params.shape[axis]
+        if bd == 0:
+            # an unsigned view turns negative indices into huge ones, so np.take's own bounds check
+            # rejects both kinds of out-of-range index in one pass
+            if indices.dtype.kind == "i":
+                uidx = indices.view(np.dtype(f"u{indices.dtype.itemsize}"))
+            else:
+                uidx = indices
+            try:
+                return np.take(params, uidx, axis=axis)
+            except IndexError:
+                _check_indices(indices, n, "GATHER")
+                raise
         _check_indices(indices, n, "GATHER")
         idx = indices.astype(np.intp, copy=False)
-        if bd == 0:
-            return np.take(params, idx, axis=axis)
         batch = int(np.prod(params.shape[:bd], dtype=np.int64))
         outer = int(np.prod(params.shape[bd:axis], dtype=np.int64))
         inner = int(np.prod(params.shape[axis + 1:], dtype=np.int64))

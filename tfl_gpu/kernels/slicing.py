@@ -229,6 +229,8 @@ def _pad_const(x, pads, value):
     if x.dtype == object:
         out = np.empty(shape, dtype=object)
         out.fill(value)
+    elif value == 0:
+        out = np.zeros(shape, dtype=x.dtype)       # calloc: no separate fill pass
     else:
         out = np.full(shape, value, dtype=x.dtype)
     out[tuple(slice(b, b + d) for d, (b, _) in zip(x.shape, pads))] = x
