@@ -71,3 +71,20 @@ def test_reduce(rng, op, tin, shape, axes, keep, q_in, q_out):
         assert_same_as_litert(content, inputs, resolver="BUILTIN", exact=True)
     else:
         both_resolvers(content, inputs)
+
+
+SOFTMAX_CASES = [
+    ("INT8", (1, 10), (0.1, -3), 1.0),
+    ("INT8", (3, 1001), (0.05, 0), 1.0),
+    ("INT8", (2, 4, 17), (0.2, 10), 0.5),
+    ("INT8", (5, 33), (0.02, -128), 2.0),
+    ("UINT8", (2, 50), (0.1, 128), 1.0),
+    ("UINT8", (3, 7), (0.3, 100), 1.0),
+]
+
+
+@pytest.mark.parametrize("tin,shape,q_in,beta", SOFTMAX_CASES)
+def test_softmax(rng, tin, shape, q_in, beta):
+    q_out = (1.0 / 256, -128 if tin == "INT8" else 0)
+    content, inputs = _unary(rng, "SOFTMAX", tin, shape, q_in, q_out, beta=beta)
+    both_resolvers(content, inputs)

@@ -1,0 +1,141 @@
+"""gemmlowp-style fixed-point math (int32 raw values held in int64 numpy arrays), as LiteRT's reference
+integer kernels use it: ``FixedPoint<int32, I>`` has 31 - I fractional bits; a product of Q(a) and Q(b)
+is the saturating rounding doubling high multiply of the raws, in Q(a + b).
+
+Written from the definitions: exp on negative values (Taylor polynomial around -1/8 on the last quarter
+interval, then a barrel shifter of exp(-2^k) constants), 1 / (1 + x) by Newton-Raphson, reciprocals with
+a leading-zero count, and the softmax input scaling helpers.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .quant import (INT32_MAX, INT32_MIN, _wrap32, quantize_multiplier, rounding_divide_by_pot,
+                    saturating_rounding_doubling_high_mul as srdhm)
+
+
+def mul(a, b):
+    return srdhm(a, b)
+
+
+def sat_mul_pot(x, exponent: int):
+    """SaturatingRoundingMultiplyByPOT<exponent>."""
+    x = np.asarray(x, np.int64)
+    if exponent == 0:
+        return x
+    if exponent < 0:
+        return rounding_divide_by_pot(x, -exponent)
+    threshold = (1 << (31 - exponent)) - 1
+    r = _wrap32(x << exponent)
+    r = np.where(x > threshold, INT32_MAX, r)
+    r = np.where(x < -threshold, INT32_MIN, r)
+    return r
+
+
+def rescale(x, src_int_bits: int, dst_int_bits: int):
+    return sat_mul_pot(x, src_int_bits - dst_int_bits)
+
+
+def constant_pot(exponent: int, int_bits: int) -> int:
+    """Raw value of 2**exponent in Q(int_bits)."""
+    return 1 << (31 - int_bits + exponent)
+
+
+def one(int_bits: int) -> int:
+    return INT32_MAX if int_bits == 0 else 1 << (31 - int_bits)
+
+
+def exp_on_interval_between_negative_one_quarter_and_0_excl(a):
+    a = np.asarray(a, np.int64)
+    constant_term = 1895147668          # exp(-1/8) in Q0.31
+    constant_1_over_3 = 715827883
+    x = _wrap32(a + constant_pot(-3, 0))
+    x2 = mul(x, x)
+    x3 = mul(x2, x)
+    x4 = mul(x2, x2)
+    x4_over_4 = sat_mul_pot(x4, -2)
+    poly = sat_mul_pot(_wrap32(mul(_wrap32(x4_over_4 + x3), constant_1_over_3) + x2), -1)
+    return _wrap32(constant_term + mul(constant_term, _wrap32(x + poly)))
+
+
+_BARREL = [(-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535), (3, 720401),
+           (4, 242)]
+
+
+def exp_on_negative_values(a, int_bits: int):
+    """exp(a) for a <= 0 in Q(int_bits); result in Q0.31."""
+    a = np.asarray(a, np.int64)
+    frac_bits = 31 - int_bits
+    one_quarter = constant_pot(-2, int_bits)
+    mask = one_quarter - 1
+    a_mod_q_minus_q = _wrap32((a & mask) - one_quarter)
+    result = exp_on_interval_between_negative_one_quarter_and_0_excl(rescale(a_mod_q_minus_q, int_bits, 0))
+    remainder = _wrap32(a_mod_q_minus_q - a)
+    for exponent, multiplier in _BARREL:
+        if int_bits > exponent:
+            shift = frac_bits + exponent
+            bit = (remainder & (1 << shift)) != 0
+            result = np.where(bit, mul(result, multiplier), result)
+    if int_bits > 5:
+        clamp = -(1 << (36 - int_bits))
+        result = np.where(a < clamp, 0, result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def rounding_half_sum(a, b):
+    s = np.asarray(a, np.int64) + np.asarray(b, np.int64)
+    sign = np.where(s >= 0, 1, -1)
+    v = s + sign
+    return np.where(v >= 0, v // 2, -((-v) // 2))
+
+
+def one_over_one_plus_x_for_x_in_0_1(a):
+    a = np.asarray(a, np.int64)
+    half_denominator = rounding_half_sum(a, one(0))                 # Q0
+    c48_17 = 1515870810                                             # 48/17 in Q2
+    cm32_17 = -1010580540                                           # -32/17 in Q2
+    x = _wrap32(c48_17 + mul(half_denominator, cm32_17))            # Q2
+    for _ in range(3):
+        hdx = mul(half_denominator, x)                              # Q2
+        one_minus = _wrap32(one(2) - hdx)                           # Q2
+        x = _wrap32(x + rescale(mul(x, one_minus), 4, 2))
+    return rescale(x, 1, 0)                                         # ExactMulByPot<-1> then Rescale<0>
+
+
+def count_leading_zeros32(x):
+    x = np.asarray(x, np.int64) & 0xFFFFFFFF
+    out = np.full(x.shape, 32, np.int64)
+    nz = x != 0
+    # floor(log2) via frexp on exact float64 values
+    _, e = np.frexp(x[nz].astype(np.float64))
+    out[nz] = 32 - e
+    return out
+
+
+def get_reciprocal(x, x_integer_digits: int):
+    """(Q0 reciprocal raw of x / 2**(num_bits_over_unit), num_bits_over_unit)."""
+    x = np.asarray(x, np.int64)
+    headroom_plus_one = count_leading_zeros32(x)
+    num_bits_over_unit = x_integer_digits - headroom_plus_one
+    shifted_minus_one = _wrap32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
+    return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), num_bits_over_unit
+
+
+def mbqm_greater_than_one(x, q, left_shift):
+    x = np.asarray(x, np.int64)
+    return srdhm(_wrap32(x << left_shift), q)
+
+
+def softmax_input_params(beta: float, input_scale: float, input_integer_bits: int = 5):
+    """PreprocessSoftmaxScaling: (multiplier, left_shift) of beta * input_scale in Q(31 - bits)."""
+    max_real = float((1 << 31) - 1)
+    real = min(beta * input_scale * float(1 << (31 - input_integer_bits)), max_real)
+    return quantize_multiplier(real)
+
+
+def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total_signed_bits: int = 31) -> int:
+    v = (1.0 * ((1 << input_integer_bits) - 1) * float(1 << (total_signed_bits - input_integer_bits))
+         / float(1 << input_left_shift))
+    return int(math.floor(v))

@@ -1,0 +1,104 @@
+"""Quantized SOFTMAX (int8 / uint8 in and out).
+
+LiteRT has two algorithms and the resolver picks one:
+* BUILTIN (optimized): a 256-entry float32 table exp(-input_scale * beta * k) built with the C library's
+  ``expf``, a sequential float32 sum of the row's table values, ``1 / (sum * output_scale)`` and a
+  float32 rescale, rounded half away from zero (int8) or ``(int)(p + 0.5f)`` (uint8);
+* BUILTIN_REF (reference): gemmlowp fixed point, Q5.26 scaled differences, ``exp_on_negative_values``,
+  a Q12 sum, its fixed-point reciprocal, and a rounding shift to the 8-bit output.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+import numpy as np
+
+from .. import quant as Q
+from .. import fixedpoint as F
+from .registry import is_quantized, register
+
+_libm = None
+
+
+def c_expf(values: np.ndarray) -> np.ndarray:
+    """expf from the C math library, the function LiteRT's table uses (numpy's float32 exp may differ in
+    the last bit); falls back to a correctly rounded float64 exp."""
+    global _libm
+    if _libm is None:
+        try:
+            _libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+            _libm.expf.restype = ctypes.c_float
+            _libm.expf.argtypes = [ctypes.c_float]
+        except OSError:
+            _libm = False
+    v = np.asarray(values, np.float32)
+    if _libm:
+        return np.array([_libm.expf(float(x)) for x in v.ravel()], np.float32).reshape(v.shape)
+    return np.exp(v.astype(np.float64)).astype(np.float32)
+
+
+def q_softmax_node(node) -> bool:
+    return (is_quantized(node.inputs[0]) and node.inputs[0].type_name in ("INT8", "UINT8")
+            and is_quantized(node.outputs[0]) and node.outputs[0].type_name in ("INT8", "UINT8"))
+
+
+@register("SOFTMAX", when=q_softmax_node, priority=10, types=("INT8", "UINT8"))
+class QSoftmax:
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        self.beta = float(np.float32(node.options.get("beta", 1.0)))
+        self.in_scale = np.float32(i.quantization.scale)
+        self.out_scale = np.float32(o.quantization.scale)
+        self.out_zp = o.quantization.zero_point
+        self.in_signed = i.type_name == "INT8"
+        self.out_type = o.type_name
+        self.dtype = o.dtype
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.ref = node.resolver == "BUILTIN_REF"
+        if self.ref:
+            self.mult, self.left_shift = F.softmax_input_params(self.beta, float(self.in_scale))
+            self.diff_min = -F.calculate_input_radius(5, self.left_shift, 31)
+        else:
+            scale = np.float32(-self.in_scale * np.float32(self.beta))
+            k = np.arange(256, dtype=np.float32)
+            # table[255 - k] = expf(scale * k): table[255 + (x - max)] = exp(beta * in_scale * (x - max))
+            self.table = c_expf(np.float32(scale) * k)[::-1].copy()
+
+    def __call__(self, x):
+        if self.ref:
+            return self._reference(x)
+        xi = x.astype(np.int64)
+        mx = xi.max(axis=-1, keepdims=True)
+        vals = self.table[255 + (xi - mx)]                    # float32
+        # sequential float32 accumulation, as the C loop does
+        sum_exp = np.cumsum(vals, axis=-1, dtype=np.float32)[..., -1:]
+        inv = np.float32(1.0) / (sum_exp * self.out_scale)
+        prob = vals * inv                                      # float32
+        if self.out_type == "UINT8":
+            q = np.trunc((prob + np.float32(0.5)).astype(np.float64))
+        else:
+            q = Q.round_half_away(prob.astype(np.float64))
+        r = q.astype(np.int64) + self.out_zp
+        return np.clip(r, self.lo, self.hi).astype(self.dtype)
+
+    def _reference(self, x):
+        xi = x.astype(np.int64)
+        mx = xi.max(axis=-1, keepdims=True)
+        diff = xi - mx
+        valid = diff >= self.diff_min
+        rescaled = F.mbqm_greater_than_one(diff, self.mult, self.left_shift)
+        e = F.exp_on_negative_values(np.where(valid, rescaled, 0), 5)     # Q0.31
+        e = np.where(valid, e, 0)
+        # Rescale Q0.31 -> Q12.19 and accumulate (saturating adds never saturate here)
+        acc = F.rescale(e, 0, 12).sum(axis=-1, keepdims=True)
+        recip, num_bits_over_unit = F.get_reciprocal(acc, 12)
+        bits = 8
+        prod = Q.saturating_rounding_doubling_high_mul(recip, e)
+        unsat = Q.rounding_divide_by_pot(prod, num_bits_over_unit + 31 - bits)
+        out_min = -128 if self.out_type == "INT8" else 0
+        out_max = 127 if self.out_type == "INT8" else 255
+        shifted = unsat + out_min
+        r = np.clip(shifted, out_min, out_max)
+        r = np.where(valid, r, out_min)
+        return r.astype(self.dtype)
