@@ -108,3 +108,26 @@ def test_buffer_too_small_for_shape():
     mb.output(y)
     with pytest.raises(ValueError, match=r"tensor 0 \('c'\): buffer holds 12 bytes but shape \[10, 10\]"):
         _load(mb.build())
+
+
+def test_omitted_required_input():
+    mb = ModelBuilder()
+    x = mb.input("x", [2])
+    y = mb.tensor("y", [2])
+    mb.op("ADD", [x, -1], [y])
+    mb.output(y)
+    with pytest.raises(ValueError, match=r"operator 0 \(ADD\): input 1 is omitted \(-1\), but ADD requires it"):
+        _load(mb.build())
+
+
+def test_omitted_optional_bias_is_fine():
+    mb = ModelBuilder()
+    x = mb.input("x", [1, 3])
+    y = mb.tensor("y", [1, 2])
+    mb.op("FULLY_CONNECTED", [x, mb.const("w", np.ones((2, 3), np.float32)), -1], [y])
+    mb.output(y)
+    it = _load(mb.build())
+    it.allocate_tensors()
+    it.set_tensor(0, np.array([[1, 2, 3]], np.float32))
+    it.invoke()
+    np.testing.assert_array_equal(it.get_tensor(y), [[6, 6]])

@@ -25,6 +25,23 @@ def check_flatbuffer_bounds(buf) -> None:
 
 _QUANTIZABLE = ("INT8", "UINT8", "INT16", "INT4", "INT2")
 
+# Input positions the schema documents as optional (index -1 allowed). Recurrent ops (LSTM/RNN/SVDF families)
+# have many optional inputs and are left to their kernels; custom and StableHLO ops likewise.
+_OPTIONAL_INPUTS = {
+    "CONV_2D": {2}, "DEPTHWISE_CONV_2D": {2}, "FULLY_CONNECTED": {2}, "TRANSPOSE_CONV": {3},
+    "CONV_3D": {2}, "CONV_3D_TRANSPOSE": {3}, "RESHAPE": {1}, "BATCH_MATMUL": set(),
+}
+_OPTIONAL_UNCHECKED = ("LSTM", "RNN", "SVDF", "STABLEHLO", "CUSTOM", "DELEGATE")
+
+
+def _check_omitted_inputs(op, where: str) -> None:
+    if any(k in op.opcode for k in _OPTIONAL_UNCHECKED):
+        return
+    allowed = _OPTIONAL_INPUTS.get(op.opcode, set())
+    for pos, i in enumerate(op.inputs):
+        if i == -1 and pos not in allowed:
+            raise ModelError(f"{where}: input {pos} is omitted (-1), but {op.opcode} requires it")
+
 
 def validate_model(model) -> None:
     """Semantic checks on a parsed model (indices, quantization, sparsity, graph order, control flow).
@@ -43,6 +60,7 @@ def validate_model(model) -> None:
                 produced_by.setdefault(o, op.index)
         for op in sg.operators:
             where = f"{where_sg} operator {op.index} ({op.name})"
+            _check_omitted_inputs(op, where)
             for i in op.inputs:
                 if i < 0:
                     continue
