@@ -162,6 +162,11 @@ class _ConvBase:
         return apply_activation(y, self.act)
 
 
+_NO_ACT = ("NONE", "TANH", "SIGN_BIT", None)
+# Output elements per GEMM row block when bias/activation follow: the block stays cache-hot for them.
+_GEMM_BLOCK_ELEMS = 65536
+
+
 @register("CONV_2D", when=float_conv_node, types=("FLOAT32",))
 class Conv2D(_ConvBase):
     def __init__(self, node):
@@ -214,6 +219,8 @@ class Conv2D(_ConvBase):
             np.copyto(cols, v)
             cols = cols.reshape(m, kh * kw * c)
         if groups == 1:
+            if m * o >= 2 * _GEMM_BLOCK_ELEMS and (b is not None or self.act not in _NO_ACT):
+                return self._blocked_gemm(cols, wm, b, m, o).reshape(n, g.oh, g.ow, o)
             y = cols @ wm
         else:
             og = o // groups
@@ -224,6 +231,23 @@ class Conv2D(_ConvBase):
                           out=y[:, gi * og:(gi + 1) * og])
         y = self._finish(y, b)
         return y.reshape(n, g.oh, g.ow, o)
+
+    def _blocked_gemm(self, cols, wm, b, m, o):
+        """GEMM by row blocks, adding the bias and clamping each block while it is in cache."""
+        y = np.empty((m, o), np.float32)
+        rows = max(32, _GEMM_BLOCK_ELEMS // o)
+        bias = None if b is None else _as_f32(b).reshape(o)
+        act = self.act
+        matmul = np.matmul
+        for r0 in range(0, m, rows):
+            r1 = min(m, r0 + rows)
+            yy = y[r0:r1]
+            matmul(cols[r0:r1], wm, out=yy)
+            if bias is not None:
+                yy += bias
+            if act not in _NO_ACT:
+                apply_activation(yy, act)
+        return y
 
 
 # Elements of tiled weights kept per depthwise layer (kh * kw taps x one block): 256 KB of float32.
