@@ -645,3 +645,40 @@ def test_summarize_report():
         "5 nodes: 3 on recording (2 partitions), 2 on cpu",
         "  cpu TANH x1 (nodes 2): recording: no TANH here",
         "  cpu LOGISTIC x1 (nodes 4): recording: no LOGISTIC here"]
+
+
+def test_shape_propagation_of_an_endless_loop_is_cut(monkeypatch):
+    """With zero inputs this WHILE never ends; allocate_tensors must still return."""
+    from tfl_gpu import delegation
+    monkeypatch.setattr(delegation, "SHAPE_PROPAGATION_BUDGET_S", 0.3)
+    mb = ModelBuilder()
+    cond = mb.subgraph("cond")
+    x_c = mb.input("x", [1], "FLOAT32")
+    mb.input("s", [1], "FLOAT32")
+    ten = mb.const("ten", np.array([10.0], np.float32))
+    b = mb.tensor("b", [1], "BOOL")
+    mb.op("LESS", [x_c, ten], [b])
+    r = mb.tensor("r", [], "BOOL")
+    mb.op("REDUCE_ALL", [b, mb.const("ax", np.array([0], np.int32))], [r], keep_dims=False)
+    mb.output(r)
+    body = mb.subgraph("body")
+    x_b = mb.input("x", [1], "FLOAT32")
+    s_b = mb.input("s", [1], "FLOAT32")
+    x2 = mb.tensor("x2", [1], "FLOAT32")
+    mb.op("ADD", [x_b, s_b], [x2])
+    mb.output(x2, s_b)
+    mb.use_subgraph(0)
+    x0 = mb.input("x0", [1], "FLOAT32")
+    s0 = mb.input("s0", [1], "FLOAT32")
+    xo = mb.tensor("xo", [1], "FLOAT32")
+    so = mb.tensor("so", [1], "FLOAT32")
+    mb.op("WHILE", [x0, s0], [xo, so], cond_subgraph_index=cond, body_subgraph_index=body)
+    mb.output(xo)
+    it = tfl_gpu.Interpreter(model_content=mb.build(), experimental_delegates=[tfl_gpu.load_delegate("reference")])
+    it.allocate_tensors()
+    ins = it.get_input_details()
+    it.set_tensor(ins[0]["index"], np.array([0.0], np.float32))
+    it.set_tensor(ins[1]["index"], np.array([3.0], np.float32))
+    it.invoke()
+    assert it.get_tensor(it.get_output_details()[0]["index"])[0] == 12.0
+    assert executors(it, body) == ["reference"]

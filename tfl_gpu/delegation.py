@@ -24,12 +24,17 @@ the placement of every node and each delegate's refusal reason.
 from __future__ import annotations
 
 import heapq
+import threading
 import weakref
 
 import numpy as np
 
 from .delegates_api import check_delegates
 from .hookspecs import FrozenOptions, NodeSpec, PartitionSpec, QuantSpec, TensorSpec
+
+#: Seconds the shape-propagation run at allocate_tensors may take before it is cancelled (the shapes it
+#: did not reach are then marked dynamic).
+SHAPE_PROPAGATION_BUDGET_S = 20.0
 
 # Ops whose effect is not visible in their data edges: their relative order is preserved.
 _SIDE_EFFECT_OPS = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE", "HASHTABLE",
@@ -123,6 +128,10 @@ def release_partitions(sub) -> None:
         fin()
     sub._delegate_finalizer = None
     sub.delegate_kernels = []
+
+
+def _request_cancel(rt) -> None:
+    rt.cancel_requested = True
 
 
 def _release_all(kernels) -> None:
@@ -407,14 +416,21 @@ def propagate_shapes(sub) -> set:
     saved_vars = {t.index: np.copy(sub.values[t.index]) for t in sub.tensors
                   if t.is_variable and isinstance(sub.values[t.index], np.ndarray)}
     known = set()
+    # A loop whose trip count depends on the (zero) inputs could run for ever: stop it through the
+    # cancellation flag that loops check every iteration.
+    timer = threading.Timer(SHAPE_PROPAGATION_BUDGET_S, _request_cancel, (rt,))
+    timer.daemon = True
     try:
         for st in sub.steps:
             st.release = ()
+        timer.start()
         with np.errstate(all="ignore"):
             sub.run()
     except Exception:  # noqa: BLE001 - data-dependent graphs: the shapes reached so far are kept
         pass
     finally:
+        timer.cancel()
+        rt.cancel_requested = False
         for t in sub.tensors:
             v = sub.values[t.index]
             if v is not None and hasattr(v, "shape") and not t.is_constant:
