@@ -430,6 +430,8 @@ def propagate_shapes(sub) -> set:
         pass
     finally:
         timer.cancel()
+        if timer.is_alive():
+            timer.join()        # a callback already running must finish before the flag is cleared
         rt.cancel_requested = False
         for t in sub.tensors:
             v = sub.values[t.index]
