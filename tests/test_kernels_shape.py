@@ -492,3 +492,16 @@ def test_outputs_survive_set_tensor(op, rng):
     after = [it.get_tensor(d["index"]) for d in it.get_output_details()]
     for b, a in zip(before, after):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("op,ins,const", [
+    ("FILL", [np.asarray([1 << 20, 1 << 20, 1 << 10], I32), np.asarray(1.0, np.float32)], (0,)),
+    ("TILE", [np.ones((4, 4), np.float32), np.asarray([1 << 20, 1 << 20], I32)], (1,)),
+    ("BROADCAST_TO", [np.ones((1,), np.float32), np.asarray([1 << 20, 1 << 20, 1 << 10], I32)], (1,)),
+    ("RANGE", [np.asarray(0, I64), np.asarray(1 << 40, I64), np.asarray(1, I64)], ()),
+])
+def test_absurd_sizes_are_value_errors(op, ins, const):
+    """Value-dependent output sizes are checked against tfl_gpu.limits before anything is allocated."""
+    content, feeds = build(op, ins, const, version=2 if op == "BROADCAST_TO" else 1)
+    with pytest.raises(ValueError):
+        run_ours(content, feeds)

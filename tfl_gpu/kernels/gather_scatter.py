@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from .registry import register
 
 _ALL = ("FLOAT32", "INT8", "UINT8", "INT16", "INT32", "INT64", "BOOL", "STRING")
@@ -96,6 +97,7 @@ def scatter_nd(node, indices, updates, shape):
     if updates.shape != expect:
         raise ValueError(f"SCATTER_ND: updates of shape {updates.shape} do not match indices "
                          f"{indices.shape} and shape {s} (expected {expect})")
+    check_allocation(s, updates.dtype, "SCATTER_ND output")
     out = np.zeros(s, dtype=updates.dtype)
     if k == 0:
         if updates.size:

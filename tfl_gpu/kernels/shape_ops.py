@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from ._views import owning
 from .registry import apply_activation, is_quantized, register
 
@@ -300,6 +301,7 @@ def tile(node, x, multiples):
         raise ValueError(f"TILE: {len(m)} multiples for a tensor of rank {x.ndim}")
     if any(v < 0 for v in m):
         raise ValueError(f"TILE: negative multiples {m}")
+    check_allocation([d * k for d, k in zip(x.shape, m)], x.dtype, "TILE output")
     return np.tile(x, m) if x.ndim else x.copy()
 
 
@@ -327,6 +329,7 @@ def broadcast_to(node, x, shape):
     for d, t in zip(xs, s):
         if d != t and d != 1:
             raise ValueError(f"BROADCAST_TO: cannot broadcast shape {x.shape} to {s}")
+    check_allocation(s, x.dtype, "BROADCAST_TO output")
     return np.array(np.broadcast_to(x, s))
 
 
@@ -349,6 +352,7 @@ def fill(node, dims, value):
     if np.size(value) != 1:
         raise ValueError("FILL: value must be a scalar")
     v = np.asarray(value).reshape(())
+    check_allocation(d, v.dtype, "FILL output")
     out = np.empty(d, dtype=v.dtype)
     out.fill(v[()])
     return out
@@ -395,8 +399,9 @@ class Range:
             n = (abs(int(l) - int(s)) + abs(int(d)) - 1) // abs(int(d))
         else:
             n = int(np.ceil(np.abs((np.float32(l) - np.float32(s)) / np.float32(d))))
-        if n > 1 << 31:
-            raise ValueError(f"RANGE: {n} elements is too many")
+        check_allocation([n], dt, "RANGE output")
+        if n > (1 << 31) - 1:
+            raise ValueError(f"RANGE: {n} elements is more than LiteRT's int32 sizes allow")
         if self.quant is not None:
             scale, zp = self.quant
             vals = np.float32(s) + np.concatenate([[0], np.full(max(n - 1, 0), d, np.float32)])[:n].cumsum(
@@ -456,6 +461,7 @@ def one_hot(node, indices, depth, on_value, off_value):
         raise ValueError(f"ONE_HOT: axis {axis} is out of range for indices of rank {r}")
     on = np.asarray(on_value).reshape(())
     off = np.asarray(off_value).reshape(())
+    check_allocation(indices.shape[:ax] + (dep,) + indices.shape[ax:], on.dtype, "ONE_HOT output")
     idx = np.expand_dims(np.asarray(indices, np.int64), ax)
     shape = [1] * (r + 1)
     shape[ax] = dep

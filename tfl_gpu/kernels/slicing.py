@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from ._views import owning
 from .registry import is_quantized, register
 
@@ -226,6 +227,7 @@ def _paddings(p, rank: int, what: str) -> list[tuple[int, int]]:
 
 def _pad_const(x, pads, value):
     shape = tuple(d + b + e for d, (b, e) in zip(x.shape, pads))
+    check_allocation(shape, x.dtype, "PAD output")
     if x.dtype == object:
         out = np.empty(shape, dtype=object)
         out.fill(value)
@@ -277,6 +279,7 @@ class MirrorPad:
             if b > lim or e > lim:
                 raise ValueError(f"MIRROR_PAD: paddings {pads[d]} too large for dimension {d} of size "
                                  f"{x.shape[d]} in {self.mode.upper()} mode")
+        check_allocation([d + b + e for d, (b, e) in zip(x.shape, pads)], x.dtype, "MIRROR_PAD output")
         if not pads or all(b == 0 and e == 0 for b, e in pads):
             return x.copy()
         return np.pad(x, pads, mode=self.mode)
