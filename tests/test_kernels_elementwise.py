@@ -353,6 +353,27 @@ def test_select_v2(dtype, sc, sx, sy, rng):
     np.testing.assert_array_equal(ours[0], ref[0])
 
 
+@pytest.mark.parametrize("dtype", [F32, np.int32, np.int64, np.bool_, np.int8, np.int16])
+@pytest.mark.parametrize("op,sc,sx,sy", [("SELECT_V2", (64, 100), (64, 100), (64, 100)),
+                                         ("SELECT_V2", (64, 1), (1, 100), (64, 100)),
+                                         ("SELECT_V2", (3, 1, 50), (1, 40, 1), (40, 50)),
+                                         ("SELECT", (70,), (70, 80), (70, 80))])
+def test_select_large(op, dtype, sc, sx, sy, rng):
+    """Large selects take the branch-free bit path (small ones use np.where)."""
+    c = rand(rng, sc, np.bool_)
+    x, y = rand(rng, sx, dtype, -100, 100), rand(rng, sy, dtype, -100, 100)
+    if dtype == F32:
+        x.flat[::7] = np.nan
+        y.flat[::5] = -np.inf
+    content = _model(op, [c, x, y], _type_of(np.dtype(dtype)))
+    ref = run_litert(content, [c, x, y])[0]
+    ours = run_ours(content, [c, x, y])[0]
+    assert ours.dtype == ref.dtype and ours.shape == ref.shape
+    np.testing.assert_array_equal(ours, ref)
+    np.testing.assert_array_equal(ours, np.where(c.reshape(sc + (1,) * (len(sx) - len(sc))) if op == "SELECT"
+                                                 else c, x, y))
+
+
 def test_select_v1_rejects_broadcasting():
     c, x, y = np.ones((3,), bool), np.ones((2, 3), F32), np.ones((2, 3), F32)
     both_fail("SELECT", [c, x, y])
