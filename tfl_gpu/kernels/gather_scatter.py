@@ -40,6 +40,8 @@ class Gather:
             raise ValueError(f"GATHER: the first {bd} dimensions of params {params.shape} and indices "
                              f"{indices.shape} differ")
         n = params.shape[axis]
+        check_allocation(params.shape[:axis] + indices.shape[bd:] + params.shape[axis + 1:], params.dtype,
+                         "GATHER output")
         if bd == 0:
             # an unsigned view turns negative indices into huge ones, so np.take's own bounds check
             # rejects both kinds of out-of-range index in one pass
@@ -82,6 +84,7 @@ def _nd_index(indices: np.ndarray, shape, what: str):
 @register("GATHER_ND", types=_ALL)
 def gather_nd(node, params, indices):
     cols, k = _nd_index(indices, params.shape, "GATHER_ND")
+    check_allocation(indices.shape[:-1] + params.shape[k:], params.dtype, "GATHER_ND output")
     if k == 0:
         return np.broadcast_to(params, indices.shape[:-1] + params.shape).copy()
     return params[cols]
