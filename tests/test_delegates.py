@@ -682,3 +682,36 @@ def test_shape_propagation_of_an_endless_loop_is_cut(monkeypatch):
     it.invoke()
     assert it.get_tensor(it.get_output_details()[0]["index"])[0] == 12.0
     assert executors(it, body) == ["reference"]
+
+
+def test_quantization_reaches_the_delegate(rng):
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3], "FLOAT32")
+    q = mb.tensor("q", [2, 3], "INT8", quant={"scale": [0.5], "zero_point": [3]})
+    mb.op("QUANTIZE", [x], [q])
+    xq = mb.tensor("xq", [2, 3], "FLOAT32")
+    mb.op("DEQUANTIZE", [q], [xq])
+    w = mb.const("w", np.array([[1, -2, 3], [4, 5, -6]], np.int8),
+                 quant={"scale": [0.25, 0.125], "zero_point": [0, 0], "quantized_dimension": 0})
+    wf = mb.tensor("wf", [2, 3], "FLOAT32")
+    mb.op("DEQUANTIZE", [w], [wf])
+    y = mb.tensor("y", [2, 3], "FLOAT32")
+    mb.op("ADD", [xq, wf], [y])
+    mb.output(y)
+    content = mb.build()
+    xv = (rng.standard_normal((2, 3)) * 4).astype(np.float32)
+    _, ref = run(content, xv)
+    d = rec()
+    it, out = run(content, xv, [d])
+    assert np.array_equal(out[0], ref[0]) and executors(it) == ["recording"] * 4
+    expect = np.clip(np.round(xv / 0.5) + 3, -128, 127).astype(np.float32) * 0.5 - 1.5 + \
+        np.array([[0.25, -0.5, 0.75], [0.5, 0.625, -0.75]], np.float32)
+    np.testing.assert_allclose(out[0], expect, rtol=1e-6, atol=1e-6)
+    nodes = d.plugin.partitions[0].nodes
+    qs = nodes[0].outputs[0].quantization
+    assert (qs.scale, qs.zero_point, qs.per_axis) == (0.5, 3, False) and nodes[0].outputs[0].type_name == "INT8"
+    ws = nodes[2].inputs[0]
+    assert ws.quantization.per_axis and ws.quantization.quantized_dimension == 0
+    np.testing.assert_array_equal(ws.quantization.scales, np.array([0.25, 0.125], np.float32))
+    np.testing.assert_array_equal(ws.constant, [[1, -2, 3], [4, 5, -6]])
+    assert nodes[0].inputs[0].quantization is None
