@@ -215,3 +215,18 @@ def test_reference_resolver(rng, op):
     else:
         c = _reduce_model(op, x, [0, 2], True)
     assert_same_as_litert(c, [x], resolver="BUILTIN_REF")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int8, np.uint8])
+def test_topk_large_rows_with_ties(rng, dtype):
+    """Long rows and small k (the partition path), values from a small range so ties straddle the k-th
+    position: LiteRT keeps the lowest indices."""
+    shape = (6, 3, 200)
+    x = rng.integers(0, 6, shape).astype(dtype)
+    if dtype == np.float32:
+        x = x * np.float32(0.25) - 1
+        x[0, 0, :5] = -0.0
+    tn = {np.float32: "FLOAT32", np.int32: "INT32", np.int8: "INT8", np.uint8: "UINT8"}[dtype]
+    for k in (1, 5, 20, 200):
+        c = single_op_model("TOPK_V2", [x, np.array(k, np.int32)], output_types=(tn, "INT32"), const_inputs=(1,))
+        assert_same_as_litert(c, [x], exact=True)

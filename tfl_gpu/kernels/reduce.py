@@ -22,6 +22,26 @@ def resolve_axes(axis, rank: int) -> tuple[int, ...]:
     return tuple(sorted(axes))
 
 
+def _blocked(x, axes):
+    """``x`` viewed as (kept-before, reduced, kept-after) when the reduced axes are one contiguous run, so
+    numpy reduces one axis with a vectorized inner loop (much faster than a multi-axis reduction);
+    None otherwise."""
+    if not x.flags.c_contiguous or list(axes) != list(range(axes[0], axes[-1] + 1)):
+        return None
+    pre = int(np.prod(x.shape[:axes[0]], dtype=np.int64))
+    mid = int(np.prod(x.shape[axes[0]:axes[-1] + 1], dtype=np.int64))
+    return x.reshape(pre, mid, -1)
+
+
+def _reduce(ufunc, x, axes, **kw):
+    """ufunc.reduce over ``axes``; the result has the kept dimensions in order (no keep_dims)."""
+    v = _blocked(x, axes)
+    out_shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    if v is not None:
+        return ufunc.reduce(v, axis=1, **kw).reshape(out_shape)
+    return ufunc.reduce(x, axis=axes, **kw)
+
+
 class _Reducer:
     """Shared plumbing: the axis tensor is resolved once when it is constant."""
 
@@ -58,7 +78,7 @@ class Sum(_Reducer):
         axes = self._axes(x, axis)
         if not axes:
             return x.copy()
-        y = np.sum(x, axis=axes, dtype=x.dtype if x.dtype.kind in "iu" else None)
+        y = _reduce(np.add, x, axes, dtype=x.dtype)
         return self._finish(y.astype(x.dtype, copy=False), x, axes)
 
 
@@ -77,7 +97,11 @@ class Mean(_Reducer):
             q = np.where(n > 0, np.abs(s) // max(n, 1), 0) * np.sign(s)
             y = q.astype(x.dtype)
         else:
-            y = np.mean(x, axis=axes, dtype=np.float64 if x.dtype == np.float32 else None).astype(x.dtype)
+            n = 1
+            for a in axes:
+                n *= x.shape[a]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                y = (_reduce(np.add, x, axes, dtype=x.dtype) / x.dtype.type(n)).astype(x.dtype, copy=False)
         return self._finish(y, x, axes)
 
 
@@ -141,18 +165,17 @@ class _MaxMin(_Reducer):
             return x.copy()
         if x.size == 0:
             return self._finish(_empty_reduce("REDUCE_MAX" if self.IS_MAX else "REDUCE_MIN", x, axes), x, axes)
-        if x.dtype.kind == "f":
-            if self.ref:
-                # reference kernel: std::max/std::min from numeric_limits::lowest()/max(): NaN is skipped
-                lim = np.finfo(x.dtype)
-                if self.IS_MAX:
-                    y = np.fmax.reduce(x, axis=axes, initial=lim.min)
-                else:
-                    y = np.fmin.reduce(x, axis=axes, initial=lim.max)
-                return self._finish(y, x, axes)
-            if np.isnan(x).any():
-                return self._finish(_fold_nan(x, axes, self.IS_MAX), x, axes)
-        y = np.max(x, axis=axes) if self.IS_MAX else np.min(x, axis=axes)
+        if x.dtype.kind == "f" and self.ref:
+            # reference kernel: std::max/std::min from numeric_limits::lowest()/max(): NaN is skipped
+            lim = np.finfo(x.dtype)
+            if self.IS_MAX:
+                y = _reduce(np.fmax, x, axes, initial=lim.min)
+            else:
+                y = _reduce(np.fmin, x, axes, initial=lim.max)
+            return self._finish(y, x, axes)
+        y = _reduce(np.maximum if self.IS_MAX else np.minimum, x, axes)
+        if x.dtype.kind == "f" and np.isnan(y).any():     # np.maximum propagates NaN: only then look closer
+            y = _fold_nan(x, axes, self.IS_MAX)
         return self._finish(y, x, axes)
 
 
@@ -166,9 +189,9 @@ class ReduceMin(_MaxMin):
     IS_MAX = False
 
 
-_simple(lambda x, a: np.prod(x, axis=a, dtype=x.dtype), ("FLOAT32", "INT32", "INT64"))("REDUCE_PROD")
-_simple(lambda x, a: np.any(x, axis=a), ("BOOL",))("REDUCE_ANY")
-_simple(lambda x, a: np.all(x, axis=a), ("BOOL",))("REDUCE_ALL")
+_simple(lambda x, a: _reduce(np.multiply, x, a, dtype=x.dtype), ("FLOAT32", "INT32", "INT64"))("REDUCE_PROD")
+_simple(lambda x, a: _reduce(np.logical_or, x, a), ("BOOL",))("REDUCE_ANY")
+_simple(lambda x, a: _reduce(np.logical_and, x, a), ("BOOL",))("REDUCE_ALL")
 
 
 # ------------------------------------------------------------------------------------------ ARG_MAX/MIN
@@ -267,8 +290,8 @@ class Cumsum:
             raise ValueError(f"CUMSUM axis {ax} is out of range for a tensor of rank {x.ndim}")
         ax %= x.ndim
         v = np.flip(x, ax) if self.reverse else x
-        acc = x.dtype if x.dtype.kind in "iu" else (np.float64 if x.dtype == np.float32 else x.dtype)
-        y = np.cumsum(v, axis=ax, dtype=acc)
+        # same dtype and order as TFLite's sequential loop (float32 results are bit-identical)
+        y = np.cumsum(v, axis=ax, dtype=x.dtype)
         if self.exclusive:
             z = np.zeros_like(y)
             src = [slice(None)] * x.ndim
@@ -283,6 +306,26 @@ class Cumsum:
 
 
 # ------------------------------------------------------------------------------------------------ TOPK_V2
+
+def _topk_fast(x, k):
+    """Top-k indices (NaN-free input): a partition finds each row's k-th largest value, only the
+    candidates >= it are sorted by (value descending, index ascending), the first k of each row kept."""
+    n = x.shape[-1]
+    lead = x.shape[:-1]
+    x2 = x.reshape(-1, n)
+    rows = x2.shape[0]
+    if k == 0 or rows == 0:
+        return np.zeros(lead + (k,), np.int64)
+    kth = np.partition(x2, n - k, axis=-1)[:, n - k:n - k + 1]
+    r, c = np.nonzero(x2 >= kth)
+    v = x2[r, c]
+    neg = -v.astype(np.float64) if x.dtype.kind == "f" else -v.astype(np.int64)
+    order = np.lexsort((c, neg, r))
+    counts = np.bincount(r, minlength=rows)
+    starts = np.cumsum(counts) - counts
+    take = order[starts[:, None] + np.arange(k)]
+    return c[take].reshape(lead + (k,)).astype(np.int64)
+
 
 @register("TOPK_V2", types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
 class TopKV2:
@@ -308,6 +351,8 @@ class TopKV2:
             nan = np.isnan(x)
             pos = np.broadcast_to(np.arange(n), x.shape)
             idx = np.lexsort((pos, -np.where(nan, 0, x), nan), axis=-1)[..., :k]
+        elif k * 8 < n and x.dtype.kind in "fiu" and x.dtype.itemsize <= 4:
+            idx = _topk_fast(x, k)
         else:
             rev = x[..., ::-1]
             order = np.argsort(rev, axis=-1, kind="stable")[..., ::-1][..., :k]

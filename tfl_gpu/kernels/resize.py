@@ -103,14 +103,39 @@ class ResizeBilinear(_Resize):
         key = (x.shape[1], x.shape[2], oh, ow)
         t = self._cache.get(key)
         if t is None:
-            y0, y1, wy = bilinear_tables(x.shape[1], oh, self.align, self.half)
-            x0, x1, wx = bilinear_tables(x.shape[2], ow, self.align, self.half)
-            t = self._cache[key] = (y0, y1, wy[:, None, None], 1 - wy[:, None, None],
-                                    x0, x1, wx[:, None], 1 - wx[:, None])
-        y0, y1, wy, wy1, x0, x1, wx, wx1 = t
+            t = self._cache[key] = (_axis_plan(*bilinear_tables(x.shape[1], oh, self.align, self.half), 1, x.shape[1]),
+                                    _axis_plan(*bilinear_tables(x.shape[2], ow, self.align, self.half), 2, x.shape[2]))
+        py, px = t
         xf = x if x.dtype == _F else x.astype(_F)
-        rows = xf[:, y0] * wy1
-        rows += xf[:, y1] * wy
-        out = rows[:, :, x0] * wx1
-        out += rows[:, :, x1] * wx
+        # interpolate along the axis that shrinks the intermediate first
+        if oh * x.shape[2] <= x.shape[1] * ow:
+            out = _lerp(_lerp(xf, py), px)
+        else:
+            out = _lerp(_lerp(xf, px), py)
+        if out is x:
+            out = x.copy()
         return out if x.dtype == _F else out.astype(x.dtype)
+
+
+def _axis_plan(lo, hi, w, axis, in_size):
+    """Gather/lerp plan along one axis; None when it is the identity (same size, zero weights)."""
+    if len(lo) == in_size and np.array_equal(lo, np.arange(in_size)) and not w.any():
+        return None
+    shape = [1, 1, 1, 1]
+    shape[axis] = len(w)
+    return lo, hi, w.reshape(shape), axis, bool(np.array_equal(lo, hi) or not w.any())
+
+
+def _lerp(x, plan):
+    """lo + (hi - lo) * w along the plan's axis."""
+    if plan is None:
+        return x
+    lo, hi, w, axis, lo_only = plan
+    a = np.take(x, lo, axis=axis)
+    if lo_only:
+        return a
+    b = np.take(x, hi, axis=axis)
+    b -= a
+    b *= w
+    a += b
+    return a
