@@ -208,7 +208,7 @@ GATHER_DTYPES = DTYPES
 
 @pytest.mark.parametrize("dtype", GATHER_DTYPES, ids=ids(GATHER_DTYPES))
 @pytest.mark.parametrize("rank", [1, 2, 3, 4])
-@pytest.mark.parametrize("idx_type", [I32, I64])
+@pytest.mark.parametrize("idx_type", [I32, I64, np.int16])
 def test_gather(dtype, rank, idx_type, rng):
     shape = tuple(int(d) for d in rng.integers(1, 5, size=rank))
     x = make(dtype, shape, rng)
@@ -232,6 +232,12 @@ def test_gather_batch_dims(batch_dims, idx_type, rng):
         check("GATHER", [x, idx], axis=axis, batch_dims=batch_dims)
 
 
+def test_gather_float16(rng):
+    x = make(np.float16, (5, 3), rng)
+    check("GATHER", [x, np.asarray([4, 0, 4], I32)], const=(1,), axis=0)
+    check("GATHER", [x, np.asarray([2, 1], I32)], axis=1)
+
+
 def test_gather_string(rng):
     x = make(np.object_, (6,), rng)
     check("GATHER", [x, np.asarray([5, 0, 2, 2], I32)], const=(1,))
@@ -253,7 +259,7 @@ GND_DTYPES = DTYPES
 
 
 @pytest.mark.parametrize("dtype", GND_DTYPES, ids=ids(GND_DTYPES))
-@pytest.mark.parametrize("idx_type", [I32, I64])
+@pytest.mark.parametrize("idx_type", [I32, I64, np.int16])
 @pytest.mark.parametrize("pshape,ishape", [((5,), (3, 1)), ((4, 3), (2, 2)), ((4, 3), (2, 1)), ((3, 4, 5), (2, 2, 2)),
                                            ((3, 4, 5), (4, 3)), ((3, 4, 5), (1,)), ((2, 3, 4, 5), (2, 3))])
 def test_gather_nd(dtype, idx_type, pshape, ishape, rng):
