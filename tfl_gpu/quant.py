@@ -104,8 +104,40 @@ def rounding_divide_by_pot(x, exponent) -> np.ndarray:
     return (x >> exponent) + (remainder > threshold)
 
 
+def _mbqm_fast(x, q, shift, up: bool) -> np.ndarray:
+    """Shared fast path of the two MultiplyByQuantizedMultiplier roundings, for q >= 0 (every multiplier
+    quantize_multiplier produces): the doubling high multiply is (x*q + 2**30) >> 31 for both signs
+    (the truncating division of the negative nudge equals this floor), then the final shift."""
+    x = np.asarray(x, np.int64)
+    q = np.asarray(q, np.int64)
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    if np.any(left):
+        x = _wrap32(x << left)
+    t = x * q
+    t += 1 << 30
+    t >>= 31
+    if not np.any(right):
+        return t
+    half = np.where(right > 0, np.left_shift(1, np.maximum(right - 1, 0)), 0).astype(np.int64)
+    if up:
+        t += half
+    else:
+        # halves away from zero: negative values get one less before the floor shift
+        neg = t < 0
+        if right.ndim and np.any(right == 0):
+            neg &= right > 0
+        t += half
+        t -= neg
+    t >>= right
+    return t
+
+
 def multiply_by_quantized_multiplier(x, q, shift) -> np.ndarray:
     """LiteRT's MultiplyByQuantizedMultiplier(int32 x, int32 q, int shift) (double rounding)."""
+    if np.all(np.asarray(q) >= 0):
+        return _mbqm_fast(x, q, shift, False)
     x = np.asarray(x, np.int64)
     shift = np.asarray(shift, np.int64)
     left = np.maximum(shift, 0)
@@ -124,9 +156,11 @@ def rounding_shift_right(x, exponent) -> np.ndarray:
 
 
 def multiply_by_quantized_multiplier_up(x, q, shift) -> np.ndarray:
-    """The vectorized variant of LiteRT's optimized kernels (MultiplyByQuantizedMultiplier4Rows): the
+    """The vectorized variant of LiteRT's optimized kernels (MultiplyByQuantizedMultiplier4Rows, ruy): the
     same doubling high multiply, but the final right shift rounds halves up (toward +inf), not away
     from zero."""
+    if np.all(np.asarray(q) >= 0):
+        return _mbqm_fast(x, q, shift, True)
     x = np.asarray(x, np.int64)
     shift = np.asarray(shift, np.int64)
     left = np.maximum(shift, 0)
