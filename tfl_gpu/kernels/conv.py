@@ -154,15 +154,38 @@ class _ConvBase:
         self.dh = _pos_int(o.get("dilation_h_factor", 1), "dilation_h_factor")
         self.dw = _pos_int(o.get("dilation_w_factor", 1), "dilation_w_factor")
         self.act = o.get("fused_activation_function", "NONE")
+        if self.act not in _ACT_RANGE and self.act not in _NO_ACT:
+            raise ValueError(f"unknown fused activation {self.act!r}")
         self._geo = {}
 
     def _finish(self, y, b):
         if b is not None:
             y += b if b.dtype == np.float32 else b.astype(np.float32)
-        return apply_activation(y, self.act)
+        lo, hi = _ACT_RANGE.get(self.act, (None, None))
+        if lo is not None:
+            _clamp(y, lo, hi)
+        return y
 
 
 _NO_ACT = ("NONE", "TANH", "SIGN_BIT", None)
+# Clamp bounds of the fused activations (as ufunc calls: np.clip's Python wrapper costs more per call).
+_ACT_RANGE = {"RELU": (np.float32(0), None), "RELU6": (np.float32(0), np.float32(6)),
+              "RELU_N1_TO_1": (np.float32(-1), np.float32(1))}
+try:                                    # the clip ufunc itself: one pass, no Python wrapper
+    from numpy._core.umath import clip as _clip_ufunc
+except ImportError:                     # pragma: no cover - older numpy
+    _clip_ufunc = None
+
+
+def _clamp(a, lo, hi):
+    """In-place clamp of a float32 block to [lo, hi] (either bound may be None)."""
+    if hi is None:
+        np.maximum(a, lo, out=a)
+    elif _clip_ufunc is not None:
+        _clip_ufunc(a, lo, hi, out=a)
+    else:
+        np.maximum(a, lo, out=a)
+        np.minimum(a, hi, out=a)
 # Output elements per GEMM row block when bias/activation follow: the block stays cache-hot for them.
 _GEMM_BLOCK_ELEMS = 65536
 
@@ -237,7 +260,7 @@ class Conv2D(_ConvBase):
         y = np.empty((m, o), np.float32)
         rows = max(32, _GEMM_BLOCK_ELEMS // o)
         bias = None if b is None else _as_f32(b).reshape(o)
-        act = self.act
+        lo, hi = _ACT_RANGE.get(self.act, (None, None))
         matmul = np.matmul
         for r0 in range(0, m, rows):
             r1 = min(m, r0 + rows)
@@ -245,13 +268,13 @@ class Conv2D(_ConvBase):
             matmul(cols[r0:r1], wm, out=yy)
             if bias is not None:
                 yy += bias
-            if act not in _NO_ACT:
-                apply_activation(yy, act)
+            if lo is not None:
+                _clamp(yy, lo, hi)
         return y
 
 
-# Elements of tiled weights kept per depthwise layer (kh * kw taps x one block): 256 KB of float32.
-_DW_TILE_ELEMS = 65536
+# Elements of tiled weights kept per depthwise layer (kh * kw taps x one block): 512 KB of float32.
+_DW_TILE_ELEMS = 131072
 
 
 @register("DEPTHWISE_CONV_2D", when=float_conv_node, types=("FLOAT32",))
@@ -342,8 +365,7 @@ class DepthwiseConv2D(_ConvBase):
         acc = np.empty(n * hp * wp * co, np.float32)
         blk = tiled.shape[2]
         bt = None if b is None else self._tiled_bias(b, blk)
-        act = self.act
-        plain_act = act in ("NONE", "TANH", "SIGN_BIT", None)
+        lo, hi = _ACT_RANGE.get(self.act, (None, None))
         einsum = np.einsum
         for b0 in range(0, total, blk):
             b1 = min(total, b0 + blk)
@@ -357,8 +379,8 @@ class DepthwiseConv2D(_ConvBase):
                 einsum("ijl,ijl->l", taps[:, :, b0:b1], tiled[:, :, :k], out=a)
                 if bt is not None:
                     a += bt[:k]
-            if not plain_act:
-                apply_activation(a, act)
+            if lo is not None:
+                _clamp(a, lo, hi)
         return acc.reshape(n, hp, wp, co)[:, :g.oh, :g.ow, :]
 
 
