@@ -351,6 +351,22 @@ def test_delegate_errors_are_named(rng):
     with pytest.raises(RuntimeError, match="delegate 'bad' failed to prepare partition 0.*no room"):
         it.allocate_tensors()
 
+    class ShortOutputs(RecordingDelegate):
+        @hookimpl
+        def delegate_invoke(self, kernel, inputs):
+            return []
+    with pytest.raises(tfl_gpu.InvokeError, match="returned 0 outputs for partition 0, which has 1"):
+        run(cycle_model(), np.ones((2, 3), np.float32), [delegates_api.Delegate(ShortOutputs, name="short")])
+
+    class Vague(RecordingDelegate):
+        @hookimpl
+        def delegate_supports_node(self, node):
+            return 1
+    it = tfl_gpu.Interpreter(model_content=cycle_model(),
+                             experimental_delegates=[delegates_api.Delegate(Vague, name="vague")])
+    with pytest.raises(RuntimeError, match="delegate 'vague' failed in delegate_supports_node for node 0.*True or a"):
+        it.allocate_tensors()
+
 
 # ------------------------------------------------------------------------------------------ lifecycle
 def test_preserve_all_tensors_disables_delegation(rng):
