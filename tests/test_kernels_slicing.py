@@ -354,3 +354,34 @@ EDGE_CASES = [
 def test_rank0_and_empty(case):
     op, ins, const, kw = EDGE_CASES[case]
     check(op, ins, const, **kw)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_strided_slice_random_mask_sweep(seed):
+    """Random well-formed combinations of all five masks together (begin, end, ellipsis, new_axis, shrink),
+    strides of both signs, ranks 1-4, constant and runtime indices."""
+    rng = np.random.default_rng(1000 + seed)
+    for _ in range(5):
+        rank = int(rng.integers(1, 5))
+        x = make(np.float32, tuple(int(d) for d in rng.integers(2, 6, size=rank)), rng)
+        n_spec = int(rng.integers(1, 6))
+        ell = 1 << int(rng.integers(0, n_spec)) if rng.random() < 0.4 else 0
+        new = int(rng.integers(0, 1 << n_spec)) & ~ell if rng.random() < 0.5 else 0
+        real = n_spec - bin(new).count("1") - (1 if ell else 0)
+        if real + (1 if ell else 0) > rank or real < 0:
+            continue
+        free = ((1 << n_spec) - 1) & ~ell & ~new
+        shrink = int(rng.integers(0, 1 << n_spec)) & free if rng.random() < 0.5 else 0
+        begin_mask, end_mask = int(rng.integers(0, 1 << n_spec)), int(rng.integers(0, 1 << n_spec))
+        begin, end, strides = [], [], []
+        for i in range(n_spec):
+            if (shrink >> i) & 1:
+                begin.append(int(rng.integers(-1, 2)))
+                end.append(int(rng.integers(-3, 4)))
+                strides.append(1)
+            else:
+                begin.append(int(rng.integers(-6, 7)))
+                end.append(int(rng.integers(-6, 7)))
+                strides.append(int(rng.integers(1, 3)) * (1 if rng.random() < 0.6 else -1))
+        _ss(x, begin, end, strides, const=bool(rng.random() < 0.5), begin_mask=begin_mask, end_mask=end_mask,
+            ellipsis_mask=ell, new_axis_mask=new, shrink_axis_mask=shrink)
