@@ -505,3 +505,24 @@ def test_absurd_sizes_are_value_errors(op, ins, const):
     content, feeds = build(op, ins, const, version=2 if op == "BROADCAST_TO" else 1)
     with pytest.raises(ValueError):
         run_ours(content, feeds)
+
+
+def test_reshape_shape_from_runtime_op(rng):
+    """SHAPE -> RESHAPE with the intermediate's static shape left unknown in the file: the runtime value
+    (a 1-D INT32 tensor) decides, as in LiteRT."""
+    from shape_helpers import litert_outputs
+    from tfl_gpu.writer import ModelBuilder
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 6], "FLOAT32")
+    z = mb.input("z", [3, 4], "FLOAT32")
+    s = mb.tensor("s", [], "INT32")
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("SHAPE", [z], [s], out_type=2)
+    mb.op("RESHAPE", [x, s], [y], new_shape=[12])
+    mb.output(y)
+    content = mb.build()
+    feeds = [make(np.float32, (2, 6), rng), make(np.float32, (3, 4), rng)]
+    ref = litert_outputs(content, feeds)[0]
+    out = run_ours(content, feeds)[0]
+    assert out.shape == ref.shape == (3, 4)
+    np.testing.assert_array_equal(out, ref)

@@ -79,32 +79,32 @@ def resolve_reshape(in_shape, shape: list[int]) -> tuple:
 @register("RESHAPE", types=_ALL + ("FLOAT16", "UINT32", "COMPLEX64"))
 @owning(0)
 class Reshape:
+    """LiteRT takes the new shape from the second input when it is a 1-D INT32 tensor (checked on the
+    runtime value), otherwise from the ``new_shape`` option (``[0]`` being the legacy encoding of a scalar)."""
+
     def __init__(self, node):
-        self.from_tensor = False
-        self.const_shape = None
-        if len(node.inputs) == 2 and node.inputs[1] is not None:
-            st = node.inputs[1]
-            # LiteRT uses the second input only when it is a 1-D INT32 tensor; otherwise the option.
-            if st.type_name == "INT32" and len(st.shape) == 1:
-                self.from_tensor = True
-                if st.data is not None:
-                    self.const_shape = [int(x) for x in st.data.reshape(-1)]
-                elif int(st.shape[0]) == 0:          # an empty shape vector: a scalar output
-                    self.const_shape = []
-        if not self.from_tensor:
-            ns = node.options.get("new_shape", None)
-            shape = [] if ns is None else [int(x) for x in np.asarray(ns).reshape(-1)]
-            if len(shape) == 1 and shape[0] == 0:      # legacy encoding of a scalar
-                shape = []
+        ns = node.options.get("new_shape", None)
+        shape = [] if ns is None else [int(x) for x in np.asarray(ns).reshape(-1)]
+        if len(shape) == 1 and shape[0] == 0:
+            shape = []
+        self.option_shape = shape
+        self.const_shape = None          # fixed target when known now
+        st = node.inputs[1] if len(node.inputs) == 2 else None
+        if st is None:
+            self.const_shape = shape
+        elif st.data is not None:
+            d = st.data
+            self.const_shape = [int(x) for x in d.reshape(-1)] if d.ndim == 1 and d.dtype == np.int32 else shape
+        elif st.type_name != "INT32":
             self.const_shape = shape
 
     def __call__(self, x, shape=None):
-        if self.const_shape is not None:
-            target = self.const_shape
-        else:
-            if shape is None or np.ndim(shape) != 1:
-                raise ValueError("RESHAPE: the shape input must be a 1-D tensor")
-            target = [int(v) for v in shape]
+        target = self.const_shape
+        if target is None:
+            if shape is not None and shape.ndim == 1 and shape.dtype == np.int32:
+                target = [int(v) for v in shape]
+            else:
+                target = self.option_shape
         return x.reshape(resolve_reshape(x.shape, target))
 
 
