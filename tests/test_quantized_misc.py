@@ -88,3 +88,50 @@ def test_softmax(rng, tin, shape, q_in, beta):
     q_out = (1.0 / 256, -128 if tin == "INT8" else 0)
     content, inputs = _unary(rng, "SOFTMAX", tin, shape, q_in, q_out, beta=beta)
     both_resolvers(content, inputs)
+
+
+ACT_CASES = [
+    ("INT8", (0.05, -3), (1.0 / 256, -128)),
+    ("INT8", (0.12, 20), (1.0 / 256, -128)),
+    ("UINT8", (0.06, 128), (1.0 / 256, 0)),
+]
+
+
+@pytest.mark.parametrize("tin,q_in,q_out", ACT_CASES)
+def test_logistic(rng, tin, q_in, q_out):
+    content, inputs = _unary(rng, "LOGISTIC", tin, (3, 100), q_in, q_out)
+    inputs[0].ravel()[:256] = np.arange(256) + (-128 if tin == "INT8" else 0)
+    both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,q_in,q_out", [("INT8", (0.05, -3), (1.0 / 128, 0)), ("INT8", (0.02, 9), (1.0 / 128, 0)),
+                                            ("UINT8", (0.06, 128), (1.0 / 128, 128))])
+def test_tanh(rng, tin, q_in, q_out):
+    content, inputs = _unary(rng, "TANH", tin, (3, 100), q_in, q_out)
+    inputs[0].ravel()[:256] = np.arange(256) + (-128 if tin == "INT8" else 0)
+    both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,q_in,q_out,alpha", [("INT8", (0.05, -3), (0.04, 5), 0.2), ("INT8", (0.1, 0), (0.1, 0), 0.01),
+                                                  ("UINT8", (0.05, 120), (0.03, 100), 0.3),
+                                                  ("INT16", (0.001, 0), (0.0008, 0), 0.1)])
+def test_leaky_relu(rng, tin, q_in, q_out, alpha):
+    content, inputs = _unary(rng, "LEAKY_RELU", tin, (4, 257), q_in, q_out, alpha=alpha)
+    both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,shape,ashape", [("INT8", (1, 6, 6, 8), (1, 1, 8)), ("INT8", (2, 5, 7), (7,)),
+                                              ("UINT8", (1, 4, 4, 3), (1, 1, 3))])
+def test_prelu(rng, tin, shape, ashape):
+    aq = qp(0.004, 10 if tin == "INT8" else 140)
+    alpha = rand_q(rng, ashape, tin)
+    content, inputs = _unary(rng, "PRELU", tin, shape, (0.05, 3 if tin == "INT8" else 130),
+                             (0.04, -2 if tin == "INT8" else 125), extra_inputs=[("alpha", alpha, tin, aq)])
+    both_resolvers(content, inputs)
+
+
+def test_elu_int8(rng):
+    content, inputs = _unary(rng, "ELU", "INT8", (2, 256), (0.05, 10), (0.04, -20))
+    inputs[0].ravel()[:256] = np.arange(-128, 128)
+    # LiteRT's reference resolver has no ELU kernel
+    assert_same_as_litert(content, inputs, resolver="BUILTIN", exact=True)

@@ -1,0 +1,142 @@
+"""Quantized activations: LOGISTIC / TANH / ELU (int8/uint8 lookup tables built like LiteRT's, with the C
+library's float functions), LEAKY_RELU, PRELU, RELU family, HARD_SWISH."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+import numpy as np
+
+from .. import quant as Q
+from .registry import is_quantized, register
+
+_libm = None
+
+
+def _cfunc(name):
+    global _libm
+    if _libm is None:
+        try:
+            _libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        except OSError:
+            _libm = False
+    if not _libm:
+        return None
+    f = getattr(_libm, name)
+    f.restype = ctypes.c_float
+    f.argtypes = [ctypes.c_float]
+    return f
+
+
+def _logistic(v: np.float32) -> np.float32:
+    f = _cfunc("expf")
+    e = np.float32(f(float(-v))) if f else np.float32(np.exp(-np.float64(v)))
+    return np.float32(np.float32(1.0) / (np.float32(1.0) + e))
+
+
+def _tanh(v: np.float32) -> np.float32:
+    f = _cfunc("tanhf")
+    return np.float32(f(float(v))) if f else np.float32(np.tanh(np.float64(v)))
+
+
+def _elu(v: np.float32) -> np.float32:
+    f = _cfunc("expm1f")
+    if v >= 0:
+        return np.float32(v)
+    return np.float32(f(float(v))) if f else np.float32(np.expm1(np.float64(v)))
+
+
+def lut8(in_t, out_t, transform) -> np.ndarray:
+    """LiteRT's LUTPopulate for 8-bit types: dequantize in float32, transform, round(x / out_scale) + zp."""
+    lo, hi = Q.QRANGE[in_t.type_name]
+    olo, ohi = Q.QRANGE[out_t.type_name]
+    in_scale = np.float32(in_t.quantization.scale)
+    in_zp = in_t.quantization.zero_point
+    inv = np.float32(np.float32(1.0) / np.float32(out_t.quantization.scale))
+    out_zp = out_t.quantization.zero_point
+    table = np.zeros(256, np.int64)
+    for val in range(lo, hi + 1):
+        deq = np.float32(in_scale * np.float32(val - in_zp))
+        tr = np.float32(transform(deq))
+        rescaled = Q.round_half_away(float(np.float32(tr * inv)))
+        qv = int(np.float32(np.float32(rescaled) + np.float32(out_zp)))
+        table[val - lo] = min(max(qv, olo), ohi)
+    return table
+
+
+def q_8bit_node(node) -> bool:
+    return (is_quantized(node.inputs[0]) and node.inputs[0].type_name in ("INT8", "UINT8")
+            and is_quantized(node.outputs[0]))
+
+
+class _Lut:
+    transform = None
+
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        self.lo = Q.QRANGE[i.type_name][0]
+        self.table = lut8(i, o, type(self).transform).astype(o.dtype)
+
+    def __call__(self, x):
+        return self.table[x.astype(np.int64) - self.lo]
+
+
+@register("LOGISTIC", when=q_8bit_node, priority=10, types=("INT8", "UINT8"))
+class QLogistic(_Lut):
+    transform = staticmethod(_logistic)
+
+
+@register("TANH", when=q_8bit_node, priority=10, types=("INT8", "UINT8"))
+class QTanh(_Lut):
+    transform = staticmethod(_tanh)
+
+
+@register("ELU", when=q_8bit_node, priority=10, types=("INT8",))
+class QElu(_Lut):
+    transform = staticmethod(_elu)
+
+
+def q_node(node) -> bool:
+    return is_quantized(node.inputs[0]) and is_quantized(node.outputs[0])
+
+
+@register("LEAKY_RELU", when=q_node, priority=10, types=("INT8", "UINT8", "INT16"))
+class QLeakyRelu:
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        alpha = np.float32(node.options.get("alpha", 0.2))
+        si, so = np.float32(i.quantization.scale), np.float32(o.quantization.scale)
+        # the products are float32 expressions converted to double, as in LiteRT's Prepare
+        self.qa, self.sa = Q.quantize_multiplier(float(np.float32(np.float32(si * alpha) / so)))
+        self.qi, self.si = Q.quantize_multiplier(float(np.float32(si / so)))
+        self.zi, self.zo = i.quantization.zero_point, o.quantization.zero_point
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.dtype = o.dtype
+
+    def __call__(self, x):
+        v = x.astype(np.int64) - self.zi
+        pos = Q.multiply_by_quantized_multiplier(v, self.qi, self.si)
+        neg = Q.multiply_by_quantized_multiplier(v, self.qa, self.sa)
+        r = np.where(v >= 0, pos, neg) + self.zo
+        return np.clip(r, self.lo, self.hi).astype(self.dtype)
+
+
+@register("PRELU", when=q_node, priority=10, types=("INT8", "UINT8"))
+class QPrelu:
+    def __init__(self, node):
+        i, a, o = node.inputs[0], node.inputs[1], node.outputs[0]
+        si, sa, so = (np.float32(t.quantization.scale) for t in (i, a, o))
+        self.q1, self.s1 = Q.quantize_multiplier(float(np.float32(si / so)))
+        self.q2, self.s2 = Q.quantize_multiplier(float(np.float32(np.float32(si * sa) / so)))
+        self.zi, self.za, self.zo = i.quantization.zero_point, a.quantization.zero_point, o.quantization.zero_point
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.dtype = o.dtype
+
+    def __call__(self, x, alpha):
+        v = x.astype(np.int64) - self.zi
+        av = alpha.astype(np.int64) - self.za
+        v, av = np.broadcast_arrays(v, av)
+        pos = Q.multiply_by_quantized_multiplier(v, self.q1, self.s1)
+        neg = Q.multiply_by_quantized_multiplier(Q._wrap32(v * av), self.q2, self.s2)
+        r = np.where(v >= 0, pos, neg) + self.zo
+        return np.clip(r, self.lo, self.hi).astype(self.dtype)
