@@ -2,8 +2,9 @@
 
 Padding as in TFLite's ComputePaddingHeightWidth; with SAME padding the padded cells are *excluded*:
 averages (and L2's mean of squares) divide by the number of real input cells under the window, and the
-max ignores them. Implemented as a loop over the kh*kw window taps, each a strided slice of a scratch
-buffer whose border holds the neutral value (0 for sums, -inf for max) and is written once.
+max ignores them. The input is copied into a scratch buffer whose border holds the neutral value (0 for sums,
+-inf for max, written once). Windows that tile the input (stride == filter: global pools, 2x2/2) reduce a
+reshaped view in one call; other windows are reduced separably (kw strided slices along W, then kh along H).
 """
 from __future__ import annotations
 
@@ -65,24 +66,42 @@ class _Pool:
         g = self._geo[key] = (oh, ow, pt, pl, buf, inv)
         return g
 
-    def _taps(self, x):
+    def _source(self, x):
         oh, ow, pt, pl, buf, inv = self._geometry(x)
         if buf is not None:
             buf[:, pt:pt + x.shape[1], pl:pl + x.shape[2], :] = x
-            src = buf
-        else:
-            src = x
-        he, we = (oh - 1) * self.sh + 1, (ow - 1) * self.sw + 1
-        taps = (src[:, i:i + he:self.sh, j:j + we:self.sw, :] for i in range(self.kh) for j in range(self.kw))
-        return taps, inv
+            return buf, oh, ow, inv
+        return x, oh, ow, inv
 
     def __call__(self, x):
         if x.ndim != 4:
             raise ValueError(f"pooling input must be 4-D NHWC, got shape {list(x.shape)}")
         if x.dtype != np.float32:
             x = x.astype(np.float32)
-        taps, inv = self._taps(x)
-        y = self._reduce(taps, inv)
+        src, oh, ow, inv = self._source(x)
+        if self.kind == "l2":
+            src = src * src
+        kh, kw, sh, sw = self.kh, self.kw, self.sh, self.sw
+        combine = np.maximum if self.kind == "max" else np.add
+        if sh == kh and sw == kw:
+            # windows tile the (padded) input: one reduction over a reshaped view (global pools, 2x2/2)
+            n, c = src.shape[0], src.shape[3]
+            v = src[:, :oh * kh, :ow * kw, :].reshape(n, oh, kh, ow, kw, c)
+            y = combine.reduce(combine.reduce(v, axis=4), axis=2)
+            y = np.ascontiguousarray(y, dtype=np.float32)
+        else:
+            # rectangular windows are separable: kw taps along W, then kh taps along H
+            he, we = (oh - 1) * sh + 1, (ow - 1) * sw + 1
+            r = np.array(src[:, :, 0:we:sw, :], dtype=np.float32, copy=True)
+            for j in range(1, kw):
+                combine(r, src[:, :, j:j + we:sw, :], out=r)
+            y = np.array(r[:, 0:he:sh], dtype=np.float32, copy=True)
+            for i in range(1, kh):
+                combine(y, r[:, i:i + he:sh], out=y)
+        if inv is not None:
+            y *= inv
+        if self.kind == "l2":
+            np.sqrt(y, out=y)
         return apply_activation(y, self.act)
 
 
@@ -90,33 +109,12 @@ class _Pool:
 class MaxPool2D(_Pool):
     kind = "max"
 
-    def _reduce(self, taps, inv):
-        y = np.array(next(taps), dtype=np.float32, copy=True)
-        for t in taps:
-            np.maximum(y, t, out=y)
-        return y
-
 
 @register("AVERAGE_POOL_2D", when=float_pool_node, types=("FLOAT32",))
 class AveragePool2D(_Pool):
     kind = "avg"
 
-    def _reduce(self, taps, inv):
-        y = np.array(next(taps), dtype=np.float32, copy=True)
-        for t in taps:
-            y += t
-        y *= inv
-        return y
-
 
 @register("L2_POOL_2D", when=float_pool_node, types=("FLOAT32",))
 class L2Pool2D(_Pool):
     kind = "l2"
-
-    def _reduce(self, taps, inv):
-        t0 = next(taps)
-        y = t0 * t0
-        for t in taps:
-            y += t * t
-        y *= inv
-        return np.sqrt(y, out=y)
