@@ -226,3 +226,32 @@ def test_kernels_do_not_write_into_inputs(rng):
         keep = x.copy()
         run_ours(_model(op, [x]), [x])
         np.testing.assert_array_equal(x, keep)
+
+
+# ------------------------------------------------------------------------------ registry coexistence
+
+FLOAT_ONLY = ["TANH", "LOGISTIC", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "ELU", "HARD_SWISH", "GELU",
+              "LEAKY_RELU", "SOFTMAX", "LOG_SOFTMAX", "L2_NORMALIZATION", "LOCAL_RESPONSE_NORMALIZATION", "EXP",
+              "LOG", "SQRT", "RSQRT", "ABS", "NEG", "SIN", "COS", "SQUARE", "FLOOR", "CEIL", "ROUND", "SIGN"]
+
+
+@pytest.mark.parametrize("op", FLOAT_ONLY)
+def test_float_kernels_leave_quantized_nodes_alone(op):
+    """The float kernels are registered with ``when=float_node``: a quantized int8 node must never bind to
+    them (it gets the quantized kernel, or no kernel at all), while the float node does."""
+    from tfl_gpu.kernels.registry import Node, find
+    from tfl_gpu.model import read_model
+    from tfl_gpu.writer import ModelBuilder
+    mine = ("tfl_gpu.kernels.activations", "tfl_gpu.kernels.elementwise")
+    for tn, quant in (("INT8", {"scale": [0.1], "zero_point": [0]}), ("FLOAT32", None)):
+        mb = ModelBuilder()
+        x = mb.input("x", [1, 2, 2, 4], tn, quant=quant)
+        y = mb.tensor("y", [1, 2, 2, 4], tn, quant=quant)
+        mb.op(op, [x], [y])
+        mb.output(y)
+        sg = read_model(mb.build()).subgraphs[0]
+        entry = find(Node(sg.operators[0], sg.tensors))
+        if quant is None:
+            assert entry is not None and entry.source in mine
+        else:
+            assert entry is None or entry.source not in mine

@@ -6,6 +6,7 @@ from oracle import assert_same_as_litert, run_litert, run_ours
 from tfl_gpu.writer import _type_of, single_op_model
 
 F32 = np.float32
+NOT_IN_LITERT_REF = {"CEIL", "ROUND", "ELU"}     # LiteRT's BUILTIN_REF resolver has no kernel for these
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1", "TANH", "SIGN_BIT"]
 
 # (shape a, shape b): equal shapes, broadcasting at every rank up to 6, rank 0, odd sizes, empty tensors
@@ -105,6 +106,7 @@ def test_binary_int(op, dtype, sa, sb, rng):
     if op == "POW":
         a, b = rand(rng, sa, dtype, -6, 6), rand(rng, sb, dtype, 0, 5)
     check(op, [a, b], exact=True)
+    check(op, [a, b], exact=True, resolver="BUILTIN_REF")
 
 
 def test_int_division_semantics():
@@ -211,6 +213,8 @@ def test_unary_float(op, shape, rng):
     lo, hi = _DOMAIN.get(op, (-10, 10))
     x = rand(rng, shape, F32, lo, hi)
     check(op, [x])
+    if op not in NOT_IN_LITERT_REF:
+        check(op, [x], resolver="BUILTIN_REF")
 
 
 @pytest.mark.parametrize("op", ["ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "SIN", "COS", "FLOOR",
@@ -229,6 +233,18 @@ def test_unary_dense_sweep(op, lo, hi):
     check(op, [x], resolver="BUILTIN_REF")
 
 
+@pytest.mark.parametrize("op", sorted(NOT_IN_LITERT_REF))
+def test_ops_missing_from_litert_reference_resolver(op):
+    """Under BUILTIN_REF, LiteRT has no kernel for these: tfl_gpu refuses them the same way."""
+    x = np.ones((2, 3), F32)
+    content = _model(op, [x])
+    with pytest.raises(ValueError, match="Didn't find op"):
+        run_litert(content, [x], "BUILTIN_REF")
+    with pytest.raises((ValueError, RuntimeError), match="Didn't find op"):
+        run_ours(content, [x], "BUILTIN_REF")
+    check(op, [x])      # and both run it under BUILTIN
+
+
 def test_round_is_half_to_even():
     x = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 3.5000002, 1e7 + 0.5], F32)
     ours, ref = check("ROUND", [x])
@@ -241,6 +257,7 @@ def test_unary_int(op, dtype, rng):
     x = rand(rng, (3, 7), dtype, -1000, 1000)
     x[0, :3] = [0, 1, -1]
     check(op, [x], exact=True)
+    check(op, [x], exact=True, resolver="BUILTIN_REF")
 
 
 @pytest.mark.parametrize("op,dtype", [("SIN", np.float16), ("COS", np.float16), ("FLOOR", np.float16),
@@ -265,11 +282,12 @@ CMP_SHAPES = [((), ()), ((5,), ()), ((2, 3), (3,)), ((2, 1, 4), (3, 1)), ((1, 2,
 @pytest.mark.parametrize("sa,sb", CMP_SHAPES)
 @pytest.mark.parametrize("dtype", [F32, np.int32, np.int64])
 @pytest.mark.parametrize("op", CMP)
-def test_comparisons(op, dtype, sa, sb, rng):
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_comparisons(op, dtype, sa, sb, resolver, rng):
     a, b = rand(rng, sa, dtype, -3, 3), rand(rng, sb, dtype, -3, 3)
     if dtype == F32:
         a, b = np.round(a), np.round(b)    # make ties common
-    check(op, [a, b], out_type="BOOL", exact=True)
+    check(op, [a, b], out_type="BOOL", exact=True, resolver=resolver)
 
 
 @pytest.mark.parametrize("sa,sb", [((2, 1, 3, 1, 2), (1, 2, 1, 2, 1)), ((2, 1, 2, 1, 3, 1), (2, 1, 2, 1, 3))])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .elementwise import float_node_not_ref
 from .registry import float_node, register
 
 try:        # the clip ufunc itself: np.clip's Python wrapper costs ~5 us a call
@@ -100,7 +101,7 @@ class Logistic(_Elementwise):
     f = staticmethod(logistic)
 
 
-@register("ELU", when=float_node, types=("FLOAT32",))
+@register("ELU", when=float_node_not_ref, types=("FLOAT32",))
 class Elu(_Elementwise):
     @staticmethod
     def f(x):

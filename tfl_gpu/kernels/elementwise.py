@@ -240,8 +240,15 @@ class Unary:
             return self.fn(x)
 
 
-register("EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "CEIL", when=float_node, types=("FLOAT32",))(Unary)
-register("SIN", "COS", "FLOOR", "ROUND", when=float_node, types=("FLOAT32", "FLOAT16"))(Unary)
+def float_node_not_ref(node) -> bool:
+    """LiteRT's BUILTIN_REF resolver has no CEIL, ROUND or ELU kernel: under it those ops are unresolved."""
+    return float_node(node) and node.resolver != "BUILTIN_REF"
+
+
+register("EXP", "LOG", "SQRT", "RSQRT", "SQUARE", when=float_node, types=("FLOAT32",))(Unary)
+register("CEIL", when=float_node_not_ref, types=("FLOAT32",))(Unary)
+register("SIN", "COS", "FLOOR", when=float_node, types=("FLOAT32", "FLOAT16"))(Unary)
+register("ROUND", when=float_node_not_ref, types=("FLOAT32", "FLOAT16"))(Unary)
 register("ABS", when=float_node, types=("FLOAT32", "INT32", "INT16"))(Unary)
 register("NEG", when=float_node, types=("FLOAT32", "FLOAT16", "INT32", "INT64"))(Unary)
 register("SIGN", when=float_node, types=("FLOAT32", "FLOAT64", "INT32"))(Unary)
