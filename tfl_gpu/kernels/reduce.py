@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import float_node, register
+from .registry import float_node, is_quantized, register
 
 
 def resolve_axes(axis, rank: int) -> tuple[int, ...]:
@@ -158,6 +158,13 @@ class _MaxMin(_Reducer):
     def __init__(self, node):
         super().__init__(node)
         self.ref = node.resolver == "BUILTIN_REF"
+        i, o = node.inputs[0], node.outputs[0]
+        if is_quantized(i) or is_quantized(o):
+            # max/min of quantized values is taken on the raw integers, which needs equal parameters
+            qi, qo = i.quantization, o.quantization
+            if qi.scale != qo.scale or qi.zero_point != qo.zero_point:
+                raise ValueError(f"{node.name}: input and output quantization must match "
+                                 f"(scale {qi.scale} vs {qo.scale}, zero point {qi.zero_point} vs {qo.zero_point})")
 
     def __call__(self, x, axis):
         axes = self._axes(x, axis)
@@ -179,12 +186,12 @@ class _MaxMin(_Reducer):
         return self._finish(y, x, axes)
 
 
-@register("REDUCE_MAX", when=float_node, types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
+@register("REDUCE_MAX", types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
 class ReduceMax(_MaxMin):
     IS_MAX = True
 
 
-@register("REDUCE_MIN", when=float_node, types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
+@register("REDUCE_MIN", types=("FLOAT32", "INT32", "INT64", "INT8", "UINT8", "INT16"))
 class ReduceMin(_MaxMin):
     IS_MAX = False
 
