@@ -162,3 +162,34 @@ def test_depth_to_space_bad_depth(rng):
     c = single_op_model("DEPTH_TO_SPACE", [x], output_shapes=[[1, 4, 4, 1]], block_size=2)
     with pytest.raises((ValueError, RuntimeError)):
         run_ours(c, [x])
+
+
+def test_resize_after_resize_tensor_input(rng):
+    """Index tables are cached per shape: a new input shape gives a fresh, correct plan."""
+    import tfl_gpu
+    from oracle import litert
+    lite = litert()
+    mb = ModelBuilder()
+    xi = mb.input("x", [1, 4, 6, 2], "FLOAT32")
+    s = mb.const("s", np.array([9, 5], np.int32))
+    y1 = mb.tensor("y1", [], "FLOAT32")
+    y2 = mb.tensor("y2", [], "FLOAT32")
+    mb.op("RESIZE_BILINEAR", [xi, s], [y1], half_pixel_centers=True)
+    mb.op("RESIZE_NEAREST_NEIGHBOR", [xi, s], [y2], align_corners=True)
+    mb.output(y1, y2)
+    c = mb.build()
+    ours = tfl_gpu.Interpreter(model_content=c)
+    ref = lite.Interpreter(model_content=c,
+                           experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    for shape in [(1, 4, 6, 2), (2, 7, 3, 3), (1, 4, 6, 2)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        for it in (ours, ref):
+            it.resize_tensor_input(0, list(shape))
+            it.allocate_tensors()
+            it.set_tensor(0, x)
+            it.invoke()
+        for d in ref.get_output_details():
+            r = ref.get_tensor(d["index"])
+            o = ours.get_tensor(d["index"])
+            assert o.shape == r.shape
+            np.testing.assert_allclose(o, r, rtol=1e-5, atol=1e-5)
