@@ -109,6 +109,29 @@ def test_binary_int(op, dtype, sa, sb, rng):
     check(op, [a, b], exact=True, resolver="BUILTIN_REF")
 
 
+@pytest.mark.parametrize("act", ["NONE", "RELU", "RELU6"])
+@pytest.mark.parametrize("op", ["ADD", "MUL", "MAXIMUM", "EQUAL", "LESS"])
+def test_float16_binary(op, act, rng):
+    """LiteRT defines float16 ADD, MUL, MAXIMUM and comparisons (clamped to the float16 range like float32)."""
+    h = np.float16
+    a = np.concatenate([rand(rng, (50,), h, -300, 300), np.array([60000, -60000, np.inf, 0.1], h)])
+    b = np.concatenate([rand(rng, (50,), h, -300, 300), np.array([60000, -60000, 1, 0.2], h)])
+    out = "BOOL" if op in ("EQUAL", "LESS") else "FLOAT16"
+    kw = {"fused_activation_function": act} if op in ("ADD", "MUL") else {}
+    if act != "NONE" and not kw:
+        pytest.skip("no fused activation")
+    check(op, [a, b], out_type=out, exact=True, **kw)
+
+
+def test_complex_mul_and_select(rng):
+    a = (rand(rng, (3, 4)) + 1j * rand(rng, (3, 4))).astype(np.complex64)
+    b = (rand(rng, (4,)) + 1j * rand(rng, (4,))).astype(np.complex64)
+    check("MUL", [a, b])
+    c = rand(rng, (3, 4), np.bool_)
+    check("SELECT_V2", [c, a, np.broadcast_to(b, (3, 4)).copy()], "COMPLEX64", exact=True)
+    check("SELECT_V2", [c, rand(rng, (3, 4), np.float64), rand(rng, (4,), np.float64)], "FLOAT64", exact=True)
+
+
 def test_int_division_semantics():
     """DIV truncates toward zero, FLOOR_DIV floors, FLOOR_MOD takes the divisor's sign."""
     a = np.array([7, -7, 7, -7, 0, 6, -6], np.int32)
