@@ -135,3 +135,13 @@ def test_elu_int8(rng):
     inputs[0].ravel()[:256] = np.arange(-128, 128)
     # LiteRT's reference resolver has no ELU kernel
     assert_same_as_litert(content, inputs, resolver="BUILTIN", exact=True)
+
+
+@pytest.mark.parametrize("tin,q_in,q_out,n", [("INT8", (0.05, -3), (0.04, 5), 300), ("INT8", (0.2, 10), (0.1, -60), 257),
+                                              ("INT8", (0.01, 0), (0.02, -10), 64), ("UINT8", (0.06, 128), (0.05, 30), 300),
+                                              ("INT8", (0.05, -3), (0.04, 5), 7)])
+def test_hard_swish(rng, tin, q_in, q_out, n):
+    content, inputs = _unary(rng, "HARD_SWISH", tin, (2, n), q_in, q_out)
+    m = min(256, inputs[0].size)
+    inputs[0].ravel()[:m] = (np.arange(256) + (-128 if tin == "INT8" else 0))[:m]
+    both_resolvers(content, inputs)

@@ -140,3 +140,70 @@ class QPrelu:
         neg = Q.multiply_by_quantized_multiplier(Q._wrap32(v * av), self.q2, self.s2)
         r = np.where(v >= 0, pos, neg) + self.zo
         return np.clip(r, self.lo, self.hi).astype(self.dtype)
+
+
+# ----------------------------------------------------------------------------- HARD_SWISH
+
+def _srdhm16(a, b):
+    a = np.asarray(a, np.int64)
+    ab = a * b
+    nudge = np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
+    v = ab + nudge
+    r = np.where(v >= 0, v >> 15, -((-v) >> 15))
+    return np.where((a == -32768) & (b == -32768), 32767, r)
+
+
+def _sdhm16(a, b, floor: bool):
+    ab = np.asarray(a, np.int64) * np.asarray(b, np.int64)
+    r = ab >> 15 if floor else np.where(ab >= 0, ab >> 15, -((-ab) >> 15))
+    return np.where((np.asarray(a) == -32768) & (np.asarray(b) == -32768), 32767, r)
+
+
+def _sat_lshift16(v, n):
+    return np.clip(np.asarray(v, np.int64) << n, -32768, 32767)
+
+
+def _downscale16(m32: int) -> int:
+    if m32 >= (1 << 31) - 1 - (1 << 15):
+        return 32767
+    return (m32 + (1 << 15)) >> 16
+
+
+@register("HARD_SWISH", when=q_8bit_node, priority=10, types=("INT8", "UINT8"))
+class QHardSwish:
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        self.zi, self.zo = i.quantization.zero_point, o.quantization.zero_point
+        in_scale = np.float32(i.quantization.scale)
+        hires = np.float32(np.float32(1.0 / 128.0) * in_scale)
+        reluish_scale = np.float32(3.0 / 32768.0)
+        out_scale = np.float32(o.quantization.scale)
+        m, self.out_exp = Q.quantize_multiplier(float(np.float32(hires / out_scale)))
+        self.out_m16 = _downscale16(m)
+        if self.out_exp > 0:
+            raise ValueError("HARD_SWISH output multiplier exponent must be <= 0")
+        m, self.rel_exp = Q.quantize_multiplier(float(np.float32(hires / reluish_scale)))
+        self.rel_m16 = _downscale16(m)
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.dtype = o.dtype
+
+    def _compute(self, x, floor_last: bool):
+        v = x.astype(np.int64) - self.zi
+        hires = v * 128
+        pre = _srdhm16(hires, self.out_m16)
+        rel = hires
+        if self.rel_exp > 0:
+            rel = _sat_lshift16(rel, self.rel_exp - 1)
+        rel = _srdhm16(rel, self.rel_m16)
+        if self.rel_exp > 0:
+            rel = _sat_lshift16(rel, 1)
+        if self.rel_exp < 0:
+            rel = Q.rounding_divide_by_pot(rel, -self.rel_exp)
+        rel = (rel + (1 << 15)) >> 1
+        out = _sdhm16(rel, pre, floor_last)
+        out = Q.rounding_divide_by_pot(out, -self.out_exp) + self.zo
+        return np.clip(out, self.lo, self.hi)
+
+    def __call__(self, x):
+        # (LiteRT's optimized kernel gives the same integers as the reference one here)
+        return self._compute(x, False).astype(self.dtype)
