@@ -105,7 +105,7 @@ def test_prelu(alpha_range, sx, sa, const_alpha, resolver, rng):
 
 # --------------------------------------------------------------------------------- softmax family
 
-@pytest.mark.parametrize("beta", [1.0, 0.5, 2.0, 0.0, 10.0])
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.0, 0.0, 10.0, -0.5])
 @pytest.mark.parametrize("shape", [(5,), (1, 10), (3, 7), (2, 3, 4), (2, 3, 4, 5), (1, 2, 1, 2, 3), (1, 1)])
 def test_softmax(beta, shape, rng):
     x = rand(rng, shape, -10, 10)
