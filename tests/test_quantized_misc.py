@@ -145,3 +145,13 @@ def test_hard_swish(rng, tin, q_in, q_out, n):
     m = min(256, inputs[0].size)
     inputs[0].ravel()[:m] = (np.arange(256) + (-128 if tin == "INT8" else 0))[:m]
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("op", ["RELU", "RELU6", "RELU_N1_TO_1"])
+@pytest.mark.parametrize("tin,q_in,q_out", [("INT8", (0.05, -3), (0.03, -100)), ("INT8", (0.02, 10), (0.02, 10)),
+                                            ("UINT8", (0.05, 120), (0.04, 20)), ("INT16", (0.001, 0), (0.0009, 0))])
+def test_relu_family(rng, op, tin, q_in, q_out):
+    if tin == "INT16" and op == "RELU_N1_TO_1":
+        pytest.skip("LiteRT has no int16 RELU_N1_TO_1")
+    content, inputs = _unary(rng, op, tin, (3, 301), q_in, q_out)
+    both_resolvers(content, inputs)

@@ -207,3 +207,45 @@ class QHardSwish:
     def __call__(self, x):
         # (LiteRT's optimized kernel gives the same integers as the reference one here)
         return self._compute(x, False).astype(self.dtype)
+
+
+# ----------------------------------------------------------------------------- RELU family
+
+class _QReluX:
+    bounds = (0.0, None)
+
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        si, so = np.float32(i.quantization.scale), np.float32(o.quantization.scale)
+        self.q, self.shift = Q.quantize_multiplier(float(np.float32(si / so)))
+        self.zi, self.zo = i.quantization.zero_point, o.quantization.zero_point
+        tlo, thi = Q.QRANGE[o.type_name]
+        amin, amax = self.bounds
+        self.lo = max(tlo, self.zo + int(Q.round_half_away(float(np.float32(np.float32(amin) / so)))))
+        self.hi = thi if amax is None else min(
+            thi, self.zo + int(Q.round_half_away(float(np.float32(np.float32(amax) / so)))))
+        self.dtype = o.dtype
+
+    def __call__(self, x):
+        r = Q.multiply_by_quantized_multiplier(x.astype(np.int64) - self.zi, self.q, self.shift) + self.zo
+        return np.clip(r, self.lo, self.hi).astype(self.dtype)
+
+
+@register("RELU", when=q_node, priority=10, types=("INT8", "UINT8", "INT16"))
+class QRelu(_QReluX):
+    bounds = (0.0, None)
+
+
+@register("RELU6", when=q_node, priority=10, types=("INT8", "UINT8", "INT16"))
+class QRelu6(_QReluX):
+    bounds = (0.0, 6.0)
+
+
+@register("RELU_N1_TO_1", when=q_node, priority=10, types=("INT8", "UINT8", "INT16"))
+class QReluN1To1(_QReluX):
+    bounds = (-1.0, 1.0)
+
+
+@register("RELU_0_TO_1", when=q_node, priority=10, types=("INT8", "UINT8", "INT16"))
+class QRelu0To1(_QReluX):
+    bounds = (0.0, 1.0)
