@@ -196,6 +196,40 @@ def test_depthwise_large_flat(rng, case):
     assert_same_as_litert(content, [x, w, b])
 
 
+# strided, <= 64 channels, >= 576 output pixels: the phase-split algorithm
+DW_STRIDED_LARGE = [
+    ((1, 50, 47, 6), 1, 3, 3, 2, 2, "SAME", "RELU6"),
+    ((2, 61, 60, 4), 1, 5, 5, 2, 2, "VALID", "NONE"),
+    ((1, 70, 75, 3), 2, 3, 3, 2, 3, "SAME", "RELU"),
+    ((1, 70, 70, 8), 1, 4, 4, 3, 3, "SAME", "RELU_N1_TO_1"),
+    ((1, 64, 64, 16), 1, 5, 5, 2, 2, "SAME", "NONE"),
+    ((1, 49, 51, 5), 1, 2, 3, 2, 2, "VALID", "RELU6"),
+]
+
+
+@pytest.mark.parametrize("case", DW_STRIDED_LARGE, ids=lambda c: "x".join(map(str, c[0])) +
+                         f"-m{c[1]}k{c[2]}{c[3]}s{c[4]}{c[5]}-{c[6]}-{c[7]}")
+def test_depthwise_large_strided(rng, case):
+    shape, m, kh, kw, sh, sw, padding, act = case
+    c = shape[3]
+    x = _f32(rng, shape, 2.0)
+    w = _f32(rng, (1, kh, kw, c * m))
+    b = _f32(rng, (c * m,))
+    opts = dict(padding=padding, stride_w=sw, stride_h=sh, depth_multiplier=m, fused_activation_function=act)
+    _check_optional_bias("DEPTHWISE_CONV_2D", x, w, b, c * m, opts)
+    _check_optional_bias("DEPTHWISE_CONV_2D", x, w, None, c * m, opts)
+    # a second, different input through the same interpreter (the phase buffers are reused)
+    content = single_op_model("DEPTHWISE_CONV_2D", [x, w, b], const_inputs=(1, 2), **opts)
+    import tfl_gpu
+    it = tfl_gpu.Interpreter(model_content=content)
+    it.allocate_tensors()
+    for _ in range(2):
+        xv = _f32(rng, shape)
+        it.set_tensor(it.get_input_details()[0]["index"], xv)
+        it.invoke()
+        assert_close(it.get_tensor(it.get_output_details()[0]["index"]), run_litert(content, [xv])[0])
+
+
 @pytest.mark.parametrize("act", ACTS)
 def test_depthwise_activations(rng, act):
     x = _f32(rng, (1, 6, 5, 4), 3.0)

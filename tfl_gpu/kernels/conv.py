@@ -101,7 +101,7 @@ def _pos_int(v, what):
 
 class _Geometry:
     """Per input shape: output size, padding and a reusable zero-bordered scratch buffer."""
-    __slots__ = ("oh", "ow", "pt", "pb", "pl", "pr", "buf")
+    __slots__ = ("oh", "ow", "pt", "pb", "pl", "pr", "buf", "phases")
 
     def __init__(self, h, w, kh, kw, sh, sw, dh, dw, padding):
         self.oh, self.pt, self.pb = out_size_and_pad(h, kh, sh, dh, padding)
@@ -110,6 +110,7 @@ class _Geometry:
             raise ValueError(f"input {h}x{w} is smaller than the {kh}x{kw} filter (dilation {dh}x{dw}) "
                              f"with VALID padding")
         self.buf = None
+        self.phases = None
 
     def padded(self, x):
         """x with its zero border (a view of x when no padding is needed)."""
@@ -287,6 +288,8 @@ class DepthwiseConv2D(_ConvBase):
       against weights tiled to the block length, accumulates every tap with long contiguous inner loops; bias
       and activation are applied to the block while it is cache-hot. The Wp - OW border columns computed in
       passing are dropped by the returned view.
+    * strided, up to 64 channels ("phases"): the input is split into stride phases so that the strided
+      convolution becomes a stride-1 pattern over the phase images; then as "flat" (see ``_phases``).
     * otherwise: one ``einsum`` over the [n, oh, ow, c, kh, kw] window view.
     """
 
@@ -303,17 +306,31 @@ class DepthwiseConv2D(_ConvBase):
         self._bias_tiled = None
         self.bias_static = static_input(node, 2)
 
-    @staticmethod
-    def _prepare(w):
+    def _prepare(self, w):
         w = np.asarray(w)
         if w.ndim != 4 or w.shape[0] != 1:
             raise ValueError(f"DEPTHWISE_CONV_2D filter must be [1, kh, kw, channels], got {list(w.shape)}")
         _, kh, kw, co = w.shape
         wk = np.ascontiguousarray(_as_f32(w[0]))          # [kh, kw, co]
-        rows = max(1, _DW_TILE_ELEMS // (kh * kw) // max(co, 1))
-        tiled = np.ascontiguousarray(np.broadcast_to(wk[:, :, None, :], (kh, kw, rows, co))).reshape(
-            kh, kw, rows * co) if co else None
-        return kh, kw, co, wk, tiled
+        if not co:
+            return kh, kw, co, wk, None
+        sh, sw = self.sh, self.sw
+        if sh == 1 and sw == 1:
+            grid = wk                                      # [kh, kw, co]
+        elif self.dh == 1 and self.dw == 1:
+            # phase grid [sh, sw, ceil(kh/sh), ceil(kw/sw), co]: tap (i, j) = (qi*sh + ri, qj*sw + rj),
+            # zero where that lies outside the filter
+            kqh, kqw = -(-kh // sh), -(-kw // sw)
+            grid = np.zeros((sh, sw, kqh, kqw, co), np.float32)
+            for i in range(kh):
+                for j in range(kw):
+                    grid[i % sh, j % sw, i // sh, j // sw] = wk[i, j]
+        else:
+            return kh, kw, co, wk, None
+        ntaps = grid.size // co
+        rows = max(1, _DW_TILE_ELEMS // ntaps // co)
+        tiled = np.ascontiguousarray(np.broadcast_to(grid[..., None, :], grid.shape[:-1] + (rows, co)))
+        return kh, kw, co, wk, tiled.reshape(grid.shape[:-1] + (rows * co,))
 
     def _tiled_bias(self, b, blk):
         if b is self._bias_src and self._bias_tiled is not None and self._bias_tiled.size == blk:
@@ -345,8 +362,11 @@ class DepthwiseConv2D(_ConvBase):
         if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
             xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
             return self._finish(xs * wk[0, 0], b)
-        if self.sh == 1 and self.sw == 1 and g.oh * g.ow >= 576 and tiled is not None:
-            return self._flat(x, g, kh, kw, co, tiled, b)
+        if tiled is not None and g.oh * g.ow >= 576:
+            if self.sh == 1 and self.sw == 1:
+                return self._flat(x, g, kh, kw, co, tiled, b)
+            if co <= 64:    # measured: with many channels the window einsum below is as fast
+                return self._phases(x, g, kh, kw, co, tiled, b)
         v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
         return self._finish(np.einsum("nhwcij,ijc->nhwc", v, wk), b)
 
@@ -363,25 +383,71 @@ class DepthwiseConv2D(_ConvBase):
         taps = as_strided(flat, shape=(kh, kw, total), strides=(self.dh * wp * co * it, self.dw * co * it, it),
                           writeable=False)
         acc = np.empty(n * hp * wp * co, np.float32)
-        blk = tiled.shape[2]
+        self._accumulate(taps, tiled, total, acc, b)
+        return acc.reshape(n, hp, wp, co)[:, :g.oh, :g.ow, :]
+
+    def _phases(self, x, g, kh, kw, co, tiled, b):
+        """Strided depthwise: the padded input is split into sh*sw phase images (row r, col c go to phase
+        (r % sh, c % sw) at (r // sh, c // sw)), all [n, hq, wq, co] in one buffer. Output pixel (oh, ow)
+        reads phase (ri, rj) at (oh + qi, ow + qj): a stride-1 pattern, so the flat blocked einsum applies
+        over a [sh, sw, kqh, kqw, L] tap view (taps outside the filter have zero weights)."""
+        sh, sw = self.sh, self.sw
+        n, h, w, c = x.shape
+        kqh, kqw = tiled.shape[2], tiled.shape[3]
+        hq, wq = g.oh + kqh - 1, g.ow + kqw - 1
+        ph = g.phases
+        if ph is None or ph[0].shape != (sh, sw, n, hq, wq, c):
+            buf = np.zeros((sh, sw, n, hq, wq, c), np.float32)
+            copies = []
+            for ri in range(sh):
+                q0 = max(0, -(-(g.pt - ri) // sh))          # first phase row holding an input row
+                r0 = q0 * sh + ri - g.pt                    # that input row
+                nh = min(hq - q0, (h - r0 + sh - 1) // sh) if r0 < h else 0
+                for rj in range(sw):
+                    p0 = max(0, -(-(g.pl - rj) // sw))
+                    c0 = p0 * sw + rj - g.pl
+                    nw = min(wq - p0, (w - c0 + sw - 1) // sw) if c0 < w else 0
+                    if nh > 0 and nw > 0:
+                        copies.append((buf[ri, rj, :, q0:q0 + nh, p0:p0 + nw, :],
+                                       (slice(None), slice(r0, r0 + (nh - 1) * sh + 1, sh),
+                                        slice(c0, c0 + (nw - 1) * sw + 1, sw), slice(None))))
+            ph = g.phases = (buf, copies)
+        buf, copies = ph
+        for dst, idx in copies:
+            dst[...] = x[idx]
+        flat = buf.reshape(-1)
+        npix = ((n - 1) * hq + g.oh - 1) * wq + g.ow
+        total = npix * co
+        it = flat.itemsize
+        block = n * hq * wq * co
+        taps = as_strided(flat, shape=(sh, sw, kqh, kqw, total),
+                          strides=(sw * block * it, block * it, wq * co * it, co * it, it), writeable=False)
+        acc = np.empty(n * hq * wq * co, np.float32)
+        self._accumulate(taps, tiled, total, acc, b)
+        return acc.reshape(n, hq, wq, co)[:, :g.oh, :g.ow, :]
+
+    def _accumulate(self, taps, tiled, total, acc, b):
+        """acc[l] = sum over taps of taps[..., l] * tiled[..., l % blk] (+ bias, clamp), block by block."""
+        blk = tiled.shape[-1]
         bt = None if b is None else self._tiled_bias(b, blk)
         lo, hi = _ACT_RANGE.get(self.act, (None, None))
         einsum = np.einsum
+        dims = "abcdefgh"[:taps.ndim - 1]
+        spec = f"{dims}l,{dims}l->l"
         for b0 in range(0, total, blk):
             b1 = min(total, b0 + blk)
             k = b1 - b0
             a = acc[b0:b1]
             if k == blk:
-                einsum("ijl,ijl->l", taps[:, :, b0:b1], tiled, out=a)
+                einsum(spec, taps[..., b0:b1], tiled, out=a)
                 if bt is not None:
                     a += bt
             else:
-                einsum("ijl,ijl->l", taps[:, :, b0:b1], tiled[:, :, :k], out=a)
+                einsum(spec, taps[..., b0:b1], tiled[..., :k], out=a)
                 if bt is not None:
                     a += bt[:k]
             if lo is not None:
                 _clamp(a, lo, hi)
-        return acc.reshape(n, hp, wp, co)[:, :g.oh, :g.ow, :]
 
 
 @register("TRANSPOSE_CONV", when=float_transpose_conv_node, types=("FLOAT32",))
