@@ -193,3 +193,29 @@ def test_resize_after_resize_tensor_input(rng):
             o = ours.get_tensor(d["index"])
             assert o.shape == r.shape
             np.testing.assert_allclose(o, r, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+@pytest.mark.parametrize("type_name,dtype", [("INT8", np.int8), ("UINT8", np.uint8), ("INT16", np.int16)])
+@pytest.mark.parametrize("align,half", MODES)
+def test_resize_bilinear_integer(rng, resolver, type_name, dtype, align, half):
+    """Integer inputs, bit-exact: int8/int16 run TFLite's 10-bit fixed-point kernel, uint8 a float32
+    formula that differs between the optimized and the reference kernels."""
+    info = np.iinfo(dtype)
+    sizes = SIZES + [((9, 7), (18, 14)), ((17, 3), (5, 19)), ((11, 13), (12, 14))]
+    for k, ((ih, iw), (oh, ow)) in enumerate(sizes):
+        ch = (1, 3, 8, 5)[k % 4]
+        x = rng.integers(info.min, info.max + 1, (2, ih, iw, ch)).astype(dtype)
+        c = single_op_model("RESIZE_BILINEAR", [x, np.array([oh, ow], np.int32)], output_types=(type_name,),
+                            const_inputs=(1,), align_corners=align, half_pixel_centers=half)
+        assert_same_as_litert(c, [x], resolver=resolver, exact=True)
+
+
+def test_resize_bilinear_quantized_int8_ignores_parameters(rng):
+    x = rng.integers(-128, 128, (1, 5, 6, 4)).astype(np.int8)
+    mb = ModelBuilder()
+    xi = mb.input("x", list(x.shape), "INT8", quant={"scale": [0.05], "zero_point": [-3]})
+    y = mb.tensor("y", [], "INT8", quant={"scale": [0.05], "zero_point": [-3]})
+    mb.op("RESIZE_BILINEAR", [xi, mb.const("s", np.array([11, 9], np.int32))], [y], half_pixel_centers=True)
+    mb.output(y)
+    assert_same_as_litert(mb.build(), [x], exact=True)

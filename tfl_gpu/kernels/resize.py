@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import float_node, register
+from .registry import register
 
 _F = np.float32
 
@@ -88,7 +88,15 @@ class ResizeNearestNeighbor(_Resize):
         return x[:, iy][:, :, ix]
 
 
-@register("RESIZE_BILINEAR", when=float_node, types=("FLOAT32",))
+def _float_in(node):
+    return node.inputs[0] is not None and node.inputs[0].type_name in ("FLOAT32", "FLOAT16")
+
+
+def _int_in(node):
+    return node.inputs[0] is not None and node.inputs[0].type_name in ("INT8", "UINT8", "INT16", "UINT16")
+
+
+@register("RESIZE_BILINEAR", when=_float_in, types=("FLOAT32",))
 class ResizeBilinear(_Resize):
     OP = "RESIZE_BILINEAR"
 
@@ -139,3 +147,80 @@ def _lerp(x, plan):
     b *= w
     a += b
     return a
+
+
+def _tables_10(in_size: int, out_size: int, align_corners: bool, half_pixel: bool):
+    """TFLite's integer bilinear coordinates: 10 fractional bits, C integer division (truncating)."""
+    if align_corners and out_size > 1:
+        scale = ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+    else:
+        scale = ((1 << 10) * in_size + out_size // 2) // out_size
+    v = np.arange(out_size, dtype=np.int64) * scale
+    if half_pixel:
+        v = v + scale // 2 - (1 << 9)
+    lo = np.maximum(np.fix(v / 1024).astype(np.int64), 0)
+    hi = np.minimum(np.fix((v + 1023) / 1024).astype(np.int64), in_size - 1)
+    d = v - 1024 * lo
+    return lo, hi, 1024 - d, d
+
+
+@register("RESIZE_BILINEAR", when=_int_in, priority=5, types=("INT8", "UINT8", "INT16", "UINT16"))
+class ResizeBilinearInteger(_Resize):
+    """Integer inputs (quantized or not: the parameters play no part). int8/int16/uint16 use TFLite's
+    fixed-point kernel (10-bit weights, products summed in int64, rounded half away from zero at 2^20);
+    uint8 uses the float32 formula rounded with floor(v + 0.5), which is what LiteRT runs for it."""
+    OP = "RESIZE_BILINEAR"
+
+    def __init__(self, node):
+        super().__init__(node)
+        if self.align and self.half:
+            raise ValueError("RESIZE_BILINEAR: if half_pixel_centers is True, align_corners must be False")
+        self.ref = node.resolver == "BUILTIN_REF"
+
+    def __call__(self, x, size):
+        self._check(x)
+        oh, ow = _size(size)
+        if x.dtype == np.uint8:
+            return self._uint8(x, oh, ow)
+        key = (x.shape[1], x.shape[2], oh, ow)
+        t = self._cache.get(key)
+        if t is None:
+            y0, y1, wy0, wy1 = _tables_10(x.shape[1], oh, self.align, self.half)
+            x0, x1, wx0, wx1 = _tables_10(x.shape[2], ow, self.align, self.half)
+            t = self._cache[key] = (y0, y1, wy0[:, None, None], wy1[:, None, None], x0, x1, wx0[:, None], wx1[:, None])
+        y0, y1, wy0, wy1, x0, x1, wx0, wx1 = t
+        xi = x.astype(np.int64)
+        # the four-corner sum factors exactly (integers): rows first, then columns
+        rows = xi[:, y0] * wy0
+        rows += xi[:, y1] * wy1
+        acc = rows[:, :, x0] * wx0
+        acc += rows[:, :, x1] * wx1
+        q = acc + np.where(acc > 0, 1 << 19, -(1 << 19))
+        out = np.where(q >= 0, q >> 20, -((-q) >> 20))
+        return out.astype(x.dtype)
+
+    def _uint8(self, x, oh, ow):
+        key = ("u8", x.shape[1], x.shape[2], oh, ow)
+        t = self._cache.get(key)
+        if t is None:
+            y0, y1, wy = bilinear_tables(x.shape[1], oh, self.align, self.half)
+            x0, x1, wx = bilinear_tables(x.shape[2], ow, self.align, self.half)
+            one = _F(1)
+            t = self._cache[key] = (y0, y1, wy[None, :, None, None], (one - wy)[None, :, None, None],
+                                    x0, x1, wx[None, None, :, None], (one - wx)[None, None, :, None])
+        y0, y1, wy, wy1, x0, x1, wx, wx1 = t
+        f = x.astype(_F)
+        rlo, rhi = f[:, y0], f[:, y1]
+        if self.ref:
+            # the reference expression, evaluated in float32 in the same order
+            o = rlo[:, :, x0] * wy1 * wx1
+            o += rhi[:, :, x0] * wy * wx1
+            o += rlo[:, :, x1] * wy1 * wx
+            o += rhi[:, :, x1] * wy * wx
+        else:
+            # the optimized kernel multiplies by precomputed corner weights, in another order
+            o = rlo[:, :, x0] * (wy1 * wx1)
+            o += rlo[:, :, x1] * (wy1 * wx)
+            o += rhi[:, :, x0] * (wy * wx1)
+            o += rhi[:, :, x1] * (wy * wx)
+        return np.floor(o + _F(0.5)).astype(np.uint8)
