@@ -361,6 +361,12 @@ def test_logical_binary(op, sa, sb, rng):
     check(op, [rand(rng, sa, np.bool_), rand(rng, sb, np.bool_)], exact=True)
 
 
+@pytest.mark.parametrize("op", ["LOGICAL_AND", "LOGICAL_OR"])
+def test_logical_binary_refuses_non_bool(op):
+    msg = both_fail(op, [np.ones(3, np.int32), np.ones(3, np.int32)], "BOOL")
+    assert "BOOL" in msg
+
+
 # --------------------------------------------------------------------------------------------- SELECT
 
 @pytest.mark.parametrize("dtype", [F32, np.int32, np.int64, np.bool_, np.int8, np.uint8, np.int16])

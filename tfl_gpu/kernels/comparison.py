@@ -51,14 +51,18 @@ class Compare:
 register(*_CMP, types=("FLOAT32", "INT32", "INT64", "BOOL", "STRING", "UINT8", "INT8", "INT16"))(Compare)
 
 
-@register("LOGICAL_AND", types=("BOOL",))
-def logical_and(node, a, b):
-    return np.logical_and(a, b)
+class Logical:
+    def __init__(self, node):
+        for t in node.inputs:
+            if t is not None and t.type_name != "BOOL":
+                raise ValueError(f"{node.name} takes BOOL inputs, got {t.type_name}")
+        self.fn = np.logical_and if node.name == "LOGICAL_AND" else np.logical_or
+
+    def __call__(self, a, b):
+        return self.fn(a, b)
 
 
-@register("LOGICAL_OR", types=("BOOL",))
-def logical_or(node, a, b):
-    return np.logical_or(a, b)
+register("LOGICAL_AND", "LOGICAL_OR", types=("BOOL",))(Logical)
 
 
 def _where(cond, x, y):
