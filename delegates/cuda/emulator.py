@@ -93,13 +93,53 @@ def parse_kernels(src: str) -> dict[str, list[Param]]:
     return out
 
 
+_SYNC_RE = re.compile(r"__syncthreads|__syncwarp|_sync\s*\(|__shfl|__ballot|__activemask")
+_FUNC_RE = re.compile(r"\b(\w+)\s*\([^;{}()]*(?:\([^()]*\)[^;{}()]*)*\)\s*(?:const\s*)?\{")
+
+
+def _bodies(src: str) -> dict[str, str]:
+    """Function name -> body text (brace matched), for every function definition of the source."""
+    out = {}
+    for m in _FUNC_RE.finditer(src):
+        name = m.group(1)
+        if name in ("if", "for", "while", "switch", "return", "catch", "sizeof"):
+            continue
+        depth, i = 0, m.end() - 1
+        while i < len(src):
+            c = src[i]
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        out[name] = out.get(name, "") + src[m.end():i]
+    return out
+
+
+def sync_free_kernels(src: str) -> set[str]:
+    """Kernels that (transitively, by name) use no barrier or warp collective: they run as plain calls."""
+    code = _COMMENT_RE.sub(" ", src)
+    bodies = _bodies(code)
+    syncing = {n for n, b in bodies.items() if _SYNC_RE.search(b)}
+    changed = True
+    while changed:
+        changed = False
+        for n, b in bodies.items():
+            if n not in syncing and any(re.search(rf"\b{re.escape(f)}\s*\(", b) for f in syncing):
+                syncing.add(n)
+                changed = True
+    return {k for k in parse_kernels(src) if k in bodies and k not in syncing}
+
+
 def _transform(src: str) -> str:
     # `extern __shared__ T name[];` -> a pointer into the emulator's dynamic shared memory
     return _DYN_SMEM_RE.sub(lambda m: f"static {m.group(2).strip()}* const {m.group(3)} = "
                                       f"({m.group(2).strip()}*)emu_dyn_smem;", src)
 
 
-def _launchers(kernels: dict[str, list[Param]]) -> str:
+def _launchers(kernels: dict[str, list[Param]], direct: set) -> str:
     parts = []
     for name, params in kernels.items():
         decls = "".join(f"    {p.ctype_src} a{i}; memcpy(&a{i}, args[{i}], sizeof(a{i}));\n"
@@ -109,7 +149,8 @@ def _launchers(kernels: dict[str, list[Param]]) -> str:
             f'extern "C" int emu_launch__{name}(const unsigned* g, const unsigned* b, size_t smem, '
             f'void** args, size_t stack) {{\n{decls}'
             f"    auto body = [&]() {{ {name}({call}); }};\n"
-            f"    return emu_launch_grid(g, b, smem, [](void* c) {{ (*(decltype(body)*)c)(); }}, &body, stack);\n"
+            f"    return emu_launch_grid(g, b, smem, [](void* c) {{ (*(decltype(body)*)c)(); }}, &body, stack, "
+            f"{1 if name in direct else 0});\n"
             f"}}\n")
     return "\n".join(parts)
 
@@ -164,8 +205,8 @@ def compile_source(src: str, sanitize: bool = False, name: str = "kernels") -> t
     cxx = _compiler()
     header = HEADER.read_text()
     full = (f'#include "{HEADER}"\n#line 1 "{name}"\n' + _transform(src) + "\n#line 1 \"<emu-launchers>\"\n"
-            + _launchers(kernels))
-    flags = ["-O2", "-std=c++17", "-fPIC", "-shared", "-fno-strict-aliasing", "-w", "-x", "c++"]
+            + _launchers(kernels, sync_free_kernels(src) if not _env_flag("TFL_GPU_EMU_NO_DIRECT") else set()))
+    flags = [os.environ.get("TFL_GPU_EMU_OPT", "-O3"), "-march=native", "-std=c++17", "-fPIC", "-shared", "-fno-strict-aliasing", "-w", "-x", "c++"]
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-sanitize=alignment", "-fno-omit-frame-pointer",
                   "-g", "-O1", "-fno-sanitize-recover=undefined"]
@@ -218,7 +259,8 @@ class EmuFunction:
     def _arg(self, p: Param, a, keep: list, copies: list):
         if p.pointer:
             if a is None:
-                return ctypes.c_void_p(0)
+                raise TypeError(f"{self.name}: argument {p.name} is None; pass numpy.uint64(0) for a NULL "
+                                "pointer (CuPy turns None into 0xffffffff, not NULL)")
             if isinstance(a, np.ndarray):
                 if not a.flags.c_contiguous:
                     raise ValueError(f"{self.name}: argument {p.name} must be a C-contiguous array")
@@ -228,10 +270,10 @@ class EmuFunction:
                     copies.append((a, buf))
                     return ctypes.c_void_p(buf)
                 return ctypes.c_void_p(a.ctypes.data)
+            if isinstance(a, (int, np.integer)):      # an address (0: NULL); before numpy scalars'
+                return ctypes.c_void_p(int(a))         # own __array_interface__
             if hasattr(a, "__array_interface__"):
                 return ctypes.c_void_p(a.__array_interface__["data"][0])
-            if isinstance(a, (int, np.integer)):
-                return ctypes.c_void_p(int(a))
             raise TypeError(f"{self.name}: argument {p.name} ({p.ctype_src}) needs an array, got {type(a).__name__}")
         if isinstance(a, np.ndarray) and a.ndim == 0:
             a = a[()]

@@ -23,6 +23,15 @@ F32 = np.float32
 INT_MAX = 2**31 - 1
 
 
+# A NULL device pointer. Never pass None to a kernel: CuPy turns it into 0xffffffff (cupy/cupy#9046); an
+# 8-byte zero is a NULL pointer for both backends (the emulator refuses None to catch such mistakes).
+NULL = np.uint64(0)
+
+
+def _p(a):
+    return NULL if a is None else a
+
+
 def _i(v) -> np.int32:
     return np.int32(int(v))
 
@@ -221,7 +230,7 @@ def sgemm(be, A, B, bias, C, M, N, K, sAm, sAk, sBk, sBn, act, batch=1, sAb=0, s
     if M == 0 or N == 0:
         return
     grid = ((N + 63) // 64, (M + 63) // 64, batch)
-    be.function("gemm", "sgemm_f32")(grid, (256,), (A, B, bias, C, _i(M), _i(N), _i(K), _i(sAm), _i(sAk),
+    be.function("gemm", "sgemm_f32")(grid, (256,), (A, B, _p(bias), C, _i(M), _i(N), _i(K), _i(sAm), _i(sAk),
                                                      _i(sBk), _i(sBn), np.int64(sAb), np.int64(sBb),
                                                      np.int64(sCb), _i(act)))
 
@@ -267,7 +276,7 @@ class Conv2D(DevOp):
             return [y]
         grid = ((OC + 63) // 64, (M + 63) // 64, 1)
         self.be.function("conv", "conv2d_f32")(grid, (256,), (
-            x, w, b, y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
+            x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
             _i(self.sw), _i(self.dh), _i(self.dw), _i(pt), _i(pl), _i(self.act)))
         return [y]
 
@@ -296,7 +305,7 @@ class DepthwiseConv2D(Conv2D):
         y = self.be.empty((N, OH, OW, OC), F32)
         n = N * OH * OW * OC
         self.be.launch1d("conv", "depthwise_conv2d_f32", n, (
-            x, w, b, y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
+            x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
             _i(self.sw), _i(self.dh), _i(self.dw), _i(pt), _i(pl), _i(OC // IC), _i(self.act)))
         return [y]
 
@@ -337,7 +346,7 @@ class TransposeConv(DevOp):
             pt = pl = 0
         y = self.be.empty((N, OH, OW, OC), F32)
         self.be.launch1d("conv", "transpose_conv2d_f32", N * OH * OW * OC, (
-            x, w, b, y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
+            x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
             _i(self.sw), _i(pt), _i(pl), _i(self.act)))
         return [y]
 

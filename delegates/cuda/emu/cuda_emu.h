@@ -88,6 +88,8 @@ static size_t emu_stack_stride, emu_stacks_len;
 static void (*emu_body)(void*);
 static void* emu_body_ctx;
 static const char* emu_error;
+static int emu_direct;            // threads run as plain calls (kernel has no barrier or warp collective)
+static int emu_direct_violation;
 static char emu_dyn_smem[256 * 1024] __attribute__((aligned(64)));
 #ifdef EMU_ASAN
 static void* emu_sched_fake;
@@ -149,6 +151,11 @@ extern "C" void emu_ctx_start();
 
 static inline void emu_to_scheduler() {
     emu::Thread* t = emu_cur;
+    if (emu_direct) {             // cannot suspend a plain call: report it after the launch
+        emu_direct_violation = 1;
+        t->state = emu::READY;
+        return;
+    }
 #ifdef EMU_ASAN
     void* fake = nullptr;
     __sanitizer_start_switch_fiber(t->state == emu::DONE ? nullptr : &fake, emu_sched_bottom, emu_sched_size);
@@ -364,8 +371,9 @@ static inline int clock() { return (int)__builtin_ia32_rdtsc(); }
 // ------------------------------------------------------------------------------------------------ launch
 // Runs the whole grid.  Returns 0, or 1 with emu_error set (deadlock, divergent barrier, bad config).
 static int emu_launch_grid(const unsigned* g, const unsigned* b, size_t smem, void (*body)(void*), void* ctx,
-                           size_t stack_size) {
+                           size_t stack_size, int direct) {
     emu_error = nullptr;
+    emu_direct = 0;
     unsigned nthreads = b[0] * b[1] * b[2];
     if (nthreads == 0 || nthreads > 1024) { emu_error = "invalid block size (must be 1..1024 threads)"; return 1; }
     if (g[0] == 0 || g[1] == 0 || g[2] == 0) { emu_error = "invalid grid size (0)"; return 1; }
@@ -393,6 +401,38 @@ static int emu_launch_grid(const unsigned* g, const unsigned* b, size_t smem, vo
     }
     emu::Thread* th = emu_threads;
     int nwarps = ((int)nthreads + 31) / 32;
+    if (direct) {
+        // No barrier or warp collective in the kernel (checked by the loader): each thread is a plain call.
+        emu_direct = 1;
+        emu_direct_violation = 0;
+        emu::Thread* t = &th[0];
+        t->state = emu::READY;
+        for (unsigned bz = 0; bz < g[2]; bz++)
+        for (unsigned by = 0; by < g[1]; by++)
+        for (unsigned bx = 0; bx < g[0]; bx++) {
+            emu_block_idx = dim3(bx, by, bz);
+            if (__stop_emu_shared != __start_emu_shared && __start_emu_shared)
+                memset(__start_emu_shared, 0xFF, (size_t)(__stop_emu_shared - __start_emu_shared));
+            if (smem) memset(emu_dyn_smem, 0xFF, smem);
+            int i = 0;
+            for (unsigned tz = 0; tz < b[2]; tz++)
+            for (unsigned ty = 0; ty < b[1]; ty++)
+            for (unsigned tx = 0; tx < b[0]; tx++, i++) {
+                t->tid = dim3(tx, ty, tz);
+                t->linear = i;
+                t->lane = i & 31;
+                t->warp = i >> 5;
+                emu_cur = t;
+                body(ctx);
+            }
+        }
+        emu_direct = 0;
+        if (emu_direct_violation) {
+            emu_error = "kernel synchronised although the loader found no barrier in it (emulator bug)";
+            return 1;
+        }
+        return 0;
+    }
     for (unsigned bz = 0; bz < g[2]; bz++)
     for (unsigned by = 0; by < g[1]; by++)
     for (unsigned bx = 0; bx < g[0]; bx++) {
