@@ -219,3 +219,10 @@ def test_resize_bilinear_quantized_int8_ignores_parameters(rng):
     mb.op("RESIZE_BILINEAR", [xi, mb.const("s", np.array([11, 9], np.int32))], [y], half_pixel_centers=True)
     mb.output(y)
     assert_same_as_litert(mb.build(), [x], exact=True)
+
+
+def test_resize_absurd_size_is_refused(rng):
+    x = rng.standard_normal((1, 2, 2, 4)).astype(np.float32)
+    c = single_op_model("RESIZE_BILINEAR", [x, np.array([4, 4], np.int32)])
+    with pytest.raises((ValueError, RuntimeError), match="limit|bytes"):
+        run_ours(c, [x, np.array([2 ** 30, 2 ** 30], np.int32)])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from .registry import register
 
 
@@ -31,6 +32,7 @@ class Rfft2d:
         fh, fw = self.fl if self.fl is not None else _fft_length(fft_length)
         if x.ndim < 2:
             raise ValueError(f"RFFT2D input must have rank >= 2, got {x.ndim}")
+        check_allocation(x.shape[:-2] + (fh, fw), np.complex128, "RFFT2D")
         y = np.fft.rfft2(x.astype(np.float64), s=(fh, fw), axes=(-2, -1))
         return y.astype(np.complex64)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from .registry import register
 
 _F = np.float32
@@ -60,6 +61,10 @@ def _size(size) -> tuple[int, int]:
     return h, w
 
 
+def _check_out(x, oh, ow, what):
+    check_allocation((x.shape[0], oh, ow, x.shape[3]), np.float64, what)
+
+
 class _Resize:
     def __init__(self, node):
         self.align = bool(node.options.get("align_corners", False))
@@ -79,6 +84,7 @@ class ResizeNearestNeighbor(_Resize):
     def __call__(self, x, size):
         self._check(x)
         oh, ow = _size(size)
+        _check_out(x, oh, ow, self.OP)
         key = (x.shape[1], x.shape[2], oh, ow)
         t = self._cache.get(key)
         if t is None:
@@ -108,6 +114,7 @@ class ResizeBilinear(_Resize):
     def __call__(self, x, size):
         self._check(x)
         oh, ow = _size(size)
+        _check_out(x, oh, ow, self.OP)
         key = (x.shape[1], x.shape[2], oh, ow)
         t = self._cache.get(key)
         if t is None:
@@ -180,6 +187,7 @@ class ResizeBilinearInteger(_Resize):
     def __call__(self, x, size):
         self._check(x)
         oh, ow = _size(size)
+        _check_out(x, oh, ow, self.OP)
         if x.dtype == np.uint8:
             return self._uint8(x, oh, ow)
         key = (x.shape[1], x.shape[2], oh, ow)

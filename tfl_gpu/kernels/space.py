@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from .registry import is_quantized, register
 
 
@@ -72,6 +73,7 @@ class SpaceToBatchND:
         if pads.shape[0] != m or (pads < 0).any():
             raise ValueError(f"paddings must be a non-negative [{m}, 2] tensor, got {np.asarray(paddings).shape}")
         full = [(0, 0)] + [tuple(p) for p in pads.tolist()] + [(0, 0)] * (x.ndim - 1 - m)
+        check_allocation([d + a + b for d, (a, b) in zip(x.shape, full)], x.dtype, "SPACE_TO_BATCH_ND")
         xp = np.pad(x, full, constant_values=self.pad_value) if pads.any() else x
         b = x.shape[0]
         sp = xp.shape[1:m + 1]

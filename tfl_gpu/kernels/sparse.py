@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from ._frozen import freeze
 from .registry import register
 
@@ -39,6 +40,7 @@ def densify(values: np.ndarray, shape, sparsity) -> np.ndarray:
             raise ValueError(f"sparsity block size {bs} does not divide dimension {bmap[b]} of shape {shape}")
         block_size.append(bs)
 
+    check_allocation(shape, np.asarray(values).dtype, "DENSIFY output")
     size = int(np.prod(shape, dtype=np.int64)) if shape else 1
     values = np.asarray(values).reshape(-1)
     pos = np.zeros(1, np.int64)              # parent position of every live path
