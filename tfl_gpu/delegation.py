@@ -24,7 +24,6 @@ the placement of every node and each delegate's refusal reason.
 from __future__ import annotations
 
 import heapq
-import threading
 import weakref
 
 import numpy as np
@@ -128,10 +127,6 @@ def release_partitions(sub) -> None:
         fin()
     sub._delegate_finalizer = None
     sub.delegate_kernels = []
-
-
-def _request_cancel(rt) -> None:
-    rt.cancel_requested = True
 
 
 def _release_all(kernels) -> None:
@@ -405,50 +400,9 @@ def _unique_labels(delegates) -> list:
 
 # ------------------------------------------------------------------------------------------ shapes
 def propagate_shapes(sub) -> set:
-    """Runs the CPU plan once on zero inputs (all values kept) to learn every tensor's shape for the
-    current input shapes, as LiteRT's Prepare does; variables, resources and values are restored.
-    Returns the indices of the tensors whose shape was computed (the others are marked dynamic)."""
-    rt = sub.runtime
-    saved_vals = list(sub.values)
-    saved_res = rt.snapshot_resources()
-    saved_release = [st.release for st in sub.steps]
-    # variable tensors may be updated in place: keep copies of their values
-    saved_vars = {t.index: np.copy(sub.values[t.index]) for t in sub.tensors
-                  if t.is_variable and isinstance(sub.values[t.index], np.ndarray)}
-    known = set()
-    # A loop whose trip count depends on the (zero) inputs could run for ever: stop it through the
-    # cancellation flag that loops check every iteration.
-    timer = threading.Timer(SHAPE_PROPAGATION_BUDGET_S, _request_cancel, (rt,))
-    timer.daemon = True
-    try:
-        for st in sub.steps:
-            st.release = ()
-        timer.start()
-        with np.errstate(all="ignore"):
-            sub.run()
-    except Exception:  # noqa: BLE001 - data-dependent graphs: the shapes reached so far are kept
-        pass
-    finally:
-        timer.cancel()
-        if timer.is_alive():
-            timer.join()        # a callback already running must finish before the flag is cleared
-        rt.cancel_requested = False
-        for t in sub.tensors:
-            v = sub.values[t.index]
-            if v is not None and hasattr(v, "shape") and not t.is_constant:
-                sub.shapes[t.index] = tuple(int(x) for x in v.shape)
-                known.add(t.index)
-        for st, rel in zip(sub.steps, saved_release):
-            st.release = rel
-        sub.values[:] = saved_vals
-        rt.restore_resources(saved_res)
-        for i, v in saved_vars.items():
-            cur = sub.values[i]
-            if isinstance(cur, np.ndarray) and cur.shape == v.shape and cur.flags.writeable:
-                cur[...] = v
-            else:
-                sub.values[i] = v
-    return known
+    """Every tensor's shape for the current inputs, before nodes are offered (see
+    SubgraphRuntime.propagate_shapes); returns the tensors whose shape is known."""
+    return sub.propagate_shapes(budget_s=SHAPE_PROPAGATION_BUDGET_S)
 
 
 # ------------------------------------------------------------------------------------------ report

@@ -6,6 +6,12 @@ class ModelError(ValueError):
     """The model file is malformed or inconsistent (raised at load or at allocate_tensors)."""
 
 
+class PrepareError(ModelError, RuntimeError):
+    """An inconsistency LiteRT reports when it prepares the graph (allocate_tensors), such as control flow
+    naming a missing subgraph or calling itself. It is a RuntimeError like LiteRT's and a ValueError like
+    every other malformed-model error."""
+
+
 class UnsupportedOperatorError(RuntimeError):
     """No kernel is registered for an operator (LiteRT raises RuntimeError at allocate_tensors)."""
 

@@ -204,32 +204,46 @@ class SubgraphRuntime:
             return tuple(v.shape)
         return self.shapes[i]
 
-    def propagate_shapes(self) -> None:
-        """After a resize, runs the plan once on zero inputs to learn every tensor's shape (LiteRT computes
-        them in Prepare). Variables and resources are restored afterwards; values are not kept."""
+    def propagate_shapes(self, budget_s: float | None = None) -> set:
+        """Runs the plan once on zero inputs to learn every tensor's shape for the current input shapes
+        (LiteRT computes them in Prepare). Variables, resources and values are restored afterwards, and
+        kernels see ``node.dry_run`` so internal state (random generators) does not advance. A loop may run
+        at most ``budget_s`` seconds. Returns the indices of the tensors whose shape was computed; shapes of
+        the others (data-dependent graphs) become known at invoke."""
         rt = self.runtime
         saved_vals = list(self.values)
         saved_res = rt.snapshot_resources()
-        saved_steps_release = [st.release for st in self.steps]
+        saved_release = [st.release for st in self.steps]
+        # stateful kernels update variable tensors in place: keep copies to put back
+        saved_vars = {t.index: self.values[t.index].copy() for t in self.tensors
+                      if t.is_variable and isinstance(self.values[t.index], np.ndarray)}
+        known = set()
         try:
             for st in self.steps:
                 st.release = ()
-            rt.dry_run_deadline = time.monotonic() + DRY_RUN_SECONDS
-            self.run()
-            for t in self.tensors:
-                v = self.values[t.index]
-                if v is not None and hasattr(v, "shape"):
-                    self.shapes[t.index] = tuple(v.shape)
-        except (CancelledError,):
-            raise
-        except Exception:  # noqa: BLE001 - data-dependent graphs: shapes become known at invoke
+            rt.dry_run_deadline = time.monotonic() + (DRY_RUN_SECONDS if budget_s is None else budget_s)
+            with np.errstate(all="ignore"):
+                self.run()
+        except Exception:  # noqa: BLE001 - data-dependent graphs: the shapes reached so far are kept
             pass
         finally:
             rt.dry_run_deadline = None
-            for st, rel in zip(self.steps, saved_steps_release):
+            for t in self.tensors:
+                v = self.values[t.index]
+                if v is not None and hasattr(v, "shape") and not t.is_constant:
+                    self.shapes[t.index] = tuple(int(x) for x in v.shape)
+                    known.add(t.index)
+            for st, rel in zip(self.steps, saved_release):
                 st.release = rel
             self.values[:] = saved_vals
             rt.restore_resources(saved_res)
+            for i, v in saved_vars.items():
+                cur = self.values[i]
+                if isinstance(cur, np.ndarray) and cur.shape == v.shape and cur.flags.writeable:
+                    np.copyto(cur, v)
+                else:
+                    self.values[i] = v
+        return known
 
 
 class Runtime:

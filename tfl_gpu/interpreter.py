@@ -123,6 +123,8 @@ class Interpreter:
 
     def _allocate(self):
         from .delegation import apply_delegates
+        from .validate import validate_control_flow
+        validate_control_flow(self._model)
         rt = self._runtime
         for sub in rt.subgraphs:
             sub.plan(self._resolver, self._preserve_all)

@@ -5,7 +5,7 @@ import struct
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ModelError, PrepareError
 
 
 def check_flatbuffer_bounds(buf) -> None:
@@ -46,8 +46,6 @@ def _check_omitted_inputs(op, where: str) -> None:
 def validate_model(model) -> None:
     """Semantic checks on a parsed model (indices, quantization, sparsity, graph order, control flow).
     Each failure is a ModelError that names the subgraph and the op or tensor."""
-    n_sub = len(model.subgraphs)
-    calls: dict[int, set[int]] = {sg.index: set() for sg in model.subgraphs}
     for sg in model.subgraphs:
         where_sg = f"subgraph {sg.index}"
         for t in sg.tensors:
@@ -71,11 +69,22 @@ def validate_model(model) -> None:
                 if p is not None and p >= op.index and not t.is_variable:
                     raise ModelError(f"{where}: reads tensor {i} ('{t.name}') that operator {p} writes later "
                                      "(the graph has a cycle or is not in execution order)")
+
+
+def validate_control_flow(model) -> None:
+    """Subgraph references of control-flow ops: in range and never recursive. Run at allocate_tensors, where
+    LiteRT reports these (PrepareError is both a RuntimeError, as LiteRT's, and a ValueError)."""
+    n_sub = len(model.subgraphs)
+    calls: dict[int, set[int]] = {sg.index: set() for sg in model.subgraphs}
+    for sg in model.subgraphs:
+        for op in sg.operators:
             for key, value in op.options.items():
                 if "subgraph" in key and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
                     v = int(value)
                     if not 0 <= v < n_sub:
-                        raise ModelError(f"{where}: {key} {v} out of range ({n_sub} subgraphs)")
+                        raise PrepareError(f"subgraph {sg.index} operator {op.index} ({op.name}): {key} {v} out of "
+                                           f"range ({n_sub} subgraphs). Node number {op.index} ({op.name}) "
+                                           "failed to prepare.")
                     calls[sg.index].add(v)
     _check_recursion(calls)
 
@@ -139,7 +148,8 @@ def _check_recursion(calls: dict[int, set[int]]) -> None:
         for c in calls.get(s, ()):
             if state.get(c) == 1:
                 cycle = " -> ".join(str(x) for x in stack + [c])
-                raise ModelError(f"recursive control flow between subgraphs: {cycle}")
+                raise PrepareError(f"recursive control flow between subgraphs: {cycle} (a subgraph may not "
+                                   "call itself); failed to prepare.")
             if state.get(c) is None:
                 visit(c, stack + [c])
         state[s] = 2

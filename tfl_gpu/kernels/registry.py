@@ -74,6 +74,13 @@ class Node:
         """Interpreter-wide resource store (VAR_HANDLE variables, hash tables), reset by reset_all_variables."""
         return self._runtime.resources
 
+    @property
+    def dry_run(self) -> bool:
+        """True while the interpreter runs the graph on zeros to learn shapes (after a resize, or for outputs
+        the file leaves unknown). A kernel with internal state (a random generator, say) must not advance it
+        then; variables and resources are restored by the executor."""
+        return self._runtime is not None and self._runtime.dry_run_deadline is not None
+
     def check_cancelled(self) -> None:
         """Loops call this each iteration so Interpreter.cancel() can stop them."""
         self._runtime.check_cancelled()
