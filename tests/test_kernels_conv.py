@@ -40,6 +40,10 @@ CONV_CASES = [
     # large outputs: GEMM by row blocks with bias/activation per block
     ((1, 64, 64, 8), 40, 3, 3, 1, 1, 1, 1),
     ((1, 48, 48, 16), 64, 1, 1, 1, 1, 1, 1),
+    # stride 1, <= 4 output channels: per-tap products on the flat padded input
+    ((1, 20, 17, 8), 1, 3, 3, 1, 1, 1, 1),
+    ((2, 9, 11, 5), 3, 3, 5, 1, 1, 2, 1),
+    ((1, 12, 12, 4), 4, 5, 5, 1, 1, 1, 1),
 ]
 
 

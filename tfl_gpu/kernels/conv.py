@@ -229,6 +229,8 @@ class Conv2D(_ConvBase):
             raise ValueError(f"CONV_2D: {o} output channels do not split into {groups} groups")
         g = self._geometry(x)
         m = n * g.oh * g.ow
+        if o <= 4 and groups == 1 and self.sh == 1 and self.sw == 1 and (kh > 1 or kw > 1):
+            return self._flat_taps(x, g, kh, kw, c, o, wm, b)
         if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
             xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
             cols = xs.reshape(m, c)
@@ -255,6 +257,32 @@ class Conv2D(_ConvBase):
                           out=y[:, gi * og:(gi + 1) * og])
         y = self._finish(y, b)
         return y.reshape(n, g.oh, g.ow, o)
+
+    def _flat_taps(self, x, g, kh, kw, c, o, wm, b):
+        """Stride 1 with very few output channels (segmentation heads): instead of an im2col copy 9x the
+        input, one GEMV-like product per tap on contiguous views of the flat padded input (pixel p's tap
+        (i, j) is at flat row p + i*dh*Wp + j*dw), accumulated."""
+        xp = g.padded(x)
+        if not xp.flags.c_contiguous:
+            xp = np.ascontiguousarray(xp)
+        n, hp, wp, _ = xp.shape
+        flat = xp.reshape(-1)
+        npix = ((n - 1) * hp + g.oh - 1) * wp + g.ow
+        acc = np.empty((n * hp * wp, o), np.float32)
+        a = acc[:npix]
+        tmp = None
+        for i in range(kh):
+            for j in range(kw):
+                off = (i * self.dh * wp + j * self.dw) * c
+                xt = flat[off:off + npix * c].reshape(npix, c)
+                wt = wm[(i * kw + j) * c:(i * kw + j + 1) * c]
+                if tmp is None:
+                    np.matmul(xt, wt, out=a)
+                    tmp = np.empty_like(a)
+                else:
+                    np.matmul(xt, wt, out=tmp)
+                    a += tmp
+        return self._finish(acc.reshape(n, hp, wp, o)[:, :g.oh, :g.ow, :], b)
 
     def _blocked_gemm(self, cols, wm, b, m, o):
         """GEMM by row blocks, adding the bias and clamping each block while it is in cache."""
