@@ -255,3 +255,11 @@ def test_max_quantized_mismatched_params_rejected(rng):
     mb.output(y)
     with pytest.raises((ValueError, RuntimeError)):
         run_ours(mb.build(), [np.zeros((2, 3), np.int8)])
+
+
+@pytest.mark.parametrize("op,dtype", [(op, dt) for op in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD")
+                                      for dt in (np.float32, np.int32) if (op, dt) != ("MEAN", np.int32)])
+def test_reduce_over_empty_extent(op, dtype):
+    """Reducing a zero-sized axis: LiteRT's initial values (lowest()/max(), 0, 1; MEAN gives NaN)."""
+    x = np.zeros((3, 0, 2), dtype)
+    assert_same_as_litert(_reduce_model(op, x, [1], False), [x])

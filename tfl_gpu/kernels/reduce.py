@@ -26,7 +26,7 @@ def _blocked(x, axes):
     """``x`` viewed as (kept-before, reduced, kept-after) when the reduced axes are one contiguous run, so
     numpy reduces one axis with a vectorized inner loop (much faster than a multi-axis reduction);
     None otherwise."""
-    if not x.flags.c_contiguous or list(axes) != list(range(axes[0], axes[-1] + 1)):
+    if x.size == 0 or not x.flags.c_contiguous or list(axes) != list(range(axes[0], axes[-1] + 1)):
         return None
     pre = int(np.prod(x.shape[:axes[0]], dtype=np.int64))
     mid = int(np.prod(x.shape[axes[0]:axes[-1] + 1], dtype=np.int64))
@@ -100,7 +100,7 @@ class Mean(_Reducer):
             n = 1
             for a in axes:
                 n *= x.shape[a]
-            with np.errstate(invalid="ignore", divide="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore"):     # an empty extent gives NaN, as in LiteRT
                 y = (_reduce(np.add, x, axes, dtype=x.dtype) / x.dtype.type(n)).astype(x.dtype, copy=False)
         return self._finish(y, x, axes)
 
@@ -124,10 +124,11 @@ def _simple(fn, types):
 
 def _empty_reduce(name, x, axes):
     shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    # TFLite starts max/min from numeric_limits lowest()/max()
     if name == "REDUCE_MAX":
-        v = -np.inf if x.dtype.kind == "f" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
+        v = np.finfo(x.dtype).min if x.dtype.kind == "f" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
     elif name == "REDUCE_MIN":
-        v = np.inf if x.dtype.kind == "f" else (np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True)
+        v = np.finfo(x.dtype).max if x.dtype.kind == "f" else (np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True)
     elif name == "REDUCE_PROD" or name == "REDUCE_ALL":
         v = 1
     else:
