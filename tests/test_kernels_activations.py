@@ -56,6 +56,13 @@ def test_dense_sweep(op):
         check(op, [x], resolver="BUILTIN_REF")
 
 
+@pytest.mark.parametrize("op", ["LOGISTIC", "ELU", "HARD_SWISH", "LEAKY_RELU", "GELU"])
+def test_large_input_blocked_path(op, rng):
+    """Inputs over two blocks (65536 elements) run blockwise; an odd size leaves a partial last block."""
+    x = rand(rng, (3, 5, 9871))
+    check(op, [x], **({"alpha": 0.3} if op == "LEAKY_RELU" else {}))
+
+
 @pytest.mark.parametrize("approximate", [False, True])
 @pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
 def test_gelu_approximate_option(approximate, resolver, rng):
@@ -173,7 +180,11 @@ def test_scalar_input_refused(op):
 
 
 def test_log_softmax_scalar():
-    check("LOG_SOFTMAX", [np.array(2.0, F32)])
+    """LiteRT accepts a scalar LOG_SOFTMAX but its output is not reliable (seen: ~0 and the input itself);
+    we return the mathematical value, log(1) = 0."""
+    x = np.array(2.0, F32)
+    ours = run_ours(_model("LOG_SOFTMAX", [x]), [x])[0]
+    assert ours.shape == () and ours == 0
 
 
 def test_l2_normalization_tiny_norms():

@@ -34,8 +34,14 @@ def _back(y, x):
     return y if x.dtype == _F32 else y.astype(x.dtype)
 
 
+_BLOCK = 65536      # elements per block for multi-pass kernels: the temporaries stay in the L2 cache
+
+
 class _Elementwise:
-    """Base for x -> f(x) activations computed in float32."""
+    """Base for x -> f(x) activations computed in float32. ``f`` takes a float32 array of rank >= 1; kernels
+    that make several passes (``blocked = True``) run it over cache-sized blocks of the flattened input."""
+
+    blocked = False
 
     def __init__(self, node):
         self.node = node
@@ -45,7 +51,15 @@ class _Elementwise:
         if xf.ndim == 0:                   # kernels work in place on arrays: give them one
             xf = xf.reshape(1)
         with np.errstate(all="ignore"):
-            y = self.f(xf)
+            if self.blocked and xf.size > 2 * _BLOCK:
+                flat = xf.reshape(-1)
+                y = np.empty(flat.shape, _F32)
+                f = self.f
+                for i in range(0, flat.size, _BLOCK):
+                    y[i:i + _BLOCK] = f(flat[i:i + _BLOCK])
+                y = y.reshape(xf.shape)
+            else:
+                y = self.f(xf)
         if x.ndim == 0:
             y = y.reshape(())
         return _back(y, x)
@@ -98,11 +112,13 @@ def logistic(x):
 
 @register("LOGISTIC", when=float_node, types=("FLOAT32", "FLOAT16"))
 class Logistic(_Elementwise):
+    blocked = True
     f = staticmethod(logistic)
 
 
 @register("ELU", when=float_node_not_ref, types=("FLOAT32",))
 class Elu(_Elementwise):
+    blocked = True
     @staticmethod
     def f(x):
         # expm1(min(x, 0)) + max(x, 0): exact, branch-free (np.where with random masks is slow)
@@ -111,6 +127,7 @@ class Elu(_Elementwise):
 
 @register("HARD_SWISH", when=float_node, types=("FLOAT32",))
 class HardSwish(_Elementwise):
+    blocked = True
     @staticmethod
     def f(x):
         # (x / 6) * relu6(x + 3), in LiteRT's order: bit-exact, and no overflow near FLT_MAX
@@ -124,6 +141,7 @@ class HardSwish(_Elementwise):
 
 @register("LEAKY_RELU", when=float_node, types=("FLOAT32",))
 class LeakyRelu(_Elementwise):
+    blocked = True
     def __init__(self, node):
         super().__init__(node)
         self.alpha = _F32(node.options.get("alpha", 0.0))
@@ -201,6 +219,7 @@ def erf(x):
 
 @register("GELU", when=float_node, types=("FLOAT32", "FLOAT16"))
 class Gelu(_Elementwise):
+    blocked = True
     _K = _F32(np.sqrt(2.0 / np.pi))
 
     def __init__(self, node):
