@@ -1,0 +1,38 @@
+"""Hybrid (dynamic-range) kernels: float in/out with int8 weights, compared with LiteRT."""
+import numpy as np
+import pytest
+
+from oracle import assert_same_as_litert
+from qhelpers import qp, rand_q
+from tfl_gpu.writer import ModelBuilder
+
+
+def _hybrid_fc(rng, batch, depth, units, per_channel, asym, act="NONE", bias=True):
+    mb = ModelBuilder()
+    x = mb.input("x", [batch, depth], "FLOAT32")
+    w = rand_q(rng, (units, depth), "INT8")
+    w[w == -128] = -127
+    wq = qp(rng.uniform(0.005, 0.03, units), [0] * units, dim=0) if per_channel else qp(0.017, 0)
+    wi = mb.const("w", w, "INT8", quant=wq)
+    bi = mb.const("b", rng.normal(0, 1, units).astype(np.float32)) if bias else -1
+    y = mb.tensor("y", [batch, units], "FLOAT32")
+    mb.op("FULLY_CONNECTED", [x, wi, bi], [y], fused_activation_function=act, asymmetric_quantize_inputs=asym)
+    mb.output(y)
+    data = rng.normal(0, 2, (batch, depth)).astype(np.float32)
+    return mb.build(), [data]
+
+
+@pytest.mark.parametrize("batch,depth,units,per_channel,asym,act", [
+    (1, 64, 10, False, False, "NONE"), (3, 37, 17, False, False, "RELU"), (4, 100, 33, True, False, "NONE"),
+    (2, 50, 12, False, True, "NONE"), (5, 70, 9, True, True, "RELU6"), (1, 16, 16, True, False, "NONE"),
+])
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_hybrid_fc(rng, batch, depth, units, per_channel, asym, act, resolver):
+    content, inputs = _hybrid_fc(rng, batch, depth, units, per_channel, asym, act)
+    assert_same_as_litert(content, inputs, resolver=resolver, exact=True)
+
+
+def test_hybrid_fc_zero_row(rng):
+    content, inputs = _hybrid_fc(rng, 3, 20, 5, False, False)
+    inputs[0][1] = 0
+    assert_same_as_litert(content, inputs, resolver="BUILTIN", exact=True)
