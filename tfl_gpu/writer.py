@@ -362,8 +362,8 @@ class ModelBuilder:
                         vals["builtin_options_type"] = _OPTION_CODES[table_name]
                         vals["builtin_options"] = off
                     else:
-                        vals["builtin_options_2_type"] = _OPTION2_CODES[table_name]
-                        vals["builtin_options_2"] = off
+                        vals["builtin_options2_type"] = _OPTION2_CODES[table_name]
+                        vals["builtin_options2"] = off
                 elif opts:
                     raise ValueError(f"don't know the options table of {op['opcode']}; pass options_type=")
                 if op["custom_options"] is not None:
