@@ -263,3 +263,19 @@ def test_reduce_over_empty_extent(op, dtype):
     """Reducing a zero-sized axis: LiteRT's initial values (lowest()/max(), 0, 1; MEAN gives NaN)."""
     x = np.zeros((3, 0, 2), dtype)
     assert_same_as_litert(_reduce_model(op, x, [1], False), [x])
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+@pytest.mark.parametrize("type_name,dtype,zp_in,zp_out", [("INT8", np.int8, 2, -3), ("INT8", np.int8, -20, 5),
+                                                          ("INT16", np.int16, 0, 0)])
+def test_reduce_prod_quantized(rng, resolver, type_name, dtype, zp_in, zp_out):
+    """Quantized REDUCE_PROD rescales every multiplication step: bit-exact with LiteRT."""
+    lim = 128 if dtype == np.int8 else 400
+    for axis, keep in (([1], False), ([0, 2], True), ([-1], False), ([0, 1, 2], False), ([2, 0], False)):
+        x = rng.integers(-lim, lim, (3, 4, 5)).astype(dtype)
+        mb = ModelBuilder()
+        xi = mb.input("x", [3, 4, 5], type_name, quant={"scale": [0.02], "zero_point": [zp_in]})
+        y = mb.tensor("y", [], type_name, quant={"scale": [0.05], "zero_point": [zp_out]})
+        mb.op("REDUCE_PROD", [xi, mb.const("a", np.array(axis, np.int32))], [y], keep_dims=keep)
+        mb.output(y)
+        assert_same_as_litert(mb.build(), [x], resolver=resolver, exact=True)

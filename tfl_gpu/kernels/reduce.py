@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import float_node, is_quantized, register
+from .registry import float_node, is_quantized, quantized_node, register
 
 
 def resolve_axes(axis, rank: int) -> tuple[int, ...]:
@@ -200,6 +200,50 @@ class ReduceMin(_MaxMin):
 _simple(lambda x, a: _reduce(np.multiply, x, a, dtype=x.dtype), ("FLOAT32", "INT32", "INT64"))("REDUCE_PROD")
 _simple(lambda x, a: _reduce(np.logical_or, x, a), ("BOOL",))("REDUCE_ANY")
 _simple(lambda x, a: _reduce(np.logical_and, x, a), ("BOOL",))("REDUCE_ALL")
+
+
+@register("REDUCE_PROD", when=quantized_node, priority=5, types=("INT8 (quantized)", "INT16 (quantized)"))
+class ReduceProdQuantized(_Reducer):
+    """TFLite's quantized product: each multiplication step is rescaled by
+    input_scale / output_scale ** (1 / n) (n reduced elements) with the 64-bit MultiplyByQuantizedMultiplier,
+    folding the reduced elements in memory order, then rescaled once more and offset."""
+
+    def __init__(self, node):
+        super().__init__(node)
+        i, o = node.inputs[0], node.outputs[0]
+        if i.type_name not in ("INT8", "INT16"):
+            raise ValueError(f"REDUCE_PROD: unsupported quantized input type {i.type_name}")
+        self.in_zp = int(i.quantization.zero_point)
+        self.out_zp = int(o.quantization.zero_point)
+        self.in_scale = float(i.quantization.scale)
+        self.out_scale = float(o.quantization.scale)
+        info = np.iinfo(i.dtype)
+        self.lo, self.hi = int(info.min), int(info.max)
+        self._mult: dict = {}
+
+    def _multiplier(self, n):
+        m = self._mult.get(n)
+        if m is None:
+            from ..quant import quantize_multiplier
+            m = self._mult[n] = quantize_multiplier(self.in_scale / self.out_scale ** (1.0 / n))
+        return m
+
+    def __call__(self, x, axis):
+        from ..quant import multiply_by_quantized_multiplier_64 as mbqm64
+        axes = self._axes(x, axis)
+        keep = [d for d in range(x.ndim) if d not in axes]
+        y = np.transpose(x, keep + list(axes))
+        out_shape = y.shape[:len(keep)]
+        y = y.reshape(out_shape + (-1,)).astype(np.int64) - self.in_zp
+        n = y.shape[-1]
+        if n == 0 or x.size == 0:
+            return self._finish(np.zeros(out_shape, x.dtype), x, axes)
+        q, shift = self._multiplier(n)
+        acc = y[..., 0]
+        for k in range(1, n):
+            acc = mbqm64(acc * y[..., k], q, shift)
+        r = np.clip(mbqm64(acc, q, shift) + self.out_zp, self.lo, self.hi).astype(x.dtype)
+        return self._finish(r, x, axes)
 
 
 # ------------------------------------------------------------------------------------------ ARG_MAX/MIN
