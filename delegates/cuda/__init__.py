@@ -85,6 +85,7 @@ class Program:
         self.graph = None
         self.graph_failed = False
         self.runs = 0
+        self.last_outputs: dict = {}    # tensor index -> device array of the last run
         host_consts: dict = {}          # folded (DEQUANTIZE/DENSIFY) values, by tensor index
         self.const_env: dict = {}       # device copies of constants read as data inputs
         self.steps = []
@@ -136,7 +137,7 @@ class Program:
             if i not in keep:
                 self.release[si].append(i)
 
-    def _run_eager(self, inputs):
+    def _run_eager(self, inputs, keep_all: list | None = None):
         env = dict(self.const_env)
         env.update(zip(self.input_ids, inputs))
         for (op, ins, outs, node), rel in zip(self.steps, self.release):
@@ -147,9 +148,14 @@ class Program:
                                    f"{type(e).__name__}: {e}") from e
             for o, v in zip(outs, res):
                 env[o] = v
-            for r in rel:
-                env.pop(r, None)
-        return [env[o] for o in self.output_ids]
+            if keep_all is not None:
+                keep_all.extend(res)        # graph capture: no buffer may return to the pool
+            else:
+                for r in rel:
+                    env.pop(r, None)
+        outs = [env[o] for o in self.output_ids]
+        self.last_outputs = dict(zip(self.output_ids, outs))
+        return outs
 
     def run(self, inputs):
         self.runs += 1
@@ -157,39 +163,46 @@ class Program:
             return self._run_eager(inputs)
         return self._run_graph(inputs)
 
-    # CUDA graphs (CuPy only): capture once with static input buffers, then replay.
+    # CUDA graphs (CuPy only): after one eager run (kernels compiled, metadata uploaded, memory pool warm),
+    # the partition is captured once into a graph over static input buffers, then replayed. Every buffer
+    # the captured run allocates stays referenced by the program, so the pool never hands it out again.
     def _run_graph(self, inputs):
         cp = self.be.cp
-        shapes = tuple(tuple(a.shape) for a in inputs)
+        shapes = tuple((tuple(a.shape), str(a.dtype)) for a in inputs)
         if self.graph is not None and self.graph_shapes != shapes:
             self.graph = None
         if self.graph is None:
             try:
-                self.graph_inputs = [cp.empty_like(a) for a in inputs]
-                for dst, src in zip(self.graph_inputs, inputs):
-                    dst[...] = src
-                stream = cp.cuda.Stream(non_blocking=True)
-                self._run_eager(self.graph_inputs)      # warm the memory pool
-                stream.synchronize()
-                with stream:
-                    stream.begin_capture()
-                    try:
-                        outs = self._run_eager(self.graph_inputs)
-                    finally:
-                        graph = stream.end_capture()
+                with self.be.device:
+                    static_in = [cp.empty(a.shape, a.dtype) for a in inputs]
+                    for dst, src in zip(static_in, inputs):
+                        dst[...] = src
+                    stream = cp.cuda.Stream(non_blocking=True)
+                    keep: list = []
+                    cp.cuda.Device().synchronize()
+                    with stream:
+                        stream.begin_capture()
+                        try:
+                            outs = self._run_eager(static_in, keep_all=keep)
+                        finally:
+                            graph = stream.end_capture()
+                    graph.upload(stream)
                 self.graph, self.graph_stream, self.graph_outputs = graph, stream, outs
-                self.graph_shapes = shapes
+                self.graph_inputs, self.graph_keep, self.graph_shapes = static_in, keep, shapes
             except Exception as e:  # noqa: BLE001 - graphs are an optimisation: fall back to eager
                 warnings.warn(f"cuda delegate: CUDA graph capture failed ({type(e).__name__}: {e}); "
                               "running without graphs", RuntimeWarning, stacklevel=2)
                 self.graph_failed = True
                 self.graph = None
                 return self._run_eager(inputs)
-        for dst, src in zip(self.graph_inputs, inputs):
-            dst[...] = src
-        self.graph.launch(self.graph_stream)
+        with self.graph_stream:
+            for dst, src in zip(self.graph_inputs, inputs):
+                dst[...] = src
+            self.graph.launch(self.graph_stream)
+            outs = [o.copy() for o in self.graph_outputs]
         self.graph_stream.synchronize()
-        return [o.copy() for o in self.graph_outputs]
+        self.last_outputs = dict(zip(self.output_ids, outs))
+        return outs
 
 
 class CudaDelegate:
@@ -197,6 +210,14 @@ class CudaDelegate:
 
     def __init__(self):
         self.programs: list[Program] = []
+
+    def device_outputs(self) -> dict:
+        """Partition outputs of the last invoke as device arrays (CuPy arrays on a GPU, numpy on the
+        emulator), keyed by tensor index: read results without a host round trip."""
+        out = {}
+        for p in self.programs:
+            out.update(p.last_outputs)
+        return out
 
     @hookimpl
     def delegate_option_schema(self):
