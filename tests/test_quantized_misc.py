@@ -155,3 +155,15 @@ def test_relu_family(rng, op, tin, q_in, q_out):
         pytest.skip("LiteRT has no int16 RELU_N1_TO_1")
     content, inputs = _unary(rng, op, tin, (3, 301), q_in, q_out)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("axis", [3, 1, -1])
+def test_concat_uint8_requantizing(rng, axis):
+    mb = ModelBuilder()
+    a = mb.input("a", [1, 5, 6, 4], "UINT8", quant=qp(0.05, 120))
+    b = mb.input("b", [1, 5, 6, 4], "UINT8", quant=qp(0.03, 128))
+    c = mb.input("c", [1, 5, 6, 4], "UINT8", quant=qp(0.06, 125))
+    y = mb.tensor("y", [], "UINT8", quant=qp(0.06, 125))
+    mb.op("CONCATENATION", [a, b, c], [y], axis=axis)
+    mb.output(y)
+    both_resolvers(mb.build(), [rand_q(rng, (1, 5, 6, 4), "UINT8") for _ in range(3)])
