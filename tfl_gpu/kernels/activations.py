@@ -169,21 +169,60 @@ def _relu_plus_scaled_neg(x, alpha):
 
 @register("PRELU", when=float_node, types=("FLOAT32",))
 class Prelu:
-    """x >= 0 ? x : alpha * x, alpha broadcast against x."""
+    """x >= 0 ? x : alpha * x, alpha broadcast against x.
+
+    When alpha only varies over x's trailing dims (the usual per-channel alpha), x is viewed as rows of
+    those dims and processed in cache-sized blocks of rows; a constant alpha in (0, 1] takes the two-pass
+    max(x, alpha * x)."""
 
     def __init__(self, node):
         a = node.const(1)
-        # constant alpha in (0, 1]: max(x, alpha * x) is exact and takes two passes
         self.fast = a is not None and a.size > 0 and bool(np.all((a > 0) & (a <= 1)))
+        self._rows = {}        # (x.shape, alpha.shape) -> (row length, alpha row) or None
+
+    def _plan(self, x, alpha):
+        key = (x.shape, alpha.shape)
+        plan = self._rows.get(key, False)
+        if plan is False:
+            plan = None
+            a_shape = list(alpha.shape)
+            while a_shape and a_shape[0] == 1:
+                a_shape.pop(0)
+            n = len(a_shape)
+            if n <= x.ndim and np.broadcast_shapes(x.shape, alpha.shape) == x.shape:
+                tail = x.shape[x.ndim - n:]
+                k = int(np.prod(tail)) if n else 1
+                row = np.ascontiguousarray(np.broadcast_to(alpha.reshape(a_shape), tail), _F32).reshape(k)
+                # alpha tiled to a whole block, so each block is plain contiguous 1-D arithmetic
+                reps = max(1, _BLOCK // max(k, 1))
+                plan = (reps * k, np.tile(row, reps))
+            if len(self._rows) < 8:
+                self._rows[key] = plan
+        return plan
 
     def __call__(self, x, alpha):
         if alpha.dtype != x.dtype:
             raise ValueError(f"PRELU alpha type {alpha.dtype} differs from the input type {x.dtype}")
         with np.errstate(all="ignore"):
-            if self.fast and x.ndim:
-                y = np.multiply(x, alpha)
-                return np.maximum(y, x, out=y)
-            return _relu_plus_scaled_neg(x, alpha)
+            plan = self._plan(x, alpha) if x.ndim and x.size else None
+            if plan is None:
+                return _relu_plus_scaled_neg(x, alpha)
+            length, tiled = plan
+            flat = x.reshape(-1)
+            out = np.empty(flat.shape, _F32)
+            fast = self.fast
+            for i in range(0, flat.size, length):
+                xb = flat[i:i + length]
+                ob = out[i:i + length]
+                ab = tiled[:xb.size]
+                if fast:
+                    np.multiply(xb, ab, out=ob)
+                    np.maximum(ob, xb, out=ob)
+                else:
+                    np.minimum(xb, _F32(0), out=ob)
+                    ob *= ab
+                    ob += np.maximum(xb, _F32(0))
+            return out.reshape(x.shape)
 
 
 _ERFC = [_F32(c) for c in (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
