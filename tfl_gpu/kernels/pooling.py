@@ -3,8 +3,8 @@
 Padding as in TFLite's ComputePaddingHeightWidth; with SAME padding the padded cells are *excluded*:
 averages (and L2's mean of squares) divide by the number of real input cells under the window, and the
 max ignores them. The input is copied into a scratch buffer whose border holds the neutral value (0 for sums,
--inf for max, written once). Windows that tile the input (stride == filter: global pools, 2x2/2) reduce a
-reshaped view in one call; other windows are reduced separably (kw strided slices along W, then kh along H).
+-inf for max, written once). Big windows that tile the input (stride == filter: global pools) reduce a
+reshaped view; other windows are reduced separably (kw strided slices along W, then kh along H).
 """
 from __future__ import annotations
 
@@ -83,12 +83,13 @@ class _Pool:
             src = src * src
         kh, kw, sh, sw = self.kh, self.kw, self.sh, self.sw
         combine = np.maximum if self.kind == "max" else np.add
-        if sh == kh and sw == kw:
-            # windows tile the (padded) input: one reduction over a reshaped view (global pools, 2x2/2)
+        if sh == kh and sw == kw and kh * kw > 9:
+            # big windows that tile the (padded) input (global pools): reduce the kh rows of each window
+            # band with long contiguous inner loops, then the kw columns
             n, c = src.shape[0], src.shape[3]
-            v = src[:, :oh * kh, :ow * kw, :].reshape(n, oh, kh, ow, kw, c)
-            y = combine.reduce(combine.reduce(v, axis=4), axis=2)
-            y = np.ascontiguousarray(y, dtype=np.float32)
+            v = src[:, :oh * kh, :ow * kw, :].reshape(n, oh, kh, ow * kw * c)
+            r = combine.reduce(v, axis=2).reshape(n, oh, ow, kw, c)
+            y = np.ascontiguousarray(combine.reduce(r, axis=3), dtype=np.float32)
         else:
             # rectangular windows are separable: kw taps along W, then kh taps along H
             he, we = (oh - 1) * sh + 1, (ow - 1) * sw + 1
