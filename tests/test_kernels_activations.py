@@ -115,6 +115,20 @@ def test_prelu(alpha_range, sx, sa, const_alpha, resolver, rng):
     assert_close(ours[0], ref[0])
 
 
+@pytest.mark.parametrize("alpha_range", [(-1, 1), (0.05, 1)])
+@pytest.mark.parametrize("sx,sa", [((1, 40, 40, 48), (1, 1, 48)), ((2, 40, 33, 30), (40, 1, 30)),
+                                   ((3, 50000), (1,)), ((1, 300, 301), (300, 301))])
+def test_prelu_large_blocked(sx, sa, alpha_range, rng):
+    """Inputs over one block (65536 elements) with per-channel alphas: several blocks, a partial last one."""
+    x, a = rand(rng, sx), rand(rng, sa, *alpha_range)
+    content = _model("PRELU", [x, a], const=(1,))
+    ref = run_litert(content, [x])[0]
+    ours = run_ours(content, [x])[0]
+    assert_close(ours, ref)
+    xd = x.astype(np.float64)
+    assert_close(ours, np.where(xd >= 0, xd, xd * a).astype(F32), 1e-6, "formula")
+
+
 # --------------------------------------------------------------------------------- softmax family
 
 @pytest.mark.parametrize("beta", [1.0, 0.5, 2.0, 0.0, 10.0, -0.5])
