@@ -169,3 +169,45 @@ def test_help_for_every_subcommand(capsys):
             main([sub, "--help"])
         assert e.value.code == 0
         assert sub in capsys.readouterr().out
+
+
+def test_inspect_support_table_names_delegate_refusals(capsys, tmp_path):
+    """A custom op no delegate knows: the support table shows the CPU kernel and each delegate's refusal."""
+    import tfl_gpu
+    from tfl_gpu.delegates_api import register_delegate, unregister_delegate
+    from tfl_gpu.hookspecs import hookimpl
+
+    class OnlyRelu:
+        @hookimpl
+        def delegate_supports_node(self, node, config):
+            return True if node.op == "RELU" else f"no kernel for {node.op}"
+
+        @hookimpl
+        def delegate_prepare(self, partition, config):
+            return partition
+
+        @hookimpl
+        def delegate_invoke(self, kernel, inputs, config):
+            return [np.maximum(inputs[0], 0)]
+
+    mb = ModelBuilder()
+    x = mb.input("x", [4])
+    r = mb.tensor("r", [4])
+    y = mb.tensor("y", [4])
+    mb.op("RELU", [x], [r])
+    mb.op("TANH", [r], [y])
+    mb.output(y)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(mb.build())
+    register_delegate("onlyrelu", OnlyRelu())
+    try:
+        code, out, _ = run_cli(capsys, "inspect", path, "--json", "--delegate", "onlyrelu")
+    finally:
+        unregister_delegate("onlyrelu")
+    assert code == 0, out
+    info = json.loads(out)
+    rows = {r["op"]: r for r in info["support"]}
+    assert rows["RELU"]["delegates"]["onlyrelu"]["claimed"] == 1
+    assert rows["TANH"]["delegates"]["onlyrelu"] == {"claimed": 0, "reasons": ["no kernel for TANH"]}
+    assert rows["TANH"]["cpu"] is True
+    _ = tfl_gpu

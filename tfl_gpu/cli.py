@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -196,15 +197,24 @@ def cmd_inspect(args) -> int:
                 params += int(t.data.size)
                 const_bytes[t.type_name] += int(t.data.nbytes)
 
+    if not delegates and not args.no_delegates:
+        delegates = _installed_delegates()
     placement = []
-    if delegates:
-        interp2 = _interpreter(path, delegates)
+    per_delegate = {}
+    for d in delegates:
+        name = getattr(d, "name", str(d))
         try:
-            interp2.allocate_tensors()
-            report = getattr(interp2, "get_delegation_report", None)
-            placement = report() if report else []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                interp2 = _interpreter(path, [d])
+                interp2.allocate_tensors()
+            rep = interp2.get_delegation_report()
+            per_delegate[name] = rep
+            if not placement:
+                placement = rep
         except Exception as e:  # noqa: BLE001 - reported, inspect still prints the rest
-            placement = [{"error": f"{type(e).__name__}: {e}"}]
+            per_delegate[name] = [{"error": f"{type(e).__name__}: {str(e).splitlines()[0]}"}]
+    support = _support_table(model.subgraphs[0], per_delegate)
 
     info = {
         "model": path, "size_bytes": os.path.getsize(path), "description": model.description,
@@ -214,6 +224,8 @@ def cmd_inspect(args) -> int:
         "subgraphs": subgraphs, "parameters": params, "constant_bytes": dict(const_bytes),
         "metadata": {k: len(v) for k, v in model.metadata.items()},
         "placement": placement,
+        "support": support,
+        "delegates": {name: rep for name, rep in per_delegate.items()},
     }
     if args.json:
         print(json.dumps(info, indent=2, default=_json_default))
@@ -232,27 +244,72 @@ def cmd_inspect(args) -> int:
             print(f"  {k}: inputs {list(v['inputs'])} -> outputs {list(v['outputs'])}")
     for sg in subgraphs:
         print(f"\nsubgraph {sg['index']} {sg['name']!r}: {sg['operators']} ops, {sg['tensors']} tensors")
-        rows = [[name, n] for name, n in sg["op_counts"].items()]
-        print(_table(rows, ["op", "count"]))
+        if sg["index"] != 0 or not support:       # subgraph 0's ops are listed in the support table
+            rows = [[name, n] for name, n in sg["op_counts"].items()]
+            print(_table(rows, ["op", "count"]))
         if sg["cpu_unsupported"]:
             print(_color("  no CPU kernel for: " + ", ".join(sg["cpu_unsupported"]), "31"))
     print(f"\nparameters: {params:,}  constant bytes: " +
           ", ".join(f"{k} {v:,}" for k, v in const_bytes.most_common()))
     if model.metadata:
         print("metadata: " + ", ".join(f"{k} ({len(v)} bytes)" for k, v in model.metadata.items()))
-    if placement:
-        print("\nplacement:")
-        rows = [[p.get("index"), p.get("op"), p.get("executor"), p.get("partition"),
-                 "; ".join(f"{k}: {v}" for k, v in (p.get("refusals") or {}).items())] for p in placement
-                if "error" not in p]
-        if rows:
-            print(_table(rows, ["node", "op", "executor", "partition", "refused because"]))
-        for p in placement:
-            if "error" in p:
-                print(_color("delegation failed: " + p["error"], "31"))
+    if support:
+        names = list(per_delegate)
+        print("\nsupport (nodes claimed / nodes of that op):")
+        rows = [[r["op"], r["count"], "yes" if r["cpu"] else _color("no", "31")] +
+                [r["delegates"][n]["claimed"] for n in names] for r in support]
+        print(_table(rows, ["op", "count", "cpu"] + names))
+        for n in names:
+            for r in support:
+                for reason in r["delegates"][n]["reasons"]:
+                    print(f"  {n} refuses {r['op']}: {reason}")
+        for n, rep in per_delegate.items():
+            if rep and "error" in rep[0]:
+                print(_color(f"  {n}: delegation failed: {rep[0]['error']}", "31"))
+                continue
+            parts = sorted({p["partition"] for p in rep if p.get("partition") is not None})
+            sizes = [sum(1 for p in rep if p.get("partition") == q) for q in parts]
+            print(f"  {n} partition plan: {len(parts)} partition(s) of {sizes} nodes; "
+                  f"{sum(1 for p in rep if p.get('executor') == 'cpu')} node(s) stay on the CPU")
     if args.plot:
         _plot_ops(subgraphs[0]["op_counts"], args.plot, "op count", "operators")
     return EXIT_OK
+
+
+def _installed_delegates():
+    """Every registered delegate that loads here with default options (for inspect's support table)."""
+    from .delegates_api import available_delegates, load_delegate
+    out = []
+    for name in available_delegates():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out.append(load_delegate(name))
+        except (ValueError, RuntimeError, ImportError):
+            continue
+    return out
+
+
+def _support_table(sg, per_delegate) -> list[dict]:
+    from .kernels.registry import Node, find
+    rows: dict[str, dict] = {}
+    for op in sg.operators:
+        r = rows.setdefault(op.name, {"op": op.name, "count": 0, "cpu": find(Node(op, sg.tensors)) is not None,
+                                      "delegates": {}})
+        r["count"] += 1
+    for name, rep in per_delegate.items():
+        for r in rows.values():
+            r["delegates"][name] = {"claimed": 0, "reasons": []}
+        if rep and "error" in rep[0]:
+            continue
+        for node in rep:
+            d = rows[node["op"]]["delegates"][name]
+            if node.get("executor") == name:
+                d["claimed"] += 1
+            reason = (node.get("refusals") or {}).get(name)
+            if reason and reason not in d["reasons"]:
+                d["reasons"].append(reason)
+    return sorted(rows.values(), key=lambda r: -r["count"])
 
 
 def _json_default(o):
@@ -575,6 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("inspect", help="signatures, inputs/outputs, ops, placement, parameters")
     common(sp)
     sp.add_argument("--plot", metavar="FILE.png", help="write an op histogram (needs matplotlib)")
+    sp.add_argument("--no-delegates", action="store_true",
+                    help="skip the support table of the installed delegates")
     sp.set_defaults(func=cmd_inspect)
 
     sp = sub.add_parser("run", help="run one invoke and print or save the outputs")
