@@ -131,6 +131,13 @@ def test_complex_mul_and_select(rng):
     check("SELECT_V2", [c, rand(rng, (3, 4), np.float64), rand(rng, (4,), np.float64)], "FLOAT64", exact=True)
 
 
+@pytest.mark.parametrize("op", ["ADD", "MUL", "DIV", "MAXIMUM", "FLOOR_MOD", "POW", "LESS"])
+def test_non_broadcastable_shapes_fail(op):
+    a, b = np.ones((2, 3), F32), np.ones((4,), F32)
+    msg = both_fail(op, [a, b], "BOOL" if op == "LESS" else "FLOAT32")
+    assert "[2, 3]" in msg and "[4]" in msg
+
+
 def test_int_division_semantics():
     """DIV truncates toward zero, FLOOR_DIV floors, FLOOR_MOD takes the divisor's sign."""
     a = np.array([7, -7, 7, -7, 0, 6, -6], np.int32)

@@ -45,7 +45,11 @@ class Compare:
             (sa, za), (sb, zb) = self.deq
             a = (a.astype(np.float64) - za) * sa
             b = (b.astype(np.float64) - zb) * sb
-        return np.asarray(self.fn(a, b), dtype=np.bool_)
+        try:
+            return np.asarray(self.fn(a, b), dtype=np.bool_)
+        except ValueError:
+            raise ValueError(f"Given shapes, {list(a.shape)} and {list(b.shape)}, are not broadcastable.") \
+                from None
 
 
 register(*_CMP, types=("FLOAT32", "INT32", "INT64", "BOOL", "STRING", "UINT8", "INT8", "INT16"))(Compare)

@@ -190,11 +190,20 @@ class Binary:
     def __call__(self, a, b):
         if a.dtype != b.dtype:
             raise ValueError(f"input types differ: {a.dtype} and {b.dtype}")
-        if self.overflow_ok and a.dtype.kind == "f":
-            with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            if self.overflow_ok and a.dtype.kind == "f":
+                with np.errstate(over="ignore", invalid="ignore"):
+                    y = self.fn(a, b)
+            else:
                 y = self.fn(a, b)
-        else:
-            y = self.fn(a, b)
+        except ValueError:
+            if a.shape != b.shape:
+                try:
+                    np.broadcast_shapes(a.shape, b.shape)
+                except ValueError:
+                    raise ValueError(f"Given shapes, {list(a.shape)} and {list(b.shape)}, are not "
+                                     f"broadcastable.") from None
+            raise
         if self.rng is not None:
             y = _clamp(y, self.rng)
         return y
