@@ -36,3 +36,30 @@ def test_hybrid_fc_zero_row(rng):
     content, inputs = _hybrid_fc(rng, 3, 20, 5, False, False)
     inputs[0][1] = 0
     assert_same_as_litert(content, inputs, resolver="BUILTIN", exact=True)
+
+
+def _hybrid_conv(rng, shape, oc, k, stride, padding, per_channel, act="NONE"):
+    mb = ModelBuilder()
+    n, h, w_, c = shape
+    x = mb.input("x", list(shape), "FLOAT32")
+    w = rand_q(rng, (oc, k, k, c), "INT8")
+    w[w == -128] = -127
+    wq = qp(rng.uniform(0.005, 0.03, oc), [0] * oc, dim=0) if per_channel else qp(0.013, 0)
+    wi = mb.const("w", w, "INT8", quant=wq)
+    bi = mb.const("b", rng.normal(0, 1, oc).astype(np.float32))
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("CONV_2D", [x, wi, bi], [y], padding=padding, stride_w=stride, stride_h=stride,
+          fused_activation_function=act)
+    mb.output(y)
+    return mb.build(), [rng.normal(0, 2, shape).astype(np.float32)]
+
+
+@pytest.mark.parametrize("shape,oc,k,stride,padding,per_channel,act", [
+    ((1, 8, 8, 3), 4, 3, 1, "SAME", False, "NONE"), ((2, 9, 9, 4), 5, 3, 2, "VALID", False, "RELU"),
+    ((1, 8, 8, 3), 4, 3, 1, "SAME", True, "NONE"), ((2, 10, 7, 5), 6, 3, 2, "SAME", True, "RELU6"),
+    ((1, 6, 6, 8), 8, 1, 1, "SAME", True, "NONE"),
+])
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_hybrid_conv(rng, shape, oc, k, stride, padding, per_channel, act, resolver):
+    content, inputs = _hybrid_conv(rng, shape, oc, k, stride, padding, per_channel, act)
+    assert_same_as_litert(content, inputs, resolver=resolver, exact=True)

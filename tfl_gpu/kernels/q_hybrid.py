@@ -110,3 +110,73 @@ class HybridFullyConnected:
         if self.keep_dims:
             return y.reshape(tuple(x.shape[:-1]) + (self.units,))
         return y
+
+
+def _quantize_image(x, asym: bool):
+    """Per-batch quantization of a whole NHWC image (LiteRT's hybrid conv)."""
+    n = x.shape[0]
+    flat = np.asarray(x, np.float32).reshape(n, -1)
+    if asym:
+        q, sf, off = asymmetric_quantize_rows(flat)
+    else:
+        q, sf, off = symmetric_quantize_rows(flat)
+    return q.reshape(x.shape), sf, off
+
+
+@register("CONV_2D", when=hybrid_node, priority=10, types=("FLOAT32 x INT8 (hybrid)",))
+class HybridConv2D:
+    """Per-channel int8 filters: asymmetric per-image input quantization, acc * filter_scale * input_scale
+    + bias. Per-tensor filters: symmetric quantization, acc * (input_scale * filter_scale) + bias."""
+
+    def __init__(self, node):
+        from .q_conv import conv_geometry, pad_input
+        self._geom, self._pad = conv_geometry, pad_input
+        o = node.options
+        w = node.const(1)
+        if w is None:
+            raise ValueError("hybrid CONV_2D needs constant int8 weights")
+        w = np.asarray(w).astype(np.int64)
+        self.oc, self.kh, self.kw, self.ic = w.shape
+        self.gemm = Q.IntGemm(w.reshape(self.oc, -1), 128)
+        wq = node.inputs[1].quantization
+        self.per_channel = wq.per_axis
+        self.wscale = wq.scales.astype(np.float32) if wq.per_axis else np.float32(wq.scale)
+        self.padding = o.get("padding", "SAME")
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        self.dh, self.dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+        self.act = o.get("fused_activation_function", "NONE")
+        self.ref = node.resolver == "BUILTIN_REF"
+
+    def __call__(self, x, w=None, b=None):
+        n, h, wd, c = x.shape
+        q, sf, off = _quantize_image(x, self.per_channel)
+        oh, ow, pt, pl = self._geom(h, wd, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw, self.padding)
+        need_h = (oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
+        need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
+        g = self.gemm
+        outs = []
+        for bi in range(n):
+            # subtracting the offset first makes padded taps contribute nothing
+            xc = q[bi:bi + 1] - off[bi]
+            xp = self._pad(xc, 0, pt, pl, need_h, need_w)
+            patches = np.empty((1, oh, ow, self.kh, self.kw, c), g.dtype)
+            for i in range(self.kh):
+                for j in range(self.kw):
+                    patches[:, :, :, i, j, :] = xp[:, i * self.dh:i * self.dh + (oh - 1) * self.sh + 1:self.sh,
+                                                   j * self.dw:j * self.dw + (ow - 1) * self.sw + 1:self.sw, :]
+            acc = (patches.reshape(oh * ow, -1) @ g.wt).astype(np.int64)
+            accf = Q._wrap32(acc).astype(np.float32)
+            if self.per_channel and self.ref:
+                # reference kernel: (acc * filter_scale) * input_scale
+                y = (accf * self.wscale[None, :]).astype(np.float32) * sf[bi]
+            elif self.per_channel:
+                # optimized kernel: acc * (input_scale * filter_scale)
+                y = accf * (sf[bi] * self.wscale[None, :]).astype(np.float32)
+            else:
+                y = accf * np.float32(sf[bi] * self.wscale)
+            y = y.astype(np.float32)
+            if b is not None:
+                y = (y + np.asarray(b, np.float32)[None, :]).astype(np.float32)
+            outs.append(y.reshape(oh, ow, self.oc))
+        out = np.stack(outs).astype(np.float32)
+        return apply_activation(out, self.act)
