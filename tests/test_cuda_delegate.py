@@ -13,14 +13,15 @@ from tfl_gpu.delegates.cuda import gpu_available
 from tfl_gpu.writer import ModelBuilder, single_op_model
 
 MODELS = sorted(p.name for p in SHARED_MODELS.glob("*.tflite")) if SHARED_MODELS.is_dir() else []
+MODELS += ["bench/" + p.name for p in sorted((SHARED_MODELS / "bench").glob("*float32*.tflite"))]
 
 
 def _inputs(it, rng):
     return [rng.standard_normal(d["shape"]).astype(np.float32) for d in it.get_input_details()]
 
 
-CUSTOM_OPS = {"Convolution2DTransposeBias", "Landmarks2TransformMatrix", "TransformLandmarks",
-              "TransformTensorBilinear"}
+# MediaPipe custom ops without a CUDA kernel (Convolution2DTransposeBias has one)
+CUSTOM_OPS = {"Landmarks2TransformMatrix", "TransformLandmarks", "TransformTensorBilinear"}
 SECOND_INVOKE = {"mp_face_detection_short_range.tflite", "mp_hand_recrop.tflite", "tfmicro_sine_float.tflite"}
 
 

@@ -298,3 +298,26 @@ def test_partition_boundaries_and_refusal(rng):
     rep = it.get_delegation_report()
     assert [r["executor"] for r in rep] == ["cuda", "cpu", "cuda"]
     assert "CUMSUM" in rep[1]["refusals"]["cuda"]
+
+
+@pytest.mark.parametrize("padding,stride", [(1, 2), (2, 2), (1, 3), (2, 1)])
+def test_mediapipe_convolution2d_transpose_bias(rng, padding, stride):
+    """MediaPipe's custom transposed convolution (selfie segmentation) against the CPU kernel."""
+    import struct
+    x = f32(rng, (2, 5, 6, 3))
+    w, b = f32(rng, (4, 3, 3, 3)), f32(rng, (4,))
+    m = single_op_model("CUSTOM", [x, w, b], const_inputs=(1, 2), custom_code="Convolution2DTransposeBias",
+                        custom_options=struct.pack("<3i", padding, stride, stride))
+    ref = run_ours(m, [x])[0]
+    # independent check of the CPU kernel's formula: the full transposed convolution, cropped
+    n, h, wd, c = x.shape
+    full = np.zeros((n, stride * (h - 1) + 3, stride * (wd - 1) + 3, 4), np.float64)
+    for i in range(h):
+        for j in range(wd):
+            full[:, i * stride:i * stride + 3, j * stride:j * stride + 3, :] += np.einsum(
+                "nc,okwc->nkwo", x[:, i, j, :], w)
+    p = max(0, 3 - (h - 1) % stride - 1) if padding == 1 else 0
+    q = max(0, 3 - (wd - 1) % stride - 1) if padding == 1 else 0
+    expect = full[:, p // 2:p // 2 + full.shape[1] - p, q // 2:q // 2 + full.shape[2] - q, :] + b
+    assert_close(ref, expect.astype(np.float32))
+    assert_close(run_cuda(m, [x])[0], ref)

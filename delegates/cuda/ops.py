@@ -351,6 +351,51 @@ class TransposeConv(DevOp):
         return [y]
 
 
+class Conv2DTransposeBias(DevOp):
+    """MediaPipe's custom op Convolution2DTransposeBias: transposed convolution + bias; options are a raw
+    TfLiteTransposeConvParams struct (padding, stride_w, stride_h as int32)."""
+    data_inputs = (0, 1, 2)
+
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, (0, 1, 2))
+        if r:
+            return r
+        raw = node.custom_options or b""
+        if len(raw) < 12:
+            return "Convolution2DTransposeBias options are missing"
+        pad, sw, sh = np.frombuffer(raw[:12], "<i4")
+        if pad not in (1, 2) or sw <= 0 or sh <= 0:
+            return "Convolution2DTransposeBias options are invalid"
+        if len(node.inputs) != 3 or any(t is None for t in node.inputs):
+            return "Convolution2DTransposeBias needs input, weights and bias"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        pad, sw, sh = (int(v) for v in np.frombuffer(node.custom_options[:12], "<i4"))
+        self.same, self.sw, self.sh = pad == 1, sw, sh
+        self.w = self.param(consts, 1)
+        self.b = self.param(consts, 2)
+
+    def __call__(self, ins):
+        x = ins[0]
+        w = self.w if self.w is not None else ins[1]
+        b = self.b if self.b is not None else ins[2]
+        N, H, W, IC = (int(v) for v in x.shape)
+        OC, KH, KW, wic = (int(v) for v in w.shape)
+        if wic != IC:
+            raise ValueError(f"Convolution2DTransposeBias: input has {IC} channels, weights expect {wic}")
+        ph = max(0, KH - (H - 1) % self.sh - 1) if self.same else 0
+        pw = max(0, KW - (W - 1) % self.sw - 1) if self.same else 0
+        OH, OW = self.sh * (H - 1) + KH - ph, self.sw * (W - 1) + KW - pw
+        y = self.be.empty((N, OH, OW, OC), F32)
+        self.be.launch1d("conv", "transpose_conv2d_f32", N * OH * OW * OC, (
+            x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
+            _i(self.sw), _i(ph // 2), _i(pw // 2), _i(0)))
+        return [y]
+
+
 class FullyConnected(DevOp):
     @classmethod
     def refuse(cls, node):
@@ -901,6 +946,13 @@ OPS.update({
     "SLICE": Slice, "STRIDED_SLICE": Slice, "DEPTH_TO_SPACE": SpaceDepth, "SPACE_TO_DEPTH": SpaceDepth,
     "RESIZE_BILINEAR": Resize, "RESIZE_NEAREST_NEIGHBOR": Resize, "GATHER": Gather,
     "DEQUANTIZE": DequantizeF16,
+    # custom ops, by custom_code
+    "Convolution2DTransposeBias": Conv2DTransposeBias,
 })
+
+
+def op_key(node) -> str:
+    """OPS key of a node: the builtin name, or the custom code of a CUSTOM op."""
+    return node.custom_code if node.op == "CUSTOM" else node.op
 #: ops folded into constants on the host at preparation when their inputs are constant
 HOST_FOLDED = ("DEQUANTIZE", "DENSIFY")
