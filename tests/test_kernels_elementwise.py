@@ -196,10 +196,12 @@ def test_float_overflow_clamps_to_flt_max(op, act):
     assert not np.isinf(ref[0]).any()
 
 
-@pytest.mark.parametrize("op", ["MAXIMUM", "MINIMUM", "POW", "SQUARED_DIFFERENCE"])
+@pytest.mark.parametrize("op", ["MAXIMUM", "MINIMUM", "POW", "SQUARED_DIFFERENCE", "FLOOR_DIV", "FLOOR_MOD"])
 def test_float_special_values(op):
-    a = np.array([np.inf, -np.inf, np.nan, 1, 3e38, 0, 2], F32)
-    b = np.array([1, 1, 1, np.nan, 3e38, 0, -np.inf], F32)
+    a = np.array([np.inf, -np.inf, np.nan, 1, 3e38, 0, 2, -3e38, 5], F32)
+    b = np.array([1, 1, 1, np.nan, 3e38, 0, -np.inf, 1e-30, np.inf], F32)
+    if op == "FLOOR_DIV":
+        b[5] = 2          # a zero divisor is an error there
     check(op, [a, b])
 
 
@@ -309,7 +311,7 @@ CMP_SHAPES = [((), ()), ((5,), ()), ((2, 3), (3,)), ((2, 1, 4), (3, 1)), ((1, 2,
 
 
 @pytest.mark.parametrize("sa,sb", CMP_SHAPES)
-@pytest.mark.parametrize("dtype", [F32, np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [F32, np.int32, np.int64, np.int16])
 @pytest.mark.parametrize("op", CMP)
 @pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
 def test_comparisons(op, dtype, sa, sb, resolver, rng):
