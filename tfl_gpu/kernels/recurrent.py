@@ -1,0 +1,652 @@
+"""Recurrent and sequence operators: RNN, UNIDIRECTIONAL_SEQUENCE_RNN, BIDIRECTIONAL_SEQUENCE_RNN, SVDF,
+LSTM, UNIDIRECTIONAL_SEQUENCE_LSTM, BIDIRECTIONAL_SEQUENCE_LSTM.
+
+Float32 kernels and hybrid (dynamic-range) kernels: int8 weights with a per-tensor scale, float activations.
+Hybrid kernels quantize each batch row of their float operands on the fly, as LiteRT does
+(symmetric to [-127, 127], or asymmetric to [-128, 127] with ``asymmetric_quantize_inputs``), multiply in
+exact integers and rescale by ``row_scale * weight_scale``.
+
+State tensors are variable tensors (``Tensor.is_variable``): the executor allocates them once and passes
+the same array to every invoke, so the kernels update them in place (``state[...] = new``) and the state
+carries over to the next invoke until ``reset_all_variables``.
+
+The input-to-gate products of a whole sequence do not depend on the state: they are computed with one GEMM
+for every time step before the recurrent loop, which only multiplies the state.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quant as Q
+from .registry import register
+
+F32 = np.float32
+
+
+# ----------------------------------------------------------------------------------------- activations
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (F32(1) / (F32(1) + np.exp(-x))).astype(F32, copy=False)
+
+
+def _check_act(act, op: str):
+    if act not in ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGMOID", None):
+        raise ValueError(f"{op}: unsupported fused activation {act}")
+    return act or "NONE"
+
+
+def _activate(x: np.ndarray, act: str) -> np.ndarray:
+    """TFLite's ApplyActivationToVector (the recurrent ops honour TANH and SIGMOID)."""
+    if act == "NONE":
+        return x
+    if act == "TANH":
+        return np.tanh(x)
+    if act == "SIGMOID":
+        return _sigmoid(x)
+    if act == "RELU":
+        return np.maximum(x, F32(0))
+    if act == "RELU6":
+        return np.clip(x, F32(0), F32(6))
+    if act == "RELU_N1_TO_1":
+        return np.clip(x, F32(-1), F32(1))
+    raise ValueError(f"unsupported fused activation {act}")
+
+
+# ----------------------------------------------------------------------------------------- hybrid math
+
+def quantize_rows(x: np.ndarray, asymmetric: bool):
+    """Quantizes each row of a float32 [rows, k] array like LiteRT's (A)SymmetricQuantizeFloats.
+    Returns (q as int64 [rows, k], scaling factor float32 [rows], zero point int64 [rows])."""
+    x = np.ascontiguousarray(x, F32)
+    rows = x.shape[0]
+    if x.shape[1] == 0:
+        return np.zeros(x.shape, np.int64), np.ones(rows, F32), np.zeros(rows, np.int64)
+    mn = x.min(axis=1)
+    mx = x.max(axis=1)
+    if not asymmetric:
+        rng = np.maximum(np.abs(mn), np.abs(mx)).astype(F32)
+        zero = rng == 0
+        safe = np.where(zero, F32(1), rng)
+        sf = np.where(zero, F32(1), safe / F32(127)).astype(F32)
+        inv = (F32(127) / safe).astype(F32)
+        q = Q.round_half_away_f32(x * inv[:, None])
+        np.clip(q, -127, 127, out=q)
+        q = q.astype(np.int64)
+        q[zero] = 0
+        return q, sf, np.zeros(rows, np.int64)
+    rmin = np.minimum(F32(0), mn).astype(np.float64)
+    rmax = np.maximum(F32(0), mx).astype(np.float64)
+    zero = rmin == rmax
+    scale = np.where(zero, 1.0, (rmax - rmin) / 255.0)
+    zp_min = -128.0 - rmin / scale
+    zp_max = 127.0 - rmax / scale
+    err_min = 128.0 + np.abs(rmin / scale)
+    err_max = 127.0 + np.abs(rmax / scale)
+    zpd = np.where(err_min < err_max, zp_min, zp_max)
+    zp = np.where(zpd <= -128.0, -128.0, np.where(zpd >= 127.0, 127.0, Q.round_half_away(zpd)))
+    zp = np.where(zero, 0.0, zp).astype(np.int64)
+    sf = np.where(zero, F32(1), scale.astype(F32)).astype(F32)
+    inv = (F32(1) / sf).astype(F32)
+    v = (zp.astype(F32)[:, None] + x * inv[:, None]).astype(F32)
+    q = Q.round_half_away_f32(v)
+    np.clip(q, -128, 127, out=q)
+    q = q.astype(np.int64)
+    q[zero] = 0
+    return q, sf, zp
+
+
+class HybridMatrix:
+    """An int8 weight matrix [n, k] with per-tensor ``scales`` per block of rows (one per stacked gate):
+    ``(x_rows) -> float32 [rows, n]`` = dot(q(x) - zp, w) * (row_scale * weight_scale)."""
+
+    def __init__(self, w_int: np.ndarray, row_scales: np.ndarray):
+        w = np.asarray(w_int, np.int64)
+        self.n, self.k = w.shape
+        self.gemm = Q.IntGemm(w, 128)
+        self.scales = np.asarray(row_scales, F32)       # [n]
+
+    def __call__(self, x: np.ndarray, asymmetric: bool) -> np.ndarray:
+        q, sf, zp = quantize_rows(x, asymmetric)
+        dot = self.gemm(q)
+        if asymmetric:
+            dot -= zp[:, None] * self.gemm.wsum[None, :]
+        prod = (sf[:, None] * self.scales[None, :]).astype(F32)
+        return (dot.astype(F32) * prod).astype(F32)
+
+
+class FloatMatrix:
+    """A float weight matrix [n, k] as ``(x_rows) -> x @ w.T`` (float32 BLAS)."""
+
+    def __init__(self, w: np.ndarray):
+        self.wt = np.ascontiguousarray(np.asarray(w, F32).T)
+        self.n = self.wt.shape[1]
+
+    def __call__(self, x: np.ndarray, asymmetric: bool = False) -> np.ndarray:
+        return np.asarray(x, F32) @ self.wt
+
+
+def _is_int_weight(t) -> bool:
+    return t is not None and t.type_name in ("INT8", "UINT8")
+
+
+def _weight_scale(t) -> float:
+    q = t.quantization
+    if q.scales is None or q.scales.size == 0:
+        return 1.0
+    return float(np.float32(q.scales[0]))
+
+
+def make_matrix(parts: list, tensors: list):
+    """Stacks weight matrices (rows) into one matmul operator; hybrid when they are int8."""
+    if any(_is_int_weight(t) for t in tensors):
+        scales = np.concatenate([np.full(p.shape[0], _weight_scale(t), F32) for p, t in zip(parts, tensors)])
+        w = np.concatenate([np.asarray(p).astype(np.int64) for p in parts], axis=0)
+        return HybridMatrix(w, scales)
+    return FloatMatrix(np.concatenate([np.asarray(p, F32) for p in parts], axis=0))
+
+
+def _vector(arr, t) -> np.ndarray | None:
+    """A 1-D float vector input (peephole / bias / layer norm), dequantized when int8."""
+    if arr is None:
+        return None
+    a = np.asarray(arr)
+    if _is_int_weight(t):
+        return (a.astype(F32) * F32(_weight_scale(t))).astype(F32).reshape(-1)
+    return a.astype(F32, copy=False).reshape(-1)
+
+
+def _opt(node, name, default):
+    v = node.options.get(name, default)
+    return default if v is None else v
+
+
+class _Prepared:
+    """Caches preparation (stacked weights) keyed by the identity of the weight arrays."""
+
+    def __init__(self, build):
+        self.build = build
+        self.key = None
+        self.value = None
+
+    def get(self, arrays):
+        key = tuple(id(a) for a in arrays)
+        if self.key != key or self.value is None:
+            self.value = self.build(arrays)
+            self.key = key
+            self.keep = arrays          # keeps the ids valid
+        return self.value
+
+
+# ============================================================================================ RNN
+
+class _RnnCell:
+    def __init__(self, w, w_t, r, r_t, b, aux_w=None, aux_t=None):
+        self.units = np.asarray(w).shape[0]
+        self.in_m = make_matrix([w], [w_t])
+        self.rec_m = make_matrix([r], [r_t])
+        self.aux_m = make_matrix([aux_w], [aux_t]) if aux_w is not None else None
+        self.bias = np.zeros(self.units, F32) if b is None else np.asarray(b, F32).reshape(-1)
+
+    def run(self, x_seq, h, act, asym, reverse=False, aux_seq=None):
+        """x_seq [T, B, I]; h [B, U] updated in place; returns [T, B, U]."""
+        T, B = x_seq.shape[:2]
+        pre = self.in_m(x_seq.reshape(T * B, -1), asym).reshape(T, B, self.units)
+        pre = pre + self.bias
+        if aux_seq is not None and self.aux_m is not None:
+            pre = pre + self.aux_m(aux_seq.reshape(T * B, -1), asym).reshape(T, B, self.units)
+        out = np.empty((T, B, self.units), F32)
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        for t in order:
+            z = pre[t] + self.rec_m(h, asym)
+            hn = _activate(z.astype(F32, copy=False), act)
+            h[...] = hn
+            out[t] = hn
+        return out
+
+
+def _state_view(arr, rows, cols, what):
+    if arr is None:
+        raise ValueError(f"{what} is missing (state tensors are required)")
+    if arr.size != rows * cols:
+        raise ValueError(f"{what} has {arr.size} elements, expected {rows} x {cols}")
+    if not arr.flags.writeable:
+        raise ValueError(f"{what} must be a variable tensor (it is read-only)")
+    v = arr.reshape(rows, cols)
+    if not np.shares_memory(v, arr):
+        raise ValueError(f"{what} is not contiguous")
+    return v
+
+
+def _hybrid_float_node(node) -> bool:
+    x = node.inputs[0]
+    return x is not None and x.type_name == "FLOAT32"
+
+
+@register("RNN", when=_hybrid_float_node, types=("FLOAT32", "HYBRID INT8"))
+class Rnn:
+    """inputs: input [B, I], weights [U, I], recurrent_weights [U, U], bias [U], hidden_state [B, U]."""
+
+    def __init__(self, node):
+        self.act = _check_act(_opt(node, "fused_activation_function", "NONE"), "RNN")
+        self.asym = bool(_opt(node, "asymmetric_quantize_inputs", False))
+        self.node = node
+        t = node.inputs
+        self.cell = _Prepared(lambda a: _RnnCell(a[0], t[1], a[1], t[2], a[2]))
+
+    def __call__(self, x, w, r, b, h):
+        cell = self.cell.get((w, r, b))
+        B = x.shape[0]
+        hv = _state_view(h, B, cell.units, "RNN hidden state")
+        out = cell.run(x.reshape(1, B, -1).astype(F32, copy=False), hv, self.act, self.asym)
+        return out[0]
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_RNN", when=_hybrid_float_node, types=("FLOAT32", "HYBRID INT8"))
+class SequenceRnn:
+    def __init__(self, node):
+        self.act = _check_act(_opt(node, "fused_activation_function", "NONE"), "UNIDIRECTIONAL_SEQUENCE_RNN")
+        self.asym = bool(_opt(node, "asymmetric_quantize_inputs", False))
+        self.time_major = bool(_opt(node, "time_major", False))
+        t = node.inputs
+        self.cell = _Prepared(lambda a: _RnnCell(a[0], t[1], a[1], t[2], a[2]))
+
+    def __call__(self, x, w, r, b, h):
+        if x.ndim != 3:
+            raise ValueError(f"UNIDIRECTIONAL_SEQUENCE_RNN input must be 3-D, got shape {list(x.shape)}")
+        cell = self.cell.get((w, r, b))
+        xs = x if self.time_major else x.transpose(1, 0, 2)
+        hv = _state_view(h, xs.shape[1], cell.units, "UNIDIRECTIONAL_SEQUENCE_RNN hidden state")
+        out = cell.run(xs.astype(F32, copy=False), hv, self.act, self.asym)
+        return out if self.time_major else np.ascontiguousarray(out.transpose(1, 0, 2))
+
+
+@register("BIDIRECTIONAL_SEQUENCE_RNN", when=_hybrid_float_node, types=("FLOAT32", "HYBRID INT8"))
+class BidiSequenceRnn:
+    """inputs: 0 input, 1-4 fw (weights, recurrent, bias, hidden state), 5-8 bw, 9 aux_input,
+    10 fw_aux_weights, 11 bw_aux_weights. outputs: fw_output, bw_output (one merged output with
+    merge_outputs)."""
+
+    def __init__(self, node):
+        op = "BIDIRECTIONAL_SEQUENCE_RNN"
+        self.act = _check_act(_opt(node, "fused_activation_function", "NONE"), op)
+        self.asym = bool(_opt(node, "asymmetric_quantize_inputs", False))
+        self.time_major = bool(_opt(node, "time_major", False))
+        self.merge = bool(_opt(node, "merge_outputs", False))
+        if len(node.inputs) != 12:
+            raise ValueError(f"{op} takes 12 inputs, got {len(node.inputs)}")
+        if len(node.outputs) != (1 if self.merge else 2):
+            raise ValueError(f"{op} has {len(node.outputs)} outputs, expected {1 if self.merge else 2}")
+        t = node.inputs
+        self.fw = _Prepared(lambda a: _RnnCell(a[0], t[1], a[1], t[2], a[2], a[3], t[10]))
+        self.bw = _Prepared(lambda a: _RnnCell(a[0], t[5], a[1], t[6], a[2], a[3], t[11]))
+
+    def _aux_rows(self, aux, T, B, I, hybrid):
+        """The aux input rows [T, B, A] each step reads. LiteRT steps through the aux tensor with the
+        input's feature size where its loops use ``input_size`` (time-major kernels, and the hybrid
+        batch-major one): rows are gathered at those offsets, as long as they stay inside the tensor."""
+        A = aux.shape[2]
+        flat = np.ascontiguousarray(aux, F32).reshape(-1)
+        s = np.arange(T)[:, None]
+        b = np.arange(B)[None, :]
+        if self.time_major:
+            base = s * I * B + b * A
+        elif hybrid:
+            base = b * I * T + s * I
+        else:
+            base = b * A * T + s * A
+        idx = base[:, :, None] + np.arange(A)
+        if idx.size and (idx.max() >= flat.size):
+            raise ValueError("BIDIRECTIONAL_SEQUENCE_RNN: LiteRT reads the aux input with the input's "
+                             f"feature size ({I}) as stride, which runs past the aux tensor of shape "
+                             f"{list(aux.shape)}; use an aux input with {I} features")
+        return flat[idx]
+
+    def __call__(self, x, fw_w, fw_r, fw_b, fw_h, bw_w, bw_r, bw_b, bw_h, aux=None, fw_aw=None, bw_aw=None):
+        op = "BIDIRECTIONAL_SEQUENCE_RNN"
+        if x.ndim != 3:
+            raise ValueError(f"{op} input must be 3-D, got shape {list(x.shape)}")
+        fw = self.fw.get((fw_w, fw_r, fw_b, fw_aw))
+        bw = self.bw.get((bw_w, bw_r, bw_b, bw_aw))
+        tm = (lambda a: a) if self.time_major else (lambda a: a.transpose(1, 0, 2))
+        xs = tm(x).astype(F32, copy=False)
+        T, B, I = xs.shape
+        hybrid = isinstance(fw.in_m, HybridMatrix)
+        has_aux = aux is not None
+        use_aux_w = fw_aw is not None
+        # An aux input without aux weights (stacked layers without cross links) replaces the backward
+        # cell's input -- in LiteRT only on the time-major path: its batch-major loops read `input`.
+        bw_in = tm(aux).astype(F32, copy=False) if (has_aux and not use_aux_w and self.time_major) else xs
+        aux_seq = self._aux_rows(aux, T, B, I, hybrid) if (has_aux and use_aux_w) else None
+        fh = _state_view(fw_h, B, fw.units, f"{op} forward hidden state")
+        bh = _state_view(bw_h, B, bw.units, f"{op} backward hidden state")
+        # LiteRT's hybrid time-major kernel nests its time loops inside another loop over time: the whole
+        # sequence runs max_time times (states advance T*T steps, the outputs are the last pass's).
+        passes = T if (hybrid and self.time_major) else 1
+        for _ in range(passes):
+            fo = fw.run(xs, fh, self.act, self.asym, aux_seq=aux_seq)
+            bo = bw.run(bw_in, bh, self.act, self.asym, reverse=True, aux_seq=aux_seq)
+        back = (lambda a: a) if self.time_major else (lambda a: np.ascontiguousarray(a.transpose(1, 0, 2)))
+        if self.merge:
+            return back(np.concatenate([fo, bo], axis=2))
+        return back(fo), back(bo)
+
+
+# ============================================================================================ SVDF
+
+@register("SVDF", when=_hybrid_float_node, types=("FLOAT32", "HYBRID INT8"))
+class Svdf:
+    """inputs: input [B, I], weights_feature [F, I], weights_time [F, M], bias [U] (optional),
+    state [B, F*M] (variable). F = U * rank."""
+
+    def __init__(self, node):
+        self.act = _check_act(_opt(node, "fused_activation_function", "NONE"), "SVDF")
+        self.asym = bool(_opt(node, "asymmetric_quantize_inputs", False))
+        self.rank = int(_opt(node, "rank", 0))
+        if self.rank <= 0:
+            raise ValueError(f"SVDF rank must be positive, got {self.rank}")
+        t = node.inputs
+        self.prep = _Prepared(lambda a: (make_matrix([a[0]], [t[1]]), _dequant(a[1], t[2])))
+
+    def __call__(self, x, wf, wt, b, state):
+        feat, wtime = self.prep.get((wf, wt))
+        F, M = wtime.shape
+        if F % self.rank:
+            raise ValueError(f"SVDF: {F} filters do not divide by rank {self.rank}")
+        U = F // self.rank
+        B = x.shape[0]
+        st = _state_view(state, B, F * M, "SVDF state").reshape(B, F, M)
+        st[:, :, M - 1] = 0
+        x2 = x.reshape(B, -1).astype(F32, copy=False)
+        if isinstance(feat, HybridMatrix):
+            if np.any(x2):
+                st[:, :, M - 1] = feat(x2, self.asym)
+        else:
+            st[:, :, M - 1] = feat(x2)
+        scratch = np.einsum("bfm,fm->bf", st, wtime, dtype=F32)
+        out = scratch.reshape(B, U, self.rank).sum(axis=2, dtype=F32)
+        if b is not None:
+            out = out + np.asarray(b, F32).reshape(1, U)
+        out = _activate(out.astype(F32, copy=False), self.act)
+        st[:, :, :M - 1] = st[:, :, 1:].copy()
+        st[:, :, M - 1] = 0
+        return out.astype(F32, copy=False)
+
+
+def _dequant(arr, t):
+    a = np.asarray(arr)
+    if _is_int_weight(t):
+        return (a.astype(F32) * F32(_weight_scale(t))).astype(F32)
+    return a.astype(F32, copy=False)
+
+
+# ============================================================================================ LSTM
+
+# Indices of the full LSTM kernel's inputs (LSTM and UNIDIRECTIONAL_SEQUENCE_LSTM).
+I2I, I2F, I2C, I2O = 1, 2, 3, 4
+R2I, R2F, R2C, R2O = 5, 6, 7, 8
+C2I, C2F, C2O = 9, 10, 11
+BI, BF, BC, BO = 12, 13, 14, 15
+PW, PB = 16, 17
+OUT_STATE, CELL_STATE = 18, 19
+LNI, LNF, LNC, LNO = 20, 21, 22, 23
+
+
+class _LstmCell:
+    """One direction of an LSTM. ``w`` maps the full-kernel input index (1..17, 20..23, and "aux0".."aux3"
+    for the auxiliary input weights) to (array, tensor)."""
+
+    def __init__(self, w: dict, op: str, diagonal_recurrent: bool = False):
+        def get(i):
+            return w.get(i, (None, None))
+
+        self.cifg = get(I2I)[0] is None
+        gates_in = ([] if self.cifg else [I2I]) + [I2F, I2C, I2O]
+        gates_rec = ([] if self.cifg else [R2I]) + [R2F, R2C, R2O]
+        for i in gates_in[-3:] + gates_rec[-3:]:
+            if get(i)[0] is None:
+                raise ValueError(f"{op}: required weight input {i} is missing")
+        if self.cifg != (get(R2I)[0] is None):
+            raise ValueError(f"{op}: input-gate weights must be all present or all absent (CIFG)")
+        self.n_cell = np.asarray(get(I2O)[0]).shape[0]
+        C = self.n_cell
+        self.ng = len(gates_in)
+        self.in_m = make_matrix([get(i)[0] for i in gates_in], [get(i)[1] for i in gates_in])
+        self.diag = diagonal_recurrent
+        if diagonal_recurrent:
+            self.rec_diag = np.concatenate([_vector(*get(i)) for i in gates_rec])
+            self.rec_m = None
+            self.n_output = C
+        else:
+            self.rec_m = make_matrix([get(i)[0] for i in gates_rec], [get(i)[1] for i in gates_rec])
+            self.n_output = np.asarray(get(R2O)[0]).shape[1]
+        aux_keys = ([] if self.cifg else ["aux0"]) + ["aux1", "aux2", "aux3"]
+        if get("aux1")[0] is not None:
+            self.aux_m = make_matrix([get(k)[0] for k in aux_keys], [get(k)[1] for k in aux_keys])
+        else:
+            self.aux_m = None
+        self.layer_norm = get(LNF)[0] is not None
+        bias_ids = ([] if self.cifg else [BI]) + [BF, BC, BO]
+        biases = []
+        for i in bias_ids:
+            v = _vector(*get(i))
+            biases.append(np.zeros(C, F32) if v is None else v)
+        self.bias = np.concatenate(biases).astype(F32)
+        if self.layer_norm:
+            ln_ids = ([] if self.cifg else [LNI]) + [LNF, LNC, LNO]
+            self.ln = [_vector(*get(i)) for i in ln_ids]
+            if any(v is None for v in self.ln):
+                raise ValueError(f"{op}: layer norm coefficients must all be present")
+        self.peep = get(C2O)[0] is not None
+        if self.peep:
+            self.c2i = None if self.cifg else _vector(*get(C2I))
+            self.c2f = _vector(*get(C2F))
+            self.c2o = _vector(*get(C2O))
+            if self.c2f is None or (not self.cifg and self.c2i is None):
+                raise ValueError(f"{op}: peephole weights must be all present or all absent")
+        pw = get(PW)
+        if pw[0] is not None:
+            self.proj = make_matrix([pw[0]], [pw[1]])
+            self.n_output = np.asarray(pw[0]).shape[0]
+            pb = _vector(*get(PB))
+            self.proj_bias = np.zeros(self.n_output, F32) if pb is None else pb
+        else:
+            self.proj = None
+            if self.n_output != C:
+                raise ValueError(f"{op}: without projection the output size ({self.n_output}) must equal the "
+                                 f"number of cells ({C})")
+
+    def run(self, x_seq, h, c, act, cell_clip, proj_clip, asym, reverse=False, aux_seq=None):
+        """x_seq [T, B, I]; h [B, O] and c [B, C] are updated in place; returns [T, B, O]."""
+        T, B = x_seq.shape[:2]
+        C, G = self.n_cell, self.ng
+        pre = self.in_m(x_seq.reshape(T * B, -1), asym).reshape(T, B, G * C)
+        if aux_seq is not None and self.aux_m is not None:
+            pre = pre + self.aux_m(aux_seq.reshape(T * B, -1), asym).reshape(T, B, G * C)
+        if not self.layer_norm:
+            pre = pre + self.bias
+        out = np.empty((T, B, self.n_output), F32)
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        hybrid = isinstance(self.in_m, HybridMatrix)
+        for t in order:
+            if self.diag:
+                z = pre[t] + np.tile(h, G) * self.rec_diag
+            elif hybrid and not np.any(h):
+                z = pre[t].copy()
+            else:
+                z = pre[t] + self.rec_m(h, asym)
+            z = z.astype(F32, copy=False).reshape(B, G, C)
+            k = 0
+            if not self.cifg:
+                ig = z[:, 0]
+                if self.peep:
+                    ig = ig + self.c2i * c
+                ig = _sigmoid(self._norm(ig, 0))
+                k = 1
+            fg = z[:, k]
+            if self.peep:
+                fg = fg + self.c2f * c
+            fg = _sigmoid(self._norm(fg, k))
+            g = _activate(self._norm(z[:, k + 1], k + 1), act)
+            if self.cifg:
+                ig = F32(1) - fg
+            cn = fg * c + ig * g
+            if cell_clip > 0:
+                cn = np.clip(cn, F32(-cell_clip), F32(cell_clip))
+            og = z[:, k + 2]
+            if self.peep:
+                og = og + self.c2o * cn
+            og = _sigmoid(self._norm(og, k + 2))
+            hc = (og * _activate(cn, act)).astype(F32, copy=False)
+            if self.proj is not None:
+                if hybrid and not np.any(hc):
+                    hn = np.broadcast_to(self.proj_bias, (B, self.n_output)).astype(F32)
+                else:
+                    hn = self.proj(hc, asym) + self.proj_bias
+                if proj_clip > 0:
+                    hn = np.clip(hn, F32(-proj_clip), F32(proj_clip))
+            else:
+                hn = hc
+            c[...] = cn
+            h[...] = hn
+            out[t] = hn
+        return out
+
+    def _norm(self, v, gate):
+        if not self.layer_norm:
+            return v
+        C = self.n_cell
+        mean = v.mean(axis=1, keepdims=True, dtype=F32)
+        d = v - mean
+        var = (d * d).mean(axis=1, keepdims=True, dtype=F32)
+        inv = F32(1) / np.sqrt(var + F32(1e-8))
+        return (d * inv * self.ln[gate] + self.bias[gate * C:(gate + 1) * C]).astype(F32)
+
+
+def _lstm_params(node, op):
+    act = _check_act(_opt(node, "fused_activation_function", "TANH"), op)
+    cell_clip = float(_opt(node, "cell_clip", 0.0))
+    proj_clip = float(_opt(node, "proj_clip", 0.0))
+    if cell_clip < 0 or proj_clip < 0:
+        raise ValueError(f"{op}: cell_clip and proj_clip must be >= 0")
+    return act, cell_clip, proj_clip, bool(_opt(node, "asymmetric_quantize_inputs", False))
+
+
+def _full_lstm_node(node) -> bool:
+    return _hybrid_float_node(node) and len(node.inputs) in (20, 24)
+
+
+class _FullLstm:
+    op = "LSTM"
+
+    def __init__(self, node):
+        self.act, self.cell_clip, self.proj_clip, self.asym = _lstm_params(node, self.op)
+        n = len(node.inputs)
+        if n not in (20, 24):
+            raise ValueError(f"The {self.op} full kernel expects 20 or 24 inputs, got {n}")
+        if len(node.outputs) != 1:
+            raise ValueError(f"{self.op} expects 1 output, got {len(node.outputs)}")
+        self.tensors = node.inputs
+        self.weight_ids = [i for i in range(1, 18)] + ([20, 21, 22, 23] if n == 24 else [])
+        for i in (OUT_STATE, CELL_STATE):
+            if node.inputs[i] is None:
+                raise ValueError(f"{self.op}: state input {i} is missing")
+        self.diag = bool(_opt(node, "diagonal_recurrent_tensors", False))
+        self.cell = _Prepared(self._build)
+
+    def _build(self, arrays):
+        w = {i: (a, self.tensors[i]) for i, a in zip(self.weight_ids, arrays) if a is not None}
+        return _LstmCell(w, self.op, self.diag)
+
+    def _cell(self, args):
+        return self.cell.get(tuple(args[i] for i in self.weight_ids))
+
+    def _run(self, xs, args):
+        cell = self._cell(args)
+        B = xs.shape[1]
+        h = _state_view(args[OUT_STATE], B, cell.n_output, f"{self.op} output state")
+        c = _state_view(args[CELL_STATE], B, cell.n_cell, f"{self.op} cell state")
+        return cell.run(xs.astype(F32, copy=False), h, c, self.act, self.cell_clip, self.proj_clip, self.asym)
+
+
+@register("LSTM", when=_full_lstm_node, types=("FLOAT32", "HYBRID INT8"))
+class Lstm(_FullLstm):
+    op = "LSTM"
+
+    def __init__(self, node):
+        kt = _opt(node, "kernel_type", 0)
+        if kt not in (0, "FULL"):
+            raise ValueError("LSTM basic kernel with the full kernel's inputs")
+        super().__init__(node)
+
+    def __call__(self, *args):
+        x = args[0]
+        if x.ndim != 2:
+            raise ValueError(f"LSTM input must be 2-D [batch, input], got shape {list(x.shape)}")
+        return self._run(x[None], args)[0]
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_LSTM", when=_full_lstm_node, types=("FLOAT32", "HYBRID INT8"))
+class SequenceLstm(_FullLstm):
+    op = "UNIDIRECTIONAL_SEQUENCE_LSTM"
+
+    def __init__(self, node):
+        super().__init__(node)
+        self.time_major = bool(_opt(node, "time_major", False))
+
+    def __call__(self, *args):
+        x = args[0]
+        if x.ndim != 3:
+            raise ValueError(f"{self.op} input must be 3-D, got shape {list(x.shape)}")
+        xs = x if self.time_major else x.transpose(1, 0, 2)
+        out = self._run(xs, args)
+        return out if self.time_major else np.ascontiguousarray(out.transpose(1, 0, 2))
+
+
+@register("BIDIRECTIONAL_SEQUENCE_LSTM", when=_hybrid_float_node, types=("FLOAT32", "HYBRID INT8"))
+class BidiSequenceLstm:
+    """48 inputs: 0 input; 1-17 forward weights (full-kernel order); 18-34 backward weights;
+    35/36 forward activation/cell state; 37/38 backward states; 39 aux input; 40-43 forward aux weights;
+    44-47 backward aux weights."""
+    op = "BIDIRECTIONAL_SEQUENCE_LSTM"
+
+    def __init__(self, node):
+        self.act, self.cell_clip, self.proj_clip, self.asym = _lstm_params(node, self.op)
+        if len(node.inputs) != 48:
+            raise ValueError(f"{self.op} takes 48 inputs, got {len(node.inputs)}")
+        self.merge = bool(_opt(node, "merge_outputs", False))
+        self.time_major = bool(_opt(node, "time_major", True))
+        if len(node.outputs) != (1 if self.merge else 2):
+            raise ValueError(f"{self.op} has {len(node.outputs)} outputs, expected {1 if self.merge else 2}")
+        t = node.inputs
+        self.maps = []
+        for base, aux_base in ((0, 40), (17, 44)):
+            m = {i: base + i for i in range(1, 18)}
+            m.update({f"aux{k}": aux_base + k for k in range(4)})
+            self.maps.append(m)
+        self.cells = [_Prepared(lambda a, m=m: _LstmCell(
+            {k: (arr, t[m[k]]) for k, arr in zip(m, a) if arr is not None}, self.op)) for m in self.maps]
+
+    def __call__(self, *args):
+        x = args[0]
+        if x.ndim != 3:
+            raise ValueError(f"{self.op} input must be 3-D, got shape {list(x.shape)}")
+        tm = (lambda a: a) if self.time_major else (lambda a: a.transpose(1, 0, 2))
+        xs = tm(x).astype(F32, copy=False)
+        aux = args[39]
+        use_aux_w = args[41] is not None
+        bw_in = tm(aux).astype(F32, copy=False) if (aux is not None and not use_aux_w) else xs
+        aux_seq = tm(aux).astype(F32, copy=False) if (aux is not None and use_aux_w) else None
+        B = xs.shape[1]
+        outs = []
+        for d, (prep, m, hs, cs, inp) in enumerate(zip(self.cells, self.maps, (35, 37), (36, 38), (xs, bw_in))):
+            cell = prep.get(tuple(args[m[k]] for k in m))
+            name = "forward" if d == 0 else "backward"
+            h = _state_view(args[hs], B, cell.n_output, f"{self.op} {name} activation state")
+            c = _state_view(args[cs], B, cell.n_cell, f"{self.op} {name} cell state")
+            outs.append(cell.run(inp, h, c, self.act, self.cell_clip, self.proj_clip, self.asym,
+                                 reverse=d == 1, aux_seq=aux_seq))
+        back = (lambda a: a) if self.time_major else (lambda a: np.ascontiguousarray(a.transpose(1, 0, 2)))
+        if self.merge:
+            return back(np.concatenate(outs, axis=2))
+        return back(outs[0]), back(outs[1])
