@@ -151,3 +151,20 @@ def test_depthwise(rng, tin, shape, kh, kw, mult, pc, stride, dil, padding, act)
     content, x = _conv_model(rng, "DEPTHWISE_CONV_2D", tin, shape, kh, kw, mult, pc, stride, dil, padding, act,
                              *QP[tin])
     both_resolvers(content, [x])
+
+
+@pytest.mark.parametrize("tin,sa,sb,adj_x,adj_y", [
+    ("INT8", (2, 7, 9), (2, 9, 5), False, False), ("INT8", (3, 9, 7), (3, 5, 9), True, True),
+    ("INT8", (2, 1, 30, 40), (3, 40, 20), False, False), ("INT8", (64, 33), (33, 48), False, False),
+    ("INT16", (2, 7, 9), (2, 9, 5), False, False),
+])
+def test_batch_matmul(rng, tin, sa, sb, adj_x, adj_y):
+    zp = (0, 0, 0) if tin == "INT16" else (-3, 5, 2)
+    sc = (0.001, 0.002, 0.01) if tin == "INT16" else (0.05, 0.04, 0.3)
+    mb = ModelBuilder()
+    a = mb.input("a", list(sa), tin, quant=qp(sc[0], zp[0]))
+    b = mb.input("b", list(sb), tin, quant=qp(sc[1], zp[1]))
+    y = mb.tensor("y", [], tin, quant=qp(sc[2], zp[2]))
+    mb.op("BATCH_MATMUL", [a, b], [y], adj_x=adj_x, adj_y=adj_y)
+    mb.output(y)
+    both_resolvers(mb.build(), [rand_q(rng, sa, tin), rand_q(rng, sb, tin)])

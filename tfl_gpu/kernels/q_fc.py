@@ -101,3 +101,42 @@ class QFullyConnected:
         if self.keep_dims:
             return y.reshape(x.shape[:-1] + (g.n,))
         return y
+
+
+def q_bmm_node(node) -> bool:
+    return (len(node.inputs) >= 2 and is_quantized(node.inputs[0]) and is_quantized(node.inputs[1])
+            and is_quantized(node.outputs[0]))
+
+
+@register("BATCH_MATMUL", when=q_bmm_node, priority=10, types=("INT8", "INT16"))
+class QBatchMatMul:
+    """out[..., i, j] = requant(sum_k (a[..., i, k] - za) * (b[..., k, j] - zb)), batch dims broadcast."""
+
+    def __init__(self, node):
+        a, b, o = node.inputs[0], node.inputs[1], node.outputs[0]
+        self.adj_x = bool(node.options.get("adj_x", False))
+        self.adj_y = bool(node.options.get("adj_y", False))
+        self.za, self.zb, self.zo = a.quantization.zero_point, b.quantization.zero_point, o.quantization.zero_point
+        m = (float(np.float32(a.quantization.scale)) * float(np.float32(b.quantization.scale))
+             / float(np.float32(o.quantization.scale)))
+        self.q, self.shift = Q.quantize_multiplier(m)
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.dtype = o.dtype
+        self.int16 = a.type_name == "INT16"
+        self.ref = node.resolver == "BUILTIN_REF"
+
+    def __call__(self, a, b):
+        av = a.astype(np.float64) - self.za
+        bv = b.astype(np.float64) - self.zb
+        if self.adj_x:
+            av = np.swapaxes(av, -1, -2)
+        if self.adj_y:
+            bv = np.swapaxes(bv, -1, -2)
+        acc = np.matmul(av, bv).astype(np.int64)          # exact: |terms| < 2**53
+        if self.int16:
+            r = Q.multiply_by_quantized_multiplier_64(acc, self.q, self.shift)
+        else:
+            # both of LiteRT's int8 batch matmuls requantize with the reference rounding
+            r = Q.multiply_by_quantized_multiplier(acc, self.q, self.shift)
+        r = r + self.zo
+        return np.clip(r, self.lo, self.hi).astype(self.dtype)
