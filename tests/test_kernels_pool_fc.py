@@ -169,3 +169,65 @@ def test_fc_after_dequantize_float16(rng):
         it.set_tensor(it.get_input_details()[0]["index"], xv)
         it.invoke()
         assert_close(it.get_tensor(it.get_output_details()[0]["index"]), run_litert(content, [xv])[0])
+
+
+# ------------------------------------------------------------------------------------------- bad input
+
+def _bad(content, inputs, match):
+    with pytest.raises((ValueError, RuntimeError), match=match):
+        run_ours(content, inputs)
+
+
+def test_batch_matmul_inner_mismatch(rng):
+    x, y = _f32(rng, (2, 3, 4)), _f32(rng, (2, 5, 6))
+    _bad(single_op_model("BATCH_MATMUL", [x, y]), [x, y], "inner dimensions")
+
+
+def test_batch_matmul_batch_mismatch(rng):
+    x, y = _f32(rng, (2, 3, 4)), _f32(rng, (3, 4, 6))
+    _bad(single_op_model("BATCH_MATMUL", [x, y]), [x, y], "broadcast")
+
+
+def test_pool_filter_bigger_than_input_valid(rng):
+    x = _f32(rng, (1, 3, 3, 2))
+    content = single_op_model("MAX_POOL_2D", [x], options_type="Pool2DOptions", padding="VALID", stride_w=1,
+                              stride_h=1, filter_width=5, filter_height=5)
+    _bad(content, [x], "smaller than")
+
+
+def test_pool_zero_stride(rng):
+    x = _f32(rng, (1, 4, 4, 2))
+    content = single_op_model("AVERAGE_POOL_2D", [x], options_type="Pool2DOptions", padding="SAME", stride_w=0,
+                              stride_h=1, filter_width=2, filter_height=2)
+    _bad(content, [x], "positive")
+
+
+def test_conv_filter_bigger_than_input_valid(rng):
+    x = _f32(rng, (1, 3, 3, 2))
+    w = _f32(rng, (2, 5, 5, 2))
+    content = single_op_model("CONV_2D", [x, w, _f32(rng, (2,))], const_inputs=(1, 2), padding="VALID",
+                              stride_w=1, stride_h=1)
+    _bad(content, [x], "smaller than")
+
+
+def test_conv_zero_stride(rng):
+    x = _f32(rng, (1, 4, 4, 2))
+    content = single_op_model("DEPTHWISE_CONV_2D", [x, _f32(rng, (1, 3, 3, 2)), _f32(rng, (2,))],
+                              const_inputs=(1, 2), padding="SAME", stride_w=0, stride_h=1, depth_multiplier=1)
+    _bad(content, [x], "stride")
+
+
+def test_transpose_conv_bad_output_shape(rng):
+    x = _f32(rng, (1, 4, 4, 3))
+    w = _f32(rng, (2, 3, 3, 3))
+    oshape = np.array([1, 8, 8, 5], np.int32)      # 5 channels, the filter makes 2
+    content = single_op_model("TRANSPOSE_CONV", [oshape, w, x, None], const_inputs=(0, 1), padding="SAME",
+                              stride_w=2, stride_h=2)
+    _bad(content, [x], "output_shape")
+
+
+def test_depthwise_bad_channel_multiple(rng):
+    x = _f32(rng, (1, 5, 5, 3))
+    content = single_op_model("DEPTHWISE_CONV_2D", [x, _f32(rng, (1, 3, 3, 4)), _f32(rng, (4,))],
+                              const_inputs=(1, 2), padding="SAME", stride_w=1, stride_h=1, depth_multiplier=1)
+    _bad(content, [x], "multiple")
