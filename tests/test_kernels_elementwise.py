@@ -315,6 +315,13 @@ CMP_SHAPES = [((), ()), ((5,), ()), ((2, 3), (3,)), ((2, 1, 4), (3, 1)), ((1, 2,
 @pytest.mark.parametrize("op", CMP)
 @pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
 def test_comparisons(op, dtype, sa, sb, resolver, rng):
+    if op == "NOT_EQUAL" and dtype == np.int16:
+        # LiteRT's NOT_EQUAL has no int16 case: it returns all-True (left-over memory), a runtime bug we do
+        # not copy; numpy's answer is checked instead
+        a, b = rand(rng, sa, dtype, -3, 3), rand(rng, sb, dtype, -3, 3)
+        ours = run_ours(_model(op, [a, b], "BOOL"), [a, b], resolver)[0]
+        np.testing.assert_array_equal(ours, np.not_equal(a, b))
+        return
     a, b = rand(rng, sa, dtype, -3, 3), rand(rng, sb, dtype, -3, 3)
     if dtype == F32:
         a, b = np.round(a), np.round(b)    # make ties common
