@@ -348,3 +348,52 @@ def test_bidi_lstm_variants(rng, case):
 def test_bidi_lstm_hybrid(rng, asym, time_major):
     content, shapes = _bidi_lstm_model(rng, 2, 3, 5, 4, 4, False, time_major, "none", hybrid=True, asym=asym)
     check(content, _feeds(rng, shapes))
+
+
+# ------------------------------------------------------------------------------- LSTM basic kernel
+
+@pytest.mark.parametrize("variable", [True, False])
+def test_lstm_basic_kernel(rng, variable):
+    B, I, O = 2, 5, 3
+    mb = ModelBuilder()
+    x = mb.input("x", [B, I])
+    if variable:
+        h = mb.tensor("h", [B, O], is_variable=True)
+        c = mb.tensor("c", [B, O], is_variable=True)
+        shapes = [[B, I]]
+    else:
+        h = mb.input("h", [B, O])
+        c = mb.input("c", [B, O])
+        shapes = [[B, I], [B, O], [B, O]]
+    w = mb.const("w", (rng.standard_normal((4 * O, I + O)) * 0.5).astype(np.float32))
+    b = _bias(mb, rng, "b", 4 * O)
+    outs = [mb.tensor(n, []) for n in ("act", "state", "concat", "act_temp")]
+    mb.op("LSTM", [x, h, w, b, c], outs, fused_activation_function="TANH", kernel_type=1)
+    mb.output(*outs)
+    check(mb.build(), _feeds(rng, shapes))
+
+
+# ------------------------------------------------------------------------------- resizing
+
+def test_sequence_lstm_resized_time(rng):
+    """A longer sequence than the file declares: shapes follow, the state starts from zero."""
+    content, _ = _lstm_model(rng, "UNIDIRECTIONAL_SEQUENCE_LSTM", 2, 3, 5, 4, 3, peephole=True)
+    x = rng.standard_normal((2, 7, 5)).astype(np.float32)
+    lite = litert()
+    outs = []
+    for it in (lite.Interpreter(model_content=content,
+                                experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES),
+               tfl_gpu.Interpreter(model_content=content)):
+        i = it.get_input_details()[0]["index"]
+        it.resize_tensor_input(i, [2, 7, 5])
+        it.allocate_tensors()
+        o = it.get_output_details()[0]
+        res = [tuple(o["shape"])]
+        for _ in range(2):
+            it.set_tensor(i, x)
+            it.invoke()
+            res.append(it.get_tensor(o["index"]))
+        outs.append(res)
+    assert outs[0][0] == outs[1][0] == (2, 7, 4)
+    for k in (1, 2):
+        assert_close(outs[1][k], outs[0][k], TOL, f"invoke {k}")

@@ -650,3 +650,44 @@ class BidiSequenceLstm:
         if self.merge:
             return back(np.concatenate(outs, axis=2))
         return back(outs[0]), back(outs[1])
+
+
+# ------------------------------------------------------------------------------- LSTM basic kernel
+
+def _basic_lstm_node(node) -> bool:
+    return (_opt(node, "kernel_type", 0) in (1, "BASIC") and len(node.inputs) == 5
+            and node.inputs[0] is not None and node.inputs[0].type_name == "FLOAT32")
+
+
+@register("LSTM", when=_basic_lstm_node, priority=5, types=("FLOAT32 basic",))
+class BasicLstm:
+    """The 5-input LSTM cell (kernel_type BASIC): input [B, I], prev_activation [B, O],
+    weights [4O, I+O], bias [4O], prev_state [B, O] -> activation, state, concat_temp [B, I+O],
+    activation_temp [B, 4O]. Gates in order input, new input, forget, output; the new activation and
+    state are also copied back into prev_activation / prev_state, as LiteRT does."""
+
+    def __init__(self, node):
+        if len(node.outputs) != 4:
+            raise ValueError(f"LSTM basic kernel has 4 outputs, got {len(node.outputs)}")
+        self.node = node
+        self.writeback = [t is not None and not t.is_constant for t in (node.inputs[1], node.inputs[4])]
+
+    def __call__(self, x, h, w, b, c):
+        if x.ndim != 2 or h.ndim != 2 or c.ndim != 2:
+            raise ValueError("LSTM basic kernel: input, prev_activation and prev_state must be 2-D")
+        B, O = h.shape
+        if w.shape != (4 * O, x.shape[1] + O) or b.size != 4 * O or c.shape != (B, O) or x.shape[0] != B:
+            raise ValueError(f"LSTM basic kernel: inconsistent shapes input {list(x.shape)}, "
+                             f"activation {list(h.shape)}, weights {list(w.shape)}, state {list(c.shape)}")
+        concat = np.concatenate([x, h], axis=1).astype(F32)
+        act = (concat @ np.asarray(w, F32).T + np.asarray(b, F32).reshape(-1)).astype(F32)
+        ig = _sigmoid(act[:, :O])
+        g = np.tanh(act[:, O:2 * O])
+        fg = _sigmoid(act[:, 2 * O:3 * O])
+        og = _sigmoid(act[:, 3 * O:])
+        cn = (ig * g + fg * c).astype(F32)
+        hn = (og * np.tanh(cn)).astype(F32)
+        for arr, new, wb in ((h, hn, self.writeback[0]), (c, cn, self.writeback[1])):
+            if wb and arr.flags.writeable:
+                arr[...] = new
+        return hn, cn, concat, act
