@@ -168,3 +168,33 @@ def test_batch_matmul(rng, tin, sa, sb, adj_x, adj_y):
     mb.op("BATCH_MATMUL", [a, b], [y], adj_x=adj_x, adj_y=adj_y)
     mb.output(y)
     both_resolvers(mb.build(), [rand_q(rng, sa, tin), rand_q(rng, sb, tin)])
+
+
+@pytest.mark.parametrize("tin,in_shape,oc,k,stride,padding,out_hw,with_bias", [
+    ("INT8", (1, 4, 4, 3), 5, 3, 2, "SAME", (8, 8), True),
+    ("INT8", (2, 5, 4, 2), 4, 3, 2, "VALID", (11, 9), True),
+    ("INT8", (1, 6, 6, 8), 6, 2, 2, "SAME", (12, 12), False),
+    ("INT8", (1, 5, 5, 4), 3, 3, 1, "SAME", (5, 5), True),
+    ("INT16", (1, 4, 4, 3), 5, 3, 2, "SAME", (8, 8), True),
+])
+def test_transpose_conv(rng, tin, in_shape, oc, k, stride, padding, out_hw, with_bias):
+    mb = ModelBuilder()
+    n, h, w_, c = in_shape
+    zp = 0 if tin == "INT16" else -4
+    xs = 0.001 if tin == "INT16" else 0.05
+    x = mb.input("x", list(in_shape), tin, quant=qp(xs, zp))
+    wv = rand_q(rng, (oc, k, k, c), "INT8")
+    wv[wv == -128] = -127
+    wsc = rng.uniform(0.005, 0.02, oc)
+    wi = mb.const("w", wv, "INT8", quant=qp(wsc, [0] * oc, dim=0))
+    shape = mb.const("shape", np.array([n, out_hw[0], out_hw[1], oc], np.int32))
+    ins = [shape, wi, x]
+    if with_bias:
+        bt = "INT64" if tin == "INT16" else "INT32"
+        bias = rng.integers(-3000, 3000, oc).astype(np.int64 if bt == "INT64" else np.int32)
+        ins.append(mb.const("b", bias, bt, quant=qp(xs * wsc, [0] * oc, dim=0)))
+    out_scale = float(xs * np.mean(wsc) * 70 * 70 * np.sqrt(k * k * c / stride ** 2) / 40)
+    y = mb.tensor("y", [n, out_hw[0], out_hw[1], oc], tin, quant=qp(out_scale, 0 if tin == "INT16" else 3))
+    mb.op("TRANSPOSE_CONV", ins, [y], padding=padding, stride_w=stride, stride_h=stride)
+    mb.output(y)
+    both_resolvers(mb.build(), [rand_q(rng, in_shape, tin)])

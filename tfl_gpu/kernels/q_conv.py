@@ -180,3 +180,61 @@ class QDepthwiseConv2D(_ConvBase):
         if b is not None:
             acc += b.astype(np.int64)
         return self._requant(acc)
+
+
+def q_tconv_node(node) -> bool:
+    return (len(node.inputs) >= 3 and node.inputs[2] is not None and is_quantized(node.inputs[2])
+            and is_quantized(node.inputs[1]) and is_quantized(node.outputs[0]))
+
+
+@register("TRANSPOSE_CONV", when=q_tconv_node, priority=10, types=("INT8 per-channel", "INT16x8"))
+class QTransposeConv:
+    """Scatter-accumulate of (x - zp) * w into the output grid, + bias, per-channel requantization."""
+
+    def __init__(self, node):
+        o = node.options
+        x_t, w_t, o_t = node.inputs[2], node.inputs[1], node.outputs[0]
+        w = node.const(1)
+        if w is None:
+            raise ValueError("quantized TRANSPOSE_CONV needs constant weights")
+        self.w = np.asarray(w).astype(np.int64)            # [oc, kh, kw, ic]
+        self.oc, self.kh, self.kw, self.ic = self.w.shape
+        self.padding = o.get("padding", "SAME")
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        act = o.get("fused_activation_function", "NONE")
+        self.lo, self.hi = Q.activation_range(act, o_t.quantization.scale, o_t.quantization.zero_point,
+                                              o_t.type_name)
+        self.x_zp = x_t.quantization.zero_point
+        self.out_zp = o_t.quantization.zero_point
+        self.dtype = o_t.dtype
+        self.int16 = x_t.type_name == "INT16"
+        wq = w_t.quantization
+        xs, os_ = x_t.quantization.scale, o_t.quantization.scale
+        scales = wq.scales if wq.per_axis else np.repeat(wq.scales[:1], self.oc)
+        self.q, self.shift = Q.quantize_multipliers(np.array([Q.conv_multiplier_f64(xs, s, os_) for s in scales]))
+        # (kh*kw*ic, oc) matrix: one GEMM gives every tap's contribution
+        self.wmat = np.ascontiguousarray(self.w.transpose(3, 1, 2, 0).reshape(self.ic, -1)).astype(np.float64)
+        self.ref = node.resolver == "BUILTIN_REF"
+
+    def __call__(self, out_shape, w, x, b=None):
+        n, h, wd, c = x.shape
+        oh, ow = int(out_shape[1]), int(out_shape[2])
+        # padding as for a convolution from the output grid back to the input grid
+        _, _, pt, pl = conv_geometry(oh, ow, self.kh, self.kw, self.sh, self.sw, 1, 1, self.padding)
+        xc = (x.astype(np.float64) - self.x_zp).reshape(-1, c)
+        cols = (xc @ self.wmat).reshape(n, h, wd, self.kh, self.kw, self.oc)   # exact integer sums
+        full_h = (h - 1) * self.sh + self.kh
+        full_w = (wd - 1) * self.sw + self.kw
+        acc = np.zeros((n, max(full_h, oh + pt), max(full_w, ow + pl), self.oc), np.float64)
+        for i in range(self.kh):
+            for j in range(self.kw):
+                acc[:, i:i + (h - 1) * self.sh + 1:self.sh, j:j + (wd - 1) * self.sw + 1:self.sw, :] += cols[:, :, :, i, j, :]
+        acc = acc[:, pt:pt + oh, pl:pl + ow, :].astype(np.int64)
+        if b is not None:
+            acc = acc + b.astype(np.int64)
+        if self.int16:
+            r = Q.multiply_by_quantized_multiplier_64(acc, self.q, self.shift)
+        else:
+            r = Q.multiply_by_quantized_multiplier(acc, self.q, self.shift)
+        r = r + self.out_zp
+        return np.clip(r, self.lo, self.hi).astype(self.dtype)
