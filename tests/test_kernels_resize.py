@@ -13,13 +13,16 @@ MODES = [(False, False), (True, False), (False, True)]
 
 @pytest.mark.parametrize("align,half", MODES)
 @pytest.mark.parametrize("const_size", [True, False])
-def test_resize_bilinear(rng, align, half, const_size):
-    for (ih, iw), (oh, ow) in SIZES:
-        x = rng.standard_normal((2, ih, iw, 3)).astype(np.float32)
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_resize_bilinear(rng, align, half, const_size, resolver):
+    """Bit-exact: the same float32 operations as LiteRT's optimized kernel (corner weights, exact-2x
+    kernel) and reference kernel."""
+    for k, ((ih, iw), (oh, ow)) in enumerate(SIZES + [((6, 5), (12, 10)), ((1, 9), (2, 18))]):
+        x = rng.standard_normal((2, ih, iw, (3, 8, 1, 5)[k % 4])).astype(np.float32)
         size = np.array([oh, ow], np.int32)
         c = single_op_model("RESIZE_BILINEAR", [x, size], const_inputs=(1,) if const_size else (),
                             align_corners=align, half_pixel_centers=half)
-        assert_same_as_litert(c, [x] if const_size else [x, size])
+        assert_same_as_litert(c, [x] if const_size else [x, size], resolver=resolver, exact=True)
 
 
 @pytest.mark.parametrize("align,half", MODES + [(True, True)])
@@ -192,7 +195,7 @@ def test_resize_after_resize_tensor_input(rng):
             r = ref.get_tensor(d["index"])
             o = ours.get_tensor(d["index"])
             assert o.shape == r.shape
-            np.testing.assert_allclose(o, r, rtol=1e-5, atol=1e-5)
+            np.testing.assert_array_equal(o, r)
 
 
 @pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])

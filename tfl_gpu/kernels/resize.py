@@ -110,50 +110,86 @@ class ResizeBilinear(_Resize):
         super().__init__(node)
         if self.align and self.half:
             raise ValueError("RESIZE_BILINEAR: if half_pixel_centers is True, align_corners must be False")
+        self.ref = node.resolver == "BUILTIN_REF"
 
     def __call__(self, x, size):
         self._check(x)
         oh, ow = _size(size)
         _check_out(x, oh, ow, self.OP)
-        key = (x.shape[1], x.shape[2], oh, ow)
-        t = self._cache.get(key)
-        if t is None:
-            t = self._cache[key] = (_axis_plan(*bilinear_tables(x.shape[1], oh, self.align, self.half), 1, x.shape[1]),
-                                    _axis_plan(*bilinear_tables(x.shape[2], ow, self.align, self.half), 2, x.shape[2]))
-        py, px = t
         xf = x if x.dtype == _F else x.astype(_F)
-        # interpolate along the axis that shrinks the intermediate first
-        if oh * x.shape[2] <= x.shape[1] * ow:
-            out = _lerp(_lerp(xf, py), px)
+        h, w = x.shape[1], x.shape[2]
+        if not self.ref and not self.align and not self.half and oh == 2 * h and ow == 2 * w:
+            out = _upsample2x(xf)
         else:
-            out = _lerp(_lerp(xf, px), py)
-        if out is x:
-            out = x.copy()
+            out = _bilinear_exact(xf, self._plan(h, w, oh, ow), self.ref)
         return out if x.dtype == _F else out.astype(x.dtype)
 
-
-def _axis_plan(lo, hi, w, axis, in_size):
-    """Gather/lerp plan along one axis; None when it is the identity (same size, zero weights)."""
-    if len(lo) == in_size and np.array_equal(lo, np.arange(in_size)) and not w.any():
-        return None
-    shape = [1, 1, 1, 1]
-    shape[axis] = len(w)
-    return lo, hi, w.reshape(shape), axis, bool(np.array_equal(lo, hi) or not w.any())
+    def _plan(self, h, w, oh, ow):
+        return _float_plan(self._cache, h, w, oh, ow, self.align, self.half)
 
 
-def _lerp(x, plan):
-    """lo + (hi - lo) * w along the plan's axis."""
-    if plan is None:
-        return x
-    lo, hi, w, axis, lo_only = plan
-    a = np.take(x, lo, axis=axis)
-    if lo_only:
-        return a
-    b = np.take(x, hi, axis=axis)
-    b -= a
-    b *= w
-    a += b
-    return a
+def _float_plan(cache, h, w, oh, ow, align, half):
+    key = ("f", h, w, oh, ow)
+    t = cache.get(key)
+    if t is None:
+        y0, y1, wy = bilinear_tables(h, oh, align, half)
+        x0, x1, wx = bilinear_tables(w, ow, align, half)
+        one = _F(1)
+        wy, wy1 = wy[None, :, None, None], (one - wy)[None, :, None, None]
+        wx, wx1 = wx[None, None, :, None], (one - wx)[None, None, :, None]
+        # the optimized kernel multiplies by precomputed corner weights (float32 products)
+        corners = (wy1 * wx1, wy1 * wx, wy * wx1, wy * wx)
+        t = cache[key] = (y0, y1, x0, x1, wy, wy1, wx, wx1, corners)
+    return t
+
+
+def _bilinear_exact(x, plan, ref):
+    """TFLite's float bilinear, same float32 operations in the same order: the reference kernel
+    evaluates ``v00*(1-dy)*(1-dx) + v10*dy*(1-dx) + v01*(1-dy)*dx + v11*dy*dx`` left to right; the
+    optimized one sums v00*w00 + v01*w01 + v10*w10 + v11*w11 with precomputed corner weights."""
+    y0, y1, x0, x1, wy, wy1, wx, wx1, corners = plan
+    rlo = np.take(x, y0, axis=1)
+    rhi = np.take(x, y1, axis=1)
+    if ref:
+        terms = ((rlo, x0, (wy1, wx1)), (rhi, x0, (wy, wx1)), (rlo, x1, (wy1, wx)), (rhi, x1, (wy, wx)))
+    else:
+        w00, w01, w10, w11 = corners
+        terms = ((rlo, x0, (w00,)), (rlo, x1, (w01,)), (rhi, x0, (w10,)), (rhi, x1, (w11,)))
+    out = None
+    for rows, cols, ws in terms:
+        t = np.take(rows, cols, axis=2)
+        for wgt in ws:
+            t *= wgt
+        if out is None:
+            out = t
+        else:
+            out += t
+    return out
+
+
+def _upsample2x(x):
+    """The optimized kernel's exact 2x upsampling (no corner alignment, no half-pixel centers):
+    even/even copies, edges average two neighbours ((a + b) * 0.5, the last one paired with itself),
+    centres ((tl + bl) + (tr + br)) * 0.25."""
+    b, h, w, c = x.shape
+    out = np.empty((b, h, 2, w, 2, c), _F)
+    out[:, :, 0, :, 0] = x
+
+    def pair_sum(v, axis):
+        s = np.empty_like(v)
+        lo = [slice(None)] * 4
+        hi = [slice(None)] * 4
+        last = [slice(None)] * 4
+        lo[axis], hi[axis], last[axis] = slice(0, -1), slice(1, None), slice(-1, None)
+        np.add(v[tuple(lo)], v[tuple(hi)], out=s[tuple(lo)])
+        np.add(v[tuple(last)], v[tuple(last)], out=s[tuple(last)])
+        return s
+
+    np.multiply(pair_sum(x, 2), _F(0.5), out=out[:, :, 0, :, 1])
+    vs = pair_sum(x, 1)                      # tl + bl
+    np.multiply(vs, _F(0.5), out=out[:, :, 1, :, 0])
+    np.multiply(pair_sum(vs, 2), _F(0.25), out=out[:, :, 1, :, 1])   # (tl + bl) + (tr + br)
+    return out.reshape(b, 2 * h, 2 * w, c)
 
 
 def _tables_10(in_size: int, out_size: int, align_corners: bool, half_pixel: bool):
@@ -208,27 +244,7 @@ class ResizeBilinearInteger(_Resize):
         return out.astype(x.dtype)
 
     def _uint8(self, x, oh, ow):
-        key = ("u8", x.shape[1], x.shape[2], oh, ow)
-        t = self._cache.get(key)
-        if t is None:
-            y0, y1, wy = bilinear_tables(x.shape[1], oh, self.align, self.half)
-            x0, x1, wx = bilinear_tables(x.shape[2], ow, self.align, self.half)
-            one = _F(1)
-            t = self._cache[key] = (y0, y1, wy[None, :, None, None], (one - wy)[None, :, None, None],
-                                    x0, x1, wx[None, None, :, None], (one - wx)[None, None, :, None])
-        y0, y1, wy, wy1, x0, x1, wx, wx1 = t
-        f = x.astype(_F)
-        rlo, rhi = f[:, y0], f[:, y1]
-        if self.ref:
-            # the reference expression, evaluated in float32 in the same order
-            o = rlo[:, :, x0] * wy1 * wx1
-            o += rhi[:, :, x0] * wy * wx1
-            o += rlo[:, :, x1] * wy1 * wx
-            o += rhi[:, :, x1] * wy * wx
-        else:
-            # the optimized kernel multiplies by precomputed corner weights, in another order
-            o = rlo[:, :, x0] * (wy1 * wx1)
-            o += rlo[:, :, x1] * (wy1 * wx)
-            o += rhi[:, :, x0] * (wy * wx1)
-            o += rhi[:, :, x1] * (wy * wx)
+        # LiteRT runs its float formulas (optimized or reference) on uint8 and rounds with floor(v + 0.5)
+        plan = _float_plan(self._cache, x.shape[1], x.shape[2], oh, ow, self.align, self.half)
+        o = _bilinear_exact(x.astype(_F), plan, self.ref)
         return np.floor(o + _F(0.5)).astype(np.uint8)
