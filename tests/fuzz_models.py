@@ -303,6 +303,10 @@ def worker_main() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):
         pass
+    import tfl_gpu.limits
+    # the documented per-tensor cap, set below this worker's address-space limit: a too-large tensor must
+    # be refused by the cap (ModelError), never reach the allocator
+    tfl_gpu.limits.MAX_TENSOR_BYTES = MEMORY_LIMIT // 8
     seeds = seed_models() + shared_seeds()
     for line in sys.stdin:
         case = int(line)

@@ -15,9 +15,10 @@ def _physical_memory() -> int:
         return 8 << 30
 
 
-#: Largest single tensor, in bytes (default: half of physical memory). Set ``TFL_GPU_MAX_TENSOR_BYTES``
+#: Largest single tensor, in bytes (default: a quarter of physical memory, so that a tensor, its copy and
+#: the values around it still fit). Set ``TFL_GPU_MAX_TENSOR_BYTES``
 #: in the environment or assign ``tfl_gpu.limits.MAX_TENSOR_BYTES`` to change it.
-MAX_TENSOR_BYTES = int(os.environ.get("TFL_GPU_MAX_TENSOR_BYTES", _physical_memory() // 2))
+MAX_TENSOR_BYTES = int(os.environ.get("TFL_GPU_MAX_TENSOR_BYTES", _physical_memory() // 4))
 
 
 def tensor_bytes(shape, dtype) -> int:
