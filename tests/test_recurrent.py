@@ -397,3 +397,41 @@ def test_sequence_lstm_resized_time(rng):
     assert outs[0][0] == outs[1][0] == (2, 7, 4)
     for k in (1, 2):
         assert_close(outs[1][k], outs[0][k], TOL, f"invoke {k}")
+
+
+# ------------------------------------------------------------------------------- integer SVDF
+
+def _svdf_int8_model(rng, rank, M, bias, act):
+    B, I, U = 2, 6, 3
+    F = U * rank
+    mb = ModelBuilder()
+    x = mb.input("x", [B, I], "INT8", quant={"scale": [0.05], "zero_point": [3]})
+    wf = mb.const("wf", rng.integers(-127, 128, (F, I)).astype(np.int8), "INT8",
+                  quant={"scale": [0.01], "zero_point": [0]})
+    wt = mb.const("wt", rng.integers(-20000, 20000, (F, M)).astype(np.int16), "INT16",
+                  quant={"scale": [0.00003], "zero_point": [0]})
+    b = mb.const("b", rng.integers(-3000, 3000, U).astype(np.int32), "INT32",
+                 quant={"scale": [1e-6], "zero_point": [0]}) if bias else -1
+    st = mb.tensor("state", [B, F * M], "INT16", quant={"scale": [0.0008], "zero_point": [0]}, is_variable=True)
+    y = mb.tensor("y", [B, U], "INT8", quant={"scale": [0.03], "zero_point": [-2]})
+    mb.op("SVDF", [x, wf, wt, b, st], [y], rank=rank, fused_activation_function=act)
+    mb.output(y)
+    feeds = [[rng.integers(-128, 128, (B, I)).astype(np.int8)] for _ in range(5)]
+    feeds.append(feeds[0])
+    return mb.build(), feeds
+
+
+@pytest.mark.parametrize("rank,M,bias", [(1, 4, True), (2, 3, True), (2, 5, False), (3, 1, True)])
+def test_svdf_int8(rng, rank, M, bias):
+    content, feeds = _svdf_int8_model(rng, rank, M, bias, "RELU")
+    ours, _ = check(content, feeds)
+    assert any((o[0] < -2).any() for o in ours), "the test should reach outputs below the zero point"
+
+
+def test_svdf_int8_requires_relu(rng):
+    content, feeds = _svdf_int8_model(rng, 1, 4, True, "NONE")
+    lite = litert()
+    for it in (lite.Interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)):
+        it.allocate_tensors()
+        with pytest.raises(RuntimeError):
+            it.invoke()

@@ -691,3 +691,63 @@ class BasicLstm:
             if wb and arr.flags.writeable:
                 arr[...] = new
         return hn, cn, concat, act
+
+
+# ------------------------------------------------------------------------------- integer SVDF
+
+def _int8_input_node(node) -> bool:
+    x = node.inputs[0]
+    return x is not None and x.type_name == "INT8"
+
+
+@register("SVDF", when=_int8_input_node, priority=5, types=("INT8 (int16 state)",))
+class IntegerSvdf:
+    """Full-integer SVDF: int8 input and weights_feature, int16 weights_time and state, int32 bias,
+    int8 output. The feature products are rescaled into the int16 state (scale_1 = input * feature / state)
+    and the time products, summed over rank with the bias, into the output (scale_2 = state * time /
+    output). LiteRT requires the RELU activation here, and clamps only to the int8 range."""
+
+    def __init__(self, node):
+        self.rank = int(_opt(node, "rank", 0))
+        if self.rank <= 0:
+            raise ValueError(f"SVDF rank must be positive, got {self.rank}")
+        x_t, wf_t, wt_t, _, st_t = node.inputs
+        out_t = node.outputs[0]
+        for t, what in ((x_t, "input"), (wf_t, "weights_feature"), (wt_t, "weights_time"), (st_t, "state"),
+                        (out_t, "output")):
+            if t is None or not t.quantization.is_quantized:
+                raise ValueError(f"integer SVDF: the {what} tensor must be quantized")
+        if wt_t.type_name != "INT16" or st_t.type_name != "INT16":
+            raise ValueError("integer SVDF: weights_time and state must be INT16")
+        s = lambda t: np.float32(t.quantization.scales[0])   # noqa: E731
+        m1 = float(np.float32(s(x_t) * s(wf_t)) / s(st_t))
+        m2 = float(np.float32(s(st_t) * s(wt_t)) / s(out_t))
+        self.q1, self.sh1 = Q.quantize_multiplier(m1)
+        self.q2, self.sh2 = Q.quantize_multiplier(m2)
+        self.x_zp = int(x_t.quantization.zero_points[0])
+        self.out_zp = int(out_t.quantization.zero_points[0])
+        self.act = _opt(node, "fused_activation_function", "NONE")
+
+    def __call__(self, x, wf, wt, b, state):
+        if self.act != "RELU":
+            # LiteRT's integer SVDF checks this at invoke
+            raise ValueError(f"integer SVDF requires fused activation RELU, got {self.act}")
+        F, M = wt.shape
+        if F % self.rank:
+            raise ValueError(f"SVDF: {F} filters do not divide by rank {self.rank}")
+        U = F // self.rank
+        B = x.shape[0]
+        st = _state_view(state, B, F * M, "SVDF state").reshape(B, F, M)
+        xi = x.reshape(B, -1).astype(np.int64) - self.x_zp
+        dot = (xi.astype(np.float64) @ np.asarray(wf, np.float64).T).astype(np.int64)      # exact
+        feat = Q.multiply_by_quantized_multiplier(dot, self.q1, self.sh1)
+        st[:, :, :M - 1] = st[:, :, 1:].copy()
+        st[:, :, M - 1] = np.clip(feat, -32768, 32767)
+        tdot = np.einsum("bfm,fm->bf", st.astype(np.int64), np.asarray(wt, np.int64))
+        tdot = ((tdot + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)          # int32 accumulator
+        acc = tdot.reshape(B, U, self.rank).sum(axis=2)
+        if b is not None:
+            acc = acc + np.asarray(b, np.int64).reshape(1, U)
+        acc = ((acc + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+        r = Q.multiply_by_quantized_multiplier(acc, self.q2, self.sh2) + self.out_zp
+        return np.clip(r, -128, 127).astype(np.int8)
