@@ -241,3 +241,45 @@ def test_kernels_clean_under_sanitizers():
                        capture_output=True, text=True, env=env, timeout=600, cwd=here.parent)
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
     assert "passed" in r.stdout and "failed" not in r.stdout
+
+
+HALF_SRC = r"""
+#include <cuda_fp16.h>
+extern "C" __global__ void roundtrip(const float* x, float* y, unsigned short* bits, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        __half h = __float2half(x[i]);
+        bits[i] = __half_as_ushort(h);
+        y[i] = __half2float(__hadd(h, __float2half(1.0f)));
+    }
+}
+"""
+
+
+def test_half_conversions_match_numpy(rng):
+    m = EmuModule(HALF_SRC, name="half.cu")
+    x = np.concatenate([rng.standard_normal(500).astype(np.float32) * 10.0 ** rng.integers(-8, 6, 500),
+                        np.array([0.0, -0.0, 65504, 65520, 1e6, -1e6, 6e-8, 2.9e-8, 3e-8, np.inf, -np.inf,
+                                  np.nan, 1.0009765625, 1.00048828125, 1.00146484375], np.float32)]).astype(np.float32)
+    y = np.zeros_like(x)
+    bits = np.zeros(x.size, np.uint16)
+    m.get_function("roundtrip")(((x.size + 127) // 128,), (128,), (x, y, bits, x.size))
+    with np.errstate(over="ignore"):
+        ref = x.astype(np.float16)
+    finite = ~np.isnan(ref)
+    np.testing.assert_array_equal(bits[finite], ref.view(np.uint16)[finite])
+    assert np.isnan(y[~finite]).all()
+    np.testing.assert_array_equal(y[finite], (ref[finite] + np.float16(1)).astype(np.float32))
+
+
+def test_backend_rejects_host_arrays_like_cupy():
+    """The emulator backend accepts only its device arrays at kernel launch, as CuPy does."""
+    from tfl_gpu.delegates.cuda.backend import EmulatorBackend
+    be = EmulatorBackend()
+    x = np.ones(8, np.float32)
+    y = be.empty((8,), np.float32)
+    f = be.function("elementwise", "unary_f32")
+    with pytest.raises(TypeError, match="host numpy array"):
+        f((1,), (32,), (x, y, np.int32(8), np.int32(0), np.float32(0)))
+    f((1,), (32,), (be.to_device(x), y, np.int32(8), np.int32(13), np.float32(0)))    # NEG
+    np.testing.assert_array_equal(be.to_host(y), -x)

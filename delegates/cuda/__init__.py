@@ -263,17 +263,16 @@ class CudaDelegate:
     @hookimpl
     def delegate_copy_in(self, kernel, array, tensor):
         be = kernel.be
-        if be.is_gpu and be.is_device_array(array):
+        if be.is_device_array(array):
             return array
-        if not be.is_gpu and not isinstance(array, np.ndarray):
-            array = _from_dlpack_host(array)
-        a = np.asarray(array) if not be.is_gpu else array
         if not be.is_gpu:
+            a = np.asarray(_from_dlpack_host(array) if not isinstance(array, np.ndarray) else array)
             if a.dtype != tensor.dtype:
                 a = a.astype(tensor.dtype)
-            return a if a.flags.c_contiguous else a.copy()
-        if hasattr(a, "__dlpack__") and not isinstance(a, np.ndarray):
-            a = be.cp.from_dlpack(a)
+            return be.to_device(a)
+        a = array
+        if not isinstance(a, np.ndarray) and hasattr(a, "__dlpack__"):
+            a = be.cp.from_dlpack(a)          # a device producer (e.g. torch.cuda): no host round trip
         return be.to_device(a)
 
     @hookimpl

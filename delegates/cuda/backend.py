@@ -53,6 +53,27 @@ class Backend:
     # subclasses: _compile, empty, to_device, to_host, asarray_host, synchronize
 
 
+class EmuDeviceArray(np.ndarray):
+    """A numpy array standing for device memory on the emulator backend. Kernels launched through the
+    backend accept only these (as CuPy accepts only device arrays), so a host array handed to a kernel by
+    mistake fails in CI instead of on the first GPU."""
+
+
+class _StrictFunction:
+    __slots__ = ("fn", "name")
+
+    def __init__(self, fn, name):
+        self.fn = fn
+        self.name = name
+
+    def __call__(self, grid, block, args, shared_mem=0, **kw):
+        for k, a in enumerate(args):
+            if isinstance(a, np.ndarray) and a.ndim and not isinstance(a, EmuDeviceArray):
+                raise TypeError(f"kernel {self.name}: argument {k} is a host numpy array; upload it with "
+                                "backend.to_device() (CuPy rejects host arrays)")
+        return self.fn(grid, block, args, shared_mem=shared_mem, **kw)
+
+
 class EmulatorBackend(Backend):
     name = "emulator"
 
@@ -66,21 +87,28 @@ class EmulatorBackend(Backend):
         return self._EmuModule(sources.load_source(module), name=str(sources.kernel_dir() / f"{module}.cu"),
                                sanitize=self.sanitize)
 
+    def function(self, module: str, name: str):
+        key = ("strict", module, name)
+        f = self._functions.get(key)
+        if f is None:
+            f = self._functions[key] = _StrictFunction(super().function(module, name), name)
+        return f
+
     def empty(self, shape, dtype=np.float32):
-        return np.empty(shape, dtype)
+        return np.empty(shape, dtype).view(EmuDeviceArray)
 
     def zeros(self, shape, dtype=np.float32):
-        return np.zeros(shape, dtype)
+        return np.zeros(shape, dtype).view(EmuDeviceArray)
 
     def to_device(self, a):
-        a = np.asarray(a)
-        return a if a.flags.c_contiguous else a.copy()
+        a = np.array(a, copy=True, order="C")      # a device copy: later host writes do not leak in
+        return a.view(EmuDeviceArray)
 
     def to_host(self, a):
-        return np.asarray(a)
+        return np.asarray(a).view(np.ndarray)
 
     def is_device_array(self, a) -> bool:
-        return isinstance(a, np.ndarray)
+        return isinstance(a, EmuDeviceArray)
 
     def synchronize(self):
         pass

@@ -133,7 +133,12 @@ def sync_free_kernels(src: str) -> set[str]:
     return {k for k in parse_kernels(src) if k in bodies and k not in syncing}
 
 
+_CUDA_INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"](cuda_fp16\.h|cuda_runtime\.h|cuda\.h)[>"].*$', re.M)
+
+
 def _transform(src: str) -> str:
+    # CUDA headers: the emulator header provides what the kernels use (__half, vector types, intrinsics)
+    src = _CUDA_INCLUDE_RE.sub(lambda m: f"// {m.group(0).strip()} (provided by cuda_emu.h)", src)
     # `extern __shared__ T name[];` -> a pointer into the emulator's dynamic shared memory
     return _DYN_SMEM_RE.sub(lambda m: f"static {m.group(2).strip()}* const {m.group(3)} = "
                                       f"({m.group(2).strip()}*)emu_dyn_smem;", src)

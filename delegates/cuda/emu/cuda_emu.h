@@ -368,6 +368,54 @@ template <typename T> static inline void __stcs(T* p, T v) { *p = v; }
 static inline long long clock64() { return (long long)__builtin_ia32_rdtsc(); }
 static inline int clock() { return (int)__builtin_ia32_rdtsc(); }
 
+// ------------------------------------------------------------------------------------------------ __half
+// IEEE binary16 with round-to-nearest-even conversions; arithmetic goes through float (as sm_53+ gives
+// the same results for single operations).
+struct __half {
+    unsigned short x;
+    __half() = default;
+    __half(float f) : x(from_float(f)) {}
+    __half(double f) : x(from_float((float)f)) {}
+    __half(int i) : x(from_float((float)i)) {}
+    operator float() const { return to_float(x); }
+    static unsigned short from_float(float f) {
+        unsigned u; memcpy(&u, &f, 4);
+        unsigned sign = (u >> 16) & 0x8000u;
+        unsigned abs = u & 0x7fffffffu;
+        if (abs >= 0x7f800000u) return (unsigned short)(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
+        if (abs >= 0x477ff000u) return (unsigned short)(sign | 0x7c00u);          // overflow -> inf
+        if (abs < 0x38800000u) {                                                   // subnormal or zero
+            if (abs < 0x33000000u) return (unsigned short)sign;
+            unsigned e = abs >> 23, m = (abs & 0x7fffffu) | 0x800000u;
+            unsigned shift = 126 - e;                                              // 14..24
+            unsigned r = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+            if (rem > half || (rem == half && (r & 1u))) r++;
+            return (unsigned short)(sign | r);
+        }
+        unsigned r = ((abs - 0x38000000u) >> 13), rem = abs & 0x1fffu;
+        if (rem > 0x1000u || (rem == 0x1000u && (r & 1u))) r++;
+        return (unsigned short)(sign | r);
+    }
+    static float to_float(unsigned short h) {
+        unsigned sign = (unsigned)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+        if (e == 0) {
+            if (m == 0) bits = sign;
+            else { int k = -1; do { k++; m <<= 1; } while (!(m & 0x400u)); bits = sign | ((unsigned)(112 - k) << 23) | ((m & 0x3ffu) << 13); }
+        } else if (e == 31) bits = sign | 0x7f800000u | (m << 13);
+        else bits = sign | ((e + 112u) << 23) | (m << 13);
+        float f; memcpy(&f, &bits, 4); return f;
+    }
+};
+static inline __half __float2half(float f) { return __half(f); }
+static inline __half __float2half_rn(float f) { return __half(f); }
+static inline float __half2float(__half h) { return (float)h; }
+static inline __half __hadd(__half a, __half b) { return __half((float)a + (float)b); }
+static inline __half __hsub(__half a, __half b) { return __half((float)a - (float)b); }
+static inline __half __hmul(__half a, __half b) { return __half((float)a * (float)b); }
+static inline __half __hfma(__half a, __half b, __half c) { return __half(fmaf((float)a, (float)b, (float)c)); }
+static inline unsigned short __half_as_ushort(__half h) { return h.x; }
+static inline __half __ushort_as_half(unsigned short u) { __half h; h.x = u; return h; }
+
 // ------------------------------------------------------------------------------------------------ launch
 // Runs the whole grid.  Returns 0, or 1 with emu_error set (deadlock, divergent barrier, bad config).
 static int emu_launch_grid(const unsigned* g, const unsigned* b, size_t smem, void (*body)(void*), void* ctx,
