@@ -456,8 +456,11 @@ def _cast_input(rng, dtype):
         return rng.integers(-100, 100, (3, 5)).astype(dtype)
     if np.dtype(dtype).kind == "c":
         return (rng.uniform(0, 100, (3, 5)) + 1j * rng.uniform(-5, 5, (3, 5))).astype(dtype)
-    x = rng.uniform(0, 100, (3, 5)).astype(dtype)
-    x[0, :4] = [0.0, 0.5, 99.99, 1.5]
+    x = rng.uniform(-300, 300, (3, 5)).astype(dtype)
+    x[0, :4] = [0.0, 0.5, 99.99, -1.5]
+    x[1, :4] = [np.nan, np.inf, -np.inf, 6e4]      # LiteRT saturates float -> int (NaN -> max)
+    if dtype != np.float16:
+        x[2, :4] = [3e9, -3e9, 1e19, -1e19]
     return x
 
 
@@ -483,6 +486,21 @@ def test_cast_signed_float_to_int_truncates(rng):
     check("CAST", [x], "BOOL", exact=True)
     check("CAST", [np.array([-1, 300, 255, -129], np.int32)], "UINT8", exact=True)   # wraps
     check("CAST", [np.array([-1, 300, 255, -129], np.int32)], "INT8", exact=True)
+
+
+@pytest.mark.parametrize("dst", ["UINT8", "INT8", "INT16", "UINT16", "INT32", "UINT32", "INT64"])
+def test_cast_float_to_int_saturates(dst):
+    info = np.iinfo(np.dtype(dst.lower()))
+    x = np.array([np.nan, np.inf, -np.inf, 1e30, -1e30, 2.9, -2.9, 2147483520.0, -2147483648.0, 255.5, -0.9],
+                 F32)
+    ours, ref = check("CAST", [x], dst, exact=True)
+    assert ref[0][0] == info.max and ref[0][1] == info.max and ref[0][2] == info.min
+
+
+def test_add_n_clamps_like_add():
+    a = np.array([3e38, -3e38, np.inf, 1, np.nan], F32)
+    ours, ref = check("ADD_N", [a, a, a])
+    assert not np.isinf(ref[0]).any()
 
 
 def test_cast_int64_to_int32_wraps():

@@ -1,5 +1,6 @@
-"""Element-wise arithmetic: binary ops with broadcasting and fused activations, unary math, CAST,
-ZEROS_LIKE, ADD_N. (TFLite has no ONES_LIKE builtin: converters emit FILL.) (float32 plus the integer variants LiteRT defines).
+"""Element-wise arithmetic: binary ops with broadcasting and fused activations, unary math, CAST, ZEROS_LIKE,
+ADD_N: float32 plus the float16/integer/bool variants LiteRT defines. (TFLite has no ONES_LIKE builtin:
+converters emit FILL.)
 
 Runtime details matched here (checked against LiteRT's builtin kernels, see tests/test_kernels_elementwise.py):
 
@@ -12,7 +13,9 @@ Runtime details matched here (checked against LiteRT's builtin kernels, see test
 * DIV of int32 truncates toward zero and fails on a zero divisor; FLOOR_DIV fails on a zero divisor for every
   type (float included) and computes ``floor(a / b)`` for floats; FLOOR_MOD fails on a zero integer divisor
   and gives ``fmod`` adjusted to the divisor's sign for floats (NaN for a zero float divisor).
-* POW of int32 fails on a negative exponent.
+* POW of int32 fails on a negative exponent and gives INT_MIN where the exact power leaves the int32 range.
+* ADD_N of floats clamps to [-FLT_MAX, FLT_MAX] like ADD.
+* CAST from float to an integer type saturates (NaN gives the type's max); between integer types it wraps.
 """
 from __future__ import annotations
 
@@ -265,10 +268,30 @@ register("LOGICAL_NOT", types=("BOOL",))(Unary)
 
 # ------------------------------------------------------------------------------------------ the rest
 
+def float_to_int_saturating(x, dt):
+    """LiteRT's float -> integer CAST: truncation toward zero, saturating at the type's range, NaN -> max."""
+    info = np.iinfo(dt)
+    if dt.itemsize <= 2 and x.dtype.itemsize >= 4:
+        # the bounds are exact in float32: clip, then NaN (which clip keeps) -> max
+        y = clip(x, x.dtype.type(info.min), x.dtype.type(info.max))
+        nan = np.isnan(y)
+        if nan.any():
+            y[nan] = info.max
+        return y.astype(dt)
+    xd = x.astype(np.float64)
+    hi = ~(xd < float(info.max))          # >= max (float(max) may round up to 2**63) or NaN
+    lo = xd <= float(info.min)
+    y = np.where(hi | lo, 0.0, xd).astype(dt)
+    y[hi] = info.max
+    y[lo] = info.min
+    return y
+
+
 @register("CAST", types=("FLOAT32", "FLOAT16", "FLOAT64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16",
                          "UINT32", "BOOL", "COMPLEX64"))
 class Cast:
-    """static_cast semantics: float -> int truncates, anything -> bool is ``!= 0``, complex -> real part."""
+    """LiteRT's CAST: float -> integer truncates toward zero and saturates (NaN -> the type's max); integer ->
+    integer wraps (static_cast); anything -> bool is ``!= 0``; complex -> real part."""
 
     def __init__(self, node):
         self.out_dtype = _out_type(node)
@@ -281,8 +304,9 @@ class Cast:
             return x != 0
         if x.dtype.kind == "f" and dt.kind in _INT_KINDS:
             with np.errstate(invalid="ignore"):
-                return x.astype(dt)       # C conversion: truncation toward zero
-        return x.astype(dt)
+                return float_to_int_saturating(x, dt)
+        with np.errstate(over="ignore"):
+            return x.astype(dt)
 
 
 @register("ZEROS_LIKE", types=("FLOAT32", "INT32", "INT64"))
@@ -305,4 +329,6 @@ def add_n(node, *xs):
                 np.add(y, x, out=y)
             else:
                 y = y + x
+    if y.dtype.kind == "f":         # like ADD, the float kernel clamps to [-FLT_MAX, FLT_MAX]
+        y = _clamp(y, act_range("NONE", y.dtype))
     return y
