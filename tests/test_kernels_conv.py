@@ -208,6 +208,9 @@ DW_STRIDED_LARGE = [
     ((1, 70, 70, 8), 1, 4, 4, 3, 3, "SAME", "RELU_N1_TO_1"),
     ((1, 64, 64, 16), 1, 5, 5, 2, 2, "SAME", "NONE"),
     ((1, 49, 51, 5), 1, 2, 3, 2, 2, "VALID", "RELU6"),
+    ((1, 30, 29, 80), 1, 3, 3, 2, 2, "SAME", "RELU6"),      # many channels, 3x3/2: window einsum
+    ((1, 30, 29, 80), 1, 5, 5, 2, 2, "SAME", "NONE"),       # many channels, 5x5/2: phases
+    ((1, 33, 31, 6), 1, 3, 3, 2, 2, "SAME", "RELU"),        # strided + dilated: window einsum
 ]
 
 
@@ -219,7 +222,9 @@ def test_depthwise_large_strided(rng, case):
     x = _f32(rng, shape, 2.0)
     w = _f32(rng, (1, kh, kw, c * m))
     b = _f32(rng, (c * m,))
-    opts = dict(padding=padding, stride_w=sw, stride_h=sh, depth_multiplier=m, fused_activation_function=act)
+    dil = 2 if shape == (1, 33, 31, 6) else 1
+    opts = dict(padding=padding, stride_w=sw, stride_h=sh, depth_multiplier=m, fused_activation_function=act,
+                dilation_w_factor=dil, dilation_h_factor=dil)
     _check_optional_bias("DEPTHWISE_CONV_2D", x, w, b, c * m, opts)
     _check_optional_bias("DEPTHWISE_CONV_2D", x, w, None, c * m, opts)
     # a second, different input through the same interpreter (the phase buffers are reused)

@@ -302,23 +302,26 @@ class Conv2D(_ConvBase):
         return y
 
 
-# Elements of tiled weights kept per depthwise layer (kh * kw taps x one block): 512 KB of float32.
-_DW_TILE_ELEMS = 131072
+# Output elements per einsum call of the depthwise row-block algorithm (stays in L1/L2 with its taps).
+_DW_BLOCK_ELEMS = 16384
 
 
 @register("DEPTHWISE_CONV_2D", when=float_conv_node, types=("FLOAT32",))
 class DepthwiseConv2D(_ConvBase):
-    """Two algorithms:
+    """Depthwise convolution as blocks of whole output rows ("row blocks"):
 
-    * stride 1 on large images ("flat"): the zero-bordered input is seen as one flat float32 vector; output
-      pixel p (row-major over the padded width) reads tap (i, j) at flat offset p + (i*dh*Wp + j*dw) * C, so
-      all taps form a regular [kh, kw, L] strided view. One ``einsum('ijl,ijl->l')`` per cache-sized block,
-      against weights tiled to the block length, accumulates every tap with long contiguous inner loops; bias
-      and activation are applied to the block while it is cache-hot. The Wp - OW border columns computed in
-      passing are dropped by the returned view.
-    * strided, up to 64 channels ("phases"): the input is split into stride phases so that the strided
-      convolution becomes a stride-1 pattern over the phase images; then as "flat" (see ``_phases``).
-    * otherwise: one ``einsum`` over the [n, oh, ow, c, kh, kw] window view.
+    In a zero-bordered NHWC buffer, output row ``oh`` (all ``OW * C`` values, contiguous) reads, for tap
+    (i, j), the contiguous run of ``OW * C`` input values starting at row ``oh + i*dh``, column ``j*dw``. So
+    every tap of a block of R output rows is one regular strided view, and a single
+    ``einsum('ijrl,ijl->rl')`` against the weights tiled along one output row multiplies and accumulates all
+    taps with long contiguous inner loops, writing the block straight into the contiguous output. Bias and the
+    clamp follow on the cache-hot block.
+
+    Strided layers first split the input into stride phases (row r, column c go to phase (r % sh, c % sw) at
+    (r // sh, c // sw)): output (oh, ow) then reads phase (ri, rj) at (oh + qi, ow + qj), a stride-1 pattern
+    over a [sh, sw, ceil(kh/sh), ceil(kw/sw)] tap grid (taps outside the filter get zero weights). Strided
+    layers that are also dilated, or whose grid wastes many zero taps on many channels (3x3/2 with > 64
+    channels), use one ``einsum`` over the [n, oh, ow, c, kh, kw] window view.
     """
 
     def __init__(self, node):
@@ -330,48 +333,45 @@ class DepthwiseConv2D(_ConvBase):
             raise ValueError(f"DEPTHWISE_CONV_2D filter must be [1, kh, kw, channels], got {list(shape)}")
         self.kh, self.kw = int(shape[1]), int(shape[2])
         self.weights = WeightCache(self._prepare, static_input(node, 1), w)
-        self._bias_src = None
-        self._bias_tiled = None
+        self._bias_key = None
+        self._bias_row = None
         self.bias_static = static_input(node, 2)
 
     def _prepare(self, w):
+        """(kh, kw, co, [kh, kw, co] weights, tap grid or None, {OW: grid tiled along one output row})."""
         w = np.asarray(w)
         if w.ndim != 4 or w.shape[0] != 1:
             raise ValueError(f"DEPTHWISE_CONV_2D filter must be [1, kh, kw, channels], got {list(w.shape)}")
         _, kh, kw, co = w.shape
         wk = np.ascontiguousarray(_as_f32(w[0]))          # [kh, kw, co]
-        if not co:
-            return kh, kw, co, wk, None
         sh, sw = self.sh, self.sw
         if sh == 1 and sw == 1:
-            grid = wk                                      # [kh, kw, co]
-        elif self.dh == 1 and self.dw == 1:
-            # phase grid [sh, sw, ceil(kh/sh), ceil(kw/sw), co]: tap (i, j) = (qi*sh + ri, qj*sw + rj),
-            # zero where that lies outside the filter
-            kqh, kqw = -(-kh // sh), -(-kw // sw)
-            grid = np.zeros((sh, sw, kqh, kqw, co), np.float32)
+            grid = wk
+        elif self.dh == 1 and self.dw == 1 and (co <= 64 or (-(-kh // sh) * sh * -(-kw // sw) * sw
+                                                             <= 1.5 * kh * kw)):
+            # (measured: with many channels the zero taps of a 3x3/2 grid (16 for 9) cost more than the
+            # window einsum below)
+            grid = np.zeros((sh, sw, -(-kh // sh), -(-kw // sw), co), np.float32)
             for i in range(kh):
                 for j in range(kw):
                     grid[i % sh, j % sw, i // sh, j // sw] = wk[i, j]
         else:
-            return kh, kw, co, wk, None
-        ntaps = grid.size // co
-        rows = max(1, _DW_TILE_ELEMS // ntaps // co)
-        tiled = np.ascontiguousarray(np.broadcast_to(grid[..., None, :], grid.shape[:-1] + (rows, co)))
-        return kh, kw, co, wk, tiled.reshape(grid.shape[:-1] + (rows * co,))
+            grid = None
+        return kh, kw, co, wk, grid, {}
 
-    def _tiled_bias(self, b, blk):
-        if b is self._bias_src and self._bias_tiled is not None and self._bias_tiled.size == blk:
-            return self._bias_tiled
-        bt = np.tile(_as_f32(b).reshape(-1), blk // b.size)
+    def _row_bias(self, b, ow):
+        key = (b, ow)
+        if self._bias_key is not None and self._bias_key[0] is b and self._bias_key[1] == ow:
+            return self._bias_row
+        row = np.tile(_as_f32(b).reshape(-1), ow)
         if not b.flags.writeable or self.bias_static:
-            self._bias_src, self._bias_tiled = b, bt
-        return bt
+            self._bias_key, self._bias_row = key, row
+        return row
 
     def __call__(self, x, w, b=None):
         if x.ndim != 4:
             raise ValueError(f"DEPTHWISE_CONV_2D input must be 4-D NHWC, got shape {list(x.shape)}")
-        kh, kw, co, wk, tiled = self.weights.get(w)
+        kh, kw, co, wk, grid, row_tiles = self.weights.get(w)
         if (kh, kw) != (self.kh, self.kw):
             self.kh, self.kw = kh, kw
             self._geo = {}
@@ -390,38 +390,36 @@ class DepthwiseConv2D(_ConvBase):
         if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
             xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
             return self._finish(xs * wk[0, 0], b)
-        if tiled is not None and g.oh * g.ow >= 576:
-            if self.sh == 1 and self.sw == 1:
-                return self._flat(x, g, kh, kw, co, tiled, b)
-            if co <= 64:    # measured: with many channels the window einsum below is as fast
-                return self._phases(x, g, kh, kw, co, tiled, b)
-        v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
-        return self._finish(np.einsum("nhwcij,ijc->nhwc", v, wk), b)
+        if grid is None:
+            v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
+            return self._finish(np.einsum("nhwcij,ijc->nhwc", v, wk), b)
+        row = row_tiles.get(g.ow)
+        if row is None:
+            if len(row_tiles) > 4:
+                row_tiles.clear()
+            row = row_tiles[g.ow] = np.ascontiguousarray(
+                np.broadcast_to(grid[..., None, :], grid.shape[:-1] + (g.ow, co))).reshape(
+                grid.shape[:-1] + (g.ow * co,))
+        if self.sh == 1 and self.sw == 1:
+            xp = g.padded(x)
+            if not xp.flags.c_contiguous:
+                xp = np.ascontiguousarray(xp)
+            n, hp, wp, _ = xp.shape
+            taps_shape = (kh, kw)
+            taps_strides = (self.dh * wp * co, self.dw * co)
+            row_stride, batch_stride, flat = wp * co, hp * wp * co, xp.reshape(-1)
+        else:
+            flat, n, hq, wq = self._phase_split(x, g, grid.shape[2], grid.shape[3])
+            block = n * hq * wq * co
+            taps_shape = grid.shape[:4]
+            taps_strides = (self.sw * block, block, wq * co, co)
+            row_stride, batch_stride = wq * co, hq * wq * co
+        return self._rows(flat, n, taps_shape, taps_strides, row_stride, batch_stride, g.oh, g.ow, co, row, b)
 
-    def _flat(self, x, g, kh, kw, co, tiled, b):
-        xp = g.padded(x)
-        if not xp.flags.c_contiguous:
-            xp = np.ascontiguousarray(xp)
-        n, hp, wp, _ = xp.shape
-        flat = xp.reshape(-1)
-        # last output pixel needed, in padded-row-major order; its farthest tap is the buffer's last element
-        npix = ((n - 1) * hp + g.oh - 1) * wp + g.ow
-        total = npix * co
-        it = flat.itemsize
-        taps = as_strided(flat, shape=(kh, kw, total), strides=(self.dh * wp * co * it, self.dw * co * it, it),
-                          writeable=False)
-        acc = np.empty(n * hp * wp * co, np.float32)
-        self._accumulate(taps, tiled, total, acc, b)
-        return acc.reshape(n, hp, wp, co)[:, :g.oh, :g.ow, :]
-
-    def _phases(self, x, g, kh, kw, co, tiled, b):
-        """Strided depthwise: the padded input is split into sh*sw phase images (row r, col c go to phase
-        (r % sh, c % sw) at (r // sh, c // sw)), all [n, hq, wq, co] in one buffer. Output pixel (oh, ow)
-        reads phase (ri, rj) at (oh + qi, ow + qj): a stride-1 pattern, so the flat blocked einsum applies
-        over a [sh, sw, kqh, kqw, L] tap view (taps outside the filter have zero weights)."""
+    def _phase_split(self, x, g, kqh, kqw):
+        """Copies x into the zero-bordered phase buffer [sh, sw, n, hq, wq, c] (borders written once)."""
         sh, sw = self.sh, self.sw
         n, h, w, c = x.shape
-        kqh, kqw = tiled.shape[2], tiled.shape[3]
         hq, wq = g.oh + kqh - 1, g.ow + kqw - 1
         ph = g.phases
         if ph is None or ph[0].shape != (sh, sw, n, hq, wq, c):
@@ -443,39 +441,32 @@ class DepthwiseConv2D(_ConvBase):
         buf, copies = ph
         for dst, idx in copies:
             dst[...] = x[idx]
-        flat = buf.reshape(-1)
-        npix = ((n - 1) * hq + g.oh - 1) * wq + g.ow
-        total = npix * co
-        it = flat.itemsize
-        block = n * hq * wq * co
-        taps = as_strided(flat, shape=(sh, sw, kqh, kqw, total),
-                          strides=(sw * block * it, block * it, wq * co * it, co * it, it), writeable=False)
-        acc = np.empty(n * hq * wq * co, np.float32)
-        self._accumulate(taps, tiled, total, acc, b)
-        return acc.reshape(n, hq, wq, co)[:, :g.oh, :g.ow, :]
+        return buf.reshape(-1), n, hq, wq
 
-    def _accumulate(self, taps, tiled, total, acc, b):
-        """acc[l] = sum over taps of taps[..., l] * tiled[..., l % blk] (+ bias, clamp), block by block."""
-        blk = tiled.shape[-1]
-        bt = None if b is None else self._tiled_bias(b, blk)
+    def _rows(self, flat, n, taps_shape, taps_strides, row_stride, batch_stride, oh, ow, co, row, b):
+        it = flat.itemsize
+        rl = ow * co
+        taps = as_strided(flat, shape=(n,) + taps_shape + (oh, rl),
+                          strides=tuple(s * it for s in (batch_stride,) + taps_strides + (row_stride, 1)),
+                          writeable=False)
+        out = np.empty((n, oh, rl), np.float32)
+        brow = None if b is None else self._row_bias(b, ow)
         lo, hi = _ACT_RANGE.get(self.act, (None, None))
+        dims = "abcd"[:len(taps_shape)]
+        spec = f"{dims}rl,{dims}l->rl"
         einsum = np.einsum
-        dims = "abcdefgh"[:taps.ndim - 1]
-        spec = f"{dims}l,{dims}l->l"
-        for b0 in range(0, total, blk):
-            b1 = min(total, b0 + blk)
-            k = b1 - b0
-            a = acc[b0:b1]
-            if k == blk:
-                einsum(spec, taps[..., b0:b1], tiled, out=a)
-                if bt is not None:
-                    a += bt
-            else:
-                einsum(spec, taps[..., b0:b1], tiled[..., :k], out=a)
-                if bt is not None:
-                    a += bt[:k]
-            if lo is not None:
-                _clamp(a, lo, hi)
+        rows = max(1, _DW_BLOCK_ELEMS // max(rl, 1))
+        for ni in range(n):
+            tn, on = taps[ni], out[ni]
+            for r0 in range(0, oh, rows):
+                r1 = min(oh, r0 + rows)
+                a = on[r0:r1]
+                einsum(spec, tn[..., r0:r1, :], row, out=a)
+                if brow is not None:
+                    a += brow
+                if lo is not None:
+                    _clamp(a, lo, hi)
+        return out.reshape(n, oh, ow, co)
 
 
 @register("TRANSPOSE_CONV", when=float_transpose_conv_node, types=("FLOAT32",))
