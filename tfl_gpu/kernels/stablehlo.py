@@ -396,3 +396,107 @@ class StablehloComposite:
         from .control_flow import _detach
         outs = self.node.call_subgraph(self.index, list(args))
         return _detach(outs, args)
+
+
+# ------------------------------------------------------------------------------------ rng bit generator
+
+def _u32(x):
+    return np.asarray(x, np.uint64).astype(np.uint32)
+
+
+def threefry2x32(key0: int, key1: int, c0: np.ndarray, c1: np.ndarray):
+    """Threefry-2x32 with 20 rounds on counter vectors (c0, c1); returns the two output words."""
+    rot = ((13, 15, 26, 6), (17, 29, 16, 24))
+    k0, k1 = np.uint32(key0), np.uint32(key1)
+    k2 = np.uint32(key0 ^ key1 ^ 0x1BD11BDA)
+    x0 = (c0.astype(np.uint32) + k0).astype(np.uint32)
+    x1 = (c1.astype(np.uint32) + k1).astype(np.uint32)
+    schedule = ((0, k1, k2, 1), (1, k2, k0, 2), (0, k0, k1, 3), (1, k1, k2, 4), (0, k2, k0, 5))
+    with np.errstate(over="ignore"):
+        for r, ks0, ks1, b in schedule:
+            for s in rot[r]:
+                x0 = x0 + x1
+                x1 = (x1 << np.uint32(s)) | (x1 >> np.uint32(32 - s))
+                x1 = x1 ^ x0
+            x0 = x0 + ks0
+            x1 = x1 + np.uint32((int(ks1) + b) & 0xFFFFFFFF)
+    return x0, x1
+
+
+def philox4x32(key0: int, key1: int, c0, c1, c2, c3):
+    """Philox-4x32 with 10 rounds on counter vectors; returns the four output words."""
+    k0, k1 = key0 & 0xFFFFFFFF, key1 & 0xFFFFFFFF
+    x = [np.asarray(c, np.uint64) for c in (c0, c1, c2, c3)]
+    for _ in range(10):
+        p0 = x[0] * np.uint64(0xD2511F53)
+        p1 = x[2] * np.uint64(0xCD9E8D57)
+        hi0, lo0 = p0 >> np.uint64(32), p0 & np.uint64(0xFFFFFFFF)
+        hi1, lo1 = p1 >> np.uint64(32), p1 & np.uint64(0xFFFFFFFF)
+        x = [hi1 ^ x[1] ^ np.uint64(k0), lo1, hi0 ^ x[3] ^ np.uint64(k1), lo0]
+        k0 = (k0 + 0x9E3779B9) & 0xFFFFFFFF
+        k1 = (k1 + 0xBB67AE85) & 0xFFFFFFFF
+    return [_u32(v) for v in x]
+
+
+@register("STABLEHLO_RNG_BIT_GENERATOR", types=("UINT64",))
+class StablehloRngBitGenerator:
+    """(initial_state u64[2|3]) -> (new_state, random bits of the output's static shape). THREEFRY uses a
+    u64[2] state (key, 64-bit counter), PHILOX/DEFAULT a u64[2] or u64[3] state (key, counter words); the
+    counter advances by one per block of 2 (Threefry) or 4 (Philox) 32-bit words, as in LiteRT."""
+
+    def __init__(self, node):
+        if len(node.inputs) != 1 or len(node.outputs) != 2:
+            raise ValueError("STABLEHLO_RNG_BIT_GENERATOR takes one state input and has two outputs")
+        self.algorithm = int(node.options.get("algorithm", 0))
+        if self.algorithm not in (0, 1, 2):
+            raise ValueError(f"STABLEHLO_RNG_BIT_GENERATOR: unknown algorithm {self.algorithm}")
+        out = node.outputs[1]
+        if out.type_name not in ("INT32", "INT64", "UINT32", "UINT64"):
+            raise ValueError(f"STABLEHLO_RNG_BIT_GENERATOR: output type must be a 32/64-bit integer, got "
+                             f"{out.type_name}")
+        if node.inputs[0] is not None and node.inputs[0].type_name != "UINT64":
+            raise ValueError("STABLEHLO_RNG_BIT_GENERATOR: the state must be uint64")
+        self.shape = tuple(int(d) for d in out.shape)
+        if any(d < 0 for d in self.shape):
+            raise ValueError("STABLEHLO_RNG_BIT_GENERATOR: the output needs a static shape")
+        self.dtype = out.dtype
+
+    def __call__(self, state):
+        st = np.asarray(state)
+        if st.dtype != np.uint64 or st.ndim != 1:
+            raise ValueError("STABLEHLO_RNG_BIT_GENERATOR: the state must be a 1-D uint64 tensor")
+        words = np.ascontiguousarray(st).astype("<u8").view("<u4").astype(np.uint32)
+        n = int(np.prod(self.shape)) * (2 if self.dtype.itemsize == 8 else 1)
+        if self.algorithm == 2:
+            if st.shape[0] != 2:
+                raise ValueError(f"STABLEHLO_RNG_BIT_GENERATOR: THREEFRY needs a u64[2] state, got "
+                                 f"{list(st.shape)}")
+            block = 2
+        else:
+            if st.shape[0] not in (2, 3):
+                raise ValueError(f"STABLEHLO_RNG_BIT_GENERATOR: PHILOX needs a u64[2] or u64[3] state, got "
+                                 f"{list(st.shape)}")
+            block = 4
+        key0, key1 = int(words[0]), int(words[1])
+        start = int(words[2]) | (int(words[3]) << 32)
+        nblocks = -(-n // block)
+        ctr = (np.uint64(start) + np.arange(nblocks, dtype=np.uint64)) if nblocks else np.zeros(0, np.uint64)
+        c0 = ctr & np.uint64(0xFFFFFFFF)
+        c1 = ctr >> np.uint64(32)
+        if block == 2:
+            outs = threefry2x32(key0, key1, c0, c1)
+        else:
+            if st.shape[0] == 3:
+                c2, c3 = int(words[4]), int(words[5])
+            else:
+                c2, c3 = key0, key1
+            outs = philox4x32(key0, key1, c0, c1, np.full(nblocks, c2, np.uint64), np.full(nblocks, c3, np.uint64))
+        bits = np.stack(outs, axis=1).reshape(-1)[:n].astype(np.uint32) if nblocks else np.zeros(0, np.uint32)
+        end = (start + nblocks) & ((1 << 64) - 1)
+        new_words = words.copy()
+        new_words[0], new_words[1] = key0, key1
+        new_words[2], new_words[3] = end & 0xFFFFFFFF, end >> 32
+        new_state = new_words.astype("<u4").view("<u8").astype(np.uint64)
+        out = bits.astype("<u4")
+        out = out.view("<u8") if self.dtype.itemsize == 8 else out
+        return new_state, out.view(self.dtype.newbyteorder("<")).astype(self.dtype).reshape(self.shape)
