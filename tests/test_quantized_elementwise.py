@@ -11,7 +11,8 @@ def _binary(rng, op, tin, sa, sb, q_a, q_b, q_o, act="NONE"):
     a = mb.input("a", list(sa), tin, quant=qp(*q_a))
     b = mb.input("b", list(sb), tin, quant=qp(*q_b))
     y = mb.tensor("y", [], tin, quant=qp(*q_o))
-    mb.op(op, [a, b], [y], fused_activation_function=act)
+    opts = {} if act is None else dict(fused_activation_function=act)
+    mb.op(op, [a, b], [y], **opts)
     mb.output(y)
     return mb.build(), [rand_q(rng, sa, tin), rand_q(rng, sb, tin)]
 
@@ -47,3 +48,24 @@ def test_binary(rng, op, tin, sa, sb, q_a, q_b, q_o, act):
         q_o = (q_o[0] * 10, q_o[1])
     content, inputs = _binary(rng, op, tin, sa, sb, q_a, q_b, q_o, act)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,sa,sb,q_a,q_b,q_o", [
+    ("INT8", (2, 5, 7), (2, 5, 7), (0.05, -3), (0.07, 4), (0.2, -100)),
+    ("INT8", (3, 1, 6), (1, 4, 1), (0.11, 5), (0.013, -9), (0.5, -128)),
+    ("INT8", (4, 1030), (4, 1030), (0.02, 3), (0.03, -20), (0.1, -128)),
+])
+def test_squared_difference(rng, tin, sa, sb, q_a, q_b, q_o):
+    content, inputs = _binary(rng, "SQUARED_DIFFERENCE", tin, sa, sb, q_a, q_b, q_o, act=None)
+    both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,q_in,q_out", [("INT8", (0.05, -3), (0.05, -3)), ("INT8", (0.05, -3), (0.03, -128)),
+                                            ("INT16", (0.001, 0), (0.0007, 0))])
+def test_abs(rng, tin, q_in, q_out):
+    mb = ModelBuilder()
+    x = mb.input("x", [3, 50], tin, quant=qp(*q_in))
+    y = mb.tensor("y", [], tin, quant=qp(*q_out))
+    mb.op("ABS", [x], [y])
+    mb.output(y)
+    both_resolvers(mb.build(), [rand_q(rng, (3, 50), tin)])

@@ -249,3 +249,21 @@ class QReluN1To1(_QReluX):
 @register("RELU_0_TO_1", when=q_node, priority=10, types=("INT8", "UINT8", "INT16"))
 class QRelu0To1(_QReluX):
     bounds = (0.0, 1.0)
+
+
+@register("ABS", when=q_node, priority=10, types=("INT8", "INT16"))
+class QAbs:
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        si, so = np.float32(i.quantization.scale), np.float32(o.quantization.scale)
+        self.rescale = si != so
+        self.q, self.shift = Q.quantize_multiplier(float(np.float32(si / so)))
+        self.zi, self.zo = i.quantization.zero_point, o.quantization.zero_point
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.dtype = o.dtype
+
+    def __call__(self, x):
+        v = np.abs(x.astype(np.int64) - self.zi)
+        if self.rescale:
+            v = Q.multiply_by_quantized_multiplier(v, self.q, self.shift)
+        return np.clip(v + self.zo, self.lo, self.hi).astype(self.dtype)
