@@ -279,3 +279,14 @@ def test_reduce_prod_quantized(rng, resolver, type_name, dtype, zp_in, zp_out):
         mb.op("REDUCE_PROD", [xi, mb.const("a", np.array(axis, np.int32))], [y], keep_dims=keep)
         mb.output(y)
         assert_same_as_litert(mb.build(), [x], resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_float_sum_bit_exact(rng, resolver):
+    """Float SUM adds in memory order like LiteRT: bit-identical results, also over a long last axis
+    (where numpy's own pairwise sum would differ)."""
+    for shape, axes in [((2, 7, 9, 5), [1, 2]), ((2, 7, 9, 5), [3]), ((2, 7, 9, 5), [0, 2]), ((3, 50), [1]),
+                        ((5, 300), [1]), ((2, 3, 40), [0, 2]), ((1000,), [0]), ((4, 6), [0, 1]),
+                        ((3, 4, 5), [2, 0])]:
+        x = (rng.standard_normal(shape) * 10).astype(np.float32)
+        assert_same_as_litert(_reduce_model("SUM", x, axes, False), [x], resolver=resolver, exact=True)

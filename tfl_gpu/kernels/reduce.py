@@ -78,8 +78,34 @@ class Sum(_Reducer):
         axes = self._axes(x, axis)
         if not axes:
             return x.copy()
-        y = _reduce(np.add, x, axes, dtype=x.dtype)
+        if x.dtype.kind == "f" and 0 < x.size <= _SEQ_SUM_LIMIT and (axes[-1] == x.ndim - 1 or
+                                                                     _blocked(x, axes) is None):
+            y = _sequential_sum(x, axes)        # bit-identical with LiteRT's float sums
+        else:
+            y = _reduce(np.add, x, axes, dtype=x.dtype)
         return self._finish(y.astype(x.dtype, copy=False), x, axes)
+
+
+#: Up to this many elements a float SUM whose reduced elements are not a leading block reproduces
+#: TFLite's memory-order additions exactly; beyond, numpy's (pairwise, more accurate and much faster)
+#: reduction is used and results agree within float tolerance.
+_SEQ_SUM_LIMIT = 1 << 16
+
+
+def _sequential_sum(x, axes):
+    """Float sum adding the reduced elements one by one in memory order, as TFLite does (numpy would
+    sum a contiguous last axis pairwise): rows of reduced elements, summed column by column (vectorized
+    over the rows) or with a running sum."""
+    keep = [d for d in range(x.ndim) if d not in axes]
+    y = np.transpose(x, keep + list(axes)).reshape(-1, int(np.prod([x.shape[d] for d in axes])))
+    pre, mid = y.shape
+    if mid <= 1024 and pre >= 64:
+        acc = y[:, 0].copy()
+        for i in range(1, mid):
+            acc += y[:, i]
+    else:
+        acc = np.cumsum(y, axis=1, dtype=x.dtype)[:, -1]
+    return acc.reshape(tuple(x.shape[d] for d in keep))
 
 
 @register("MEAN", when=float_node, types=("FLOAT32", "INT32", "INT64"))
