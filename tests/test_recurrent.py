@@ -435,3 +435,42 @@ def test_svdf_int8_requires_relu(rng):
         it.allocate_tensors()
         with pytest.raises(RuntimeError):
             it.invoke()
+
+
+@pytest.mark.parametrize("op", ["UNIDIRECTIONAL_SEQUENCE_LSTM", "UNIDIRECTIONAL_SEQUENCE_RNN"])
+def test_sequence_of_length_zero(rng, op):
+    if op == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        content, _ = _lstm_model(rng, op, 2, 3, 5, 4, 3)
+    else:
+        content, _ = _rnn_model(rng, op, 2, 3, 5, 4, "TANH", False)
+    lite = litert()
+    shapes = []
+    for it in (lite.Interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)):
+        i = it.get_input_details()[0]["index"]
+        it.resize_tensor_input(i, [2, 0, 5])
+        it.allocate_tensors()
+        it.invoke()
+        shapes.append(it.get_tensor(it.get_output_details()[0]["index"]).shape)
+    assert shapes[0] == shapes[1]
+
+
+def test_diagonal_recurrent_lstm(rng):
+    B, T, I, C = 2, 3, 5, 4
+    mb = ModelBuilder()
+    x = mb.input("x", [B, T, I])
+    ins = [x] + [mb.const("in" + g, (rng.standard_normal((C, I)) * .5).astype(np.float32)) for g in "ifco"]
+    ins += [mb.const("rec" + g, (rng.standard_normal(C) * .5).astype(np.float32)) for g in "ifco"]
+    ins += [-1, -1, -1] + [_bias(mb, rng, "b" + g, C) for g in "ifco"]
+    ins += [-1, -1, mb.tensor("h", [B, C], is_variable=True), mb.tensor("c", [B, C], is_variable=True)]
+    ins += [-1] * 4
+    y = mb.tensor("y", [])
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], fused_activation_function="TANH",
+          diagonal_recurrent_tensors=True)
+    mb.output(y)
+    check(mb.build(), _feeds(rng, [[B, T, I]]))
+
+
+@pytest.mark.parametrize("aux_mode", ["weights", "no_weights"])
+def test_bidi_lstm_hybrid_aux(rng, aux_mode):
+    content, shapes = _bidi_lstm_model(rng, 2, 3, 5, 4, 4, False, True, aux_mode, hybrid=True)
+    check(content, _feeds(rng, shapes))

@@ -191,10 +191,10 @@ class _RnnCell:
     def run(self, x_seq, h, act, asym, reverse=False, aux_seq=None):
         """x_seq [T, B, I]; h [B, U] updated in place; returns [T, B, U]."""
         T, B = x_seq.shape[:2]
-        pre = self.in_m(x_seq.reshape(T * B, -1), asym).reshape(T, B, self.units)
+        pre = self.in_m(x_seq.reshape(T * B, x_seq.shape[2]), asym).reshape(T, B, self.units)
         pre = pre + self.bias
         if aux_seq is not None and self.aux_m is not None:
-            pre = pre + self.aux_m(aux_seq.reshape(T * B, -1), asym).reshape(T, B, self.units)
+            pre = pre + self.aux_m(aux_seq.reshape(T * B, aux_seq.shape[2]), asym).reshape(T, B, self.units)
         out = np.empty((T, B, self.units), F32)
         order = range(T - 1, -1, -1) if reverse else range(T)
         for t in order:
@@ -460,9 +460,9 @@ class _LstmCell:
         """x_seq [T, B, I]; h [B, O] and c [B, C] are updated in place; returns [T, B, O]."""
         T, B = x_seq.shape[:2]
         C, G = self.n_cell, self.ng
-        pre = self.in_m(x_seq.reshape(T * B, -1), asym).reshape(T, B, G * C)
+        pre = self.in_m(x_seq.reshape(T * B, x_seq.shape[2]), asym).reshape(T, B, G * C)
         if aux_seq is not None and self.aux_m is not None:
-            pre = pre + self.aux_m(aux_seq.reshape(T * B, -1), asym).reshape(T, B, G * C)
+            pre = pre + self.aux_m(aux_seq.reshape(T * B, aux_seq.shape[2]), asym).reshape(T, B, G * C)
         if not self.layer_norm:
             pre = pre + self.bias
         out = np.empty((T, B, self.n_output), F32)
