@@ -8,8 +8,9 @@
 #define RED_PROD 3
 
 // One warp per row of length D.
+// log_out != 0: LOG_SOFTMAX, (x - max) * beta - log(sum).
 extern "C" __global__ void softmax_f32(const float* __restrict__ x, float* __restrict__ y, int rows, int D,
-                                       float beta) {
+                                       float beta, int log_out) {
     int warps = blockDim.x / 32;
     int row = blockIdx.x * warps + threadIdx.x / 32;
     int lane = threadIdx.x & 31;
@@ -22,8 +23,13 @@ extern "C" __global__ void softmax_f32(const float* __restrict__ x, float* __res
     float s = 0.f;
     for (int i = lane; i < D; i += 32) s += expf((xr[i] - m) * beta);
     for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-    float inv = 1.f / s;
-    for (int i = lane; i < D; i += 32) yr[i] = expf((xr[i] - m) * beta) * inv;
+    if (log_out) {
+        float ls = logf(s);
+        for (int i = lane; i < D; i += 32) yr[i] = (xr[i] - m) * beta - ls;
+    } else {
+        float inv = 1.f / s;
+        for (int i = lane; i < D; i += 32) yr[i] = expf((xr[i] - m) * beta) * inv;
+    }
 }
 
 // One thread per (outer, inner) output; scale multiplies the result (1/R for MEAN).

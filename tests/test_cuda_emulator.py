@@ -283,3 +283,26 @@ def test_backend_rejects_host_arrays_like_cupy():
         f((1,), (32,), (x, y, np.int32(8), np.int32(0), np.float32(0)))
     f((1,), (32,), (be.to_device(x), y, np.int32(8), np.int32(13), np.float32(0)))    # NEG
     np.testing.assert_array_equal(be.to_host(y), -x)
+
+
+def test_concurrent_launches_from_threads(mod, rng):
+    """ctypes drops the GIL during a launch: launches from several threads are serialised per library."""
+    import threading
+    xs = [rng.standard_normal((5, 700)).astype(np.float32) for _ in range(4)]
+    outs = [np.zeros(5, np.float32) for _ in range(4)]
+    errors = []
+
+    def work(k):
+        try:
+            for _ in range(5):
+                mod.get_function("rowsum")((5,), (128,), (xs[k], outs[k], 700), shared_mem=16)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors
+    for x, o in zip(xs, outs):
+        np.testing.assert_allclose(o, x.sum(1), rtol=1e-5, atol=1e-4)

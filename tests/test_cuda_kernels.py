@@ -321,3 +321,39 @@ def test_mediapipe_convolution2d_transpose_bias(rng, padding, stride):
     expect = full[:, p // 2:p // 2 + full.shape[1] - p, q // 2:q // 2 + full.shape[2] - q, :] + b
     assert_close(ref, expect.astype(np.float32))
     assert_close(run_cuda(m, [x])[0], ref)
+
+
+@pytest.mark.parametrize("shape", [(3, 37), (2, 4, 1000)])
+def test_log_softmax(rng, shape):
+    x = f32(rng, shape, 4.0)
+    check_vs_litert(single_op_model("LOG_SOFTMAX", [x]), [x])
+
+
+def test_split_and_split_v(rng):
+    x = f32(rng, (2, 6, 5))
+    m = single_op_model("SPLIT", [np.array(1, np.int32), x], output_types=("FLOAT32",) * 3, const_inputs=(0,),
+                        num_splits=3)
+    check_vs_litert(m, [x])
+    m = single_op_model("SPLIT_V", [x, np.array([2, -1, 1], np.int32), np.array(-1, np.int32)],
+                        output_types=("FLOAT32",) * 3, const_inputs=(1, 2), num_splits=3)
+    check_vs_litert(m, [x])
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_pack_unpack(rng, axis):
+    xs = [f32(rng, (3, 4)) for _ in range(3)]
+    check_vs_litert(single_op_model("PACK", xs, values_count=3, axis=axis), xs)
+    x = f32(rng, (3, 4, 2))
+    n = x.shape[axis]
+    check_vs_litert(single_op_model("UNPACK", [x], output_types=("FLOAT32",) * n, num=n, axis=axis), [x])
+
+
+def test_tile_and_broadcast_to(rng):
+    x = f32(rng, (2, 1, 3))
+    check_vs_litert(single_op_model("TILE", [x, np.array([2, 3, 1], np.int32)], const_inputs=(1,)), [x])
+    mb = ModelBuilder()
+    xi = mb.input("x", x.shape, "FLOAT32")
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("BROADCAST_TO", [xi, mb.const("s", np.array([4, 2, 5, 3], np.int32))], [y], version=2)
+    mb.output(y)
+    check_vs_litert(mb.build(), [x])

@@ -178,6 +178,7 @@ def cache_dir() -> Path:
 
 
 _COMPILER_ID: dict = {}
+_LIB_LOCKS: dict = {}      # one lock per loaded .so (dlopen shares one copy of its globals)
 _LOCK = threading.Lock()
 
 
@@ -311,7 +312,9 @@ class EmuFunction:
         g = (ctypes.c_uint * 3)(*_dim3(grid))
         b = (ctypes.c_uint * 3)(*_dim3(block))
         try:
-            rc = self._fn(g, b, int(shared_mem), ptrs, self.module.stack_size)
+            with self.module.lock:          # the emulator's scheduler state is per library, not per thread
+                rc = self._fn(g, b, int(shared_mem), ptrs, self.module.stack_size)
+                err = self.module.lib.emu_last_error() if rc != 0 else None
         finally:
             for a, buf in copies:
                 if a.flags.writeable:
@@ -319,7 +322,6 @@ class EmuFunction:
                 self.module.lib.emu_free(ctypes.c_void_p(buf))
         self.launches += 1
         if rc != 0:
-            err = self.module.lib.emu_last_error()
             raise EmulatorError(f"kernel {self.name} grid={_dim3(grid)} block={_dim3(block)}: "
                                 f"{err.decode() if err else 'failed'}")
 
@@ -344,6 +346,7 @@ class EmuModule:
         self.lib.emu_malloc.argtypes = [ctypes.c_size_t]
         self.lib.emu_free.argtypes = [ctypes.c_void_p]
         self._functions: dict[str, EmuFunction] = {}
+        self.lock = _LIB_LOCKS.setdefault(str(self.path), threading.Lock())
 
     def get_function(self, name: str) -> EmuFunction:
         f = self._functions.get(name)

@@ -509,7 +509,8 @@ class Pool2D(DevOp):
 class Softmax(DevOp):
     def __init__(self, node, consts, be):
         super().__init__(node, consts, be)
-        self.beta = float(node.options.get("beta", 1.0))
+        self.log = node.op == "LOG_SOFTMAX"
+        self.beta = 1.0 if self.log else float(node.options.get("beta", 1.0))
 
     def __call__(self, ins):
         x = ins[0]
@@ -518,7 +519,7 @@ class Softmax(DevOp):
         y = self.be.empty(x.shape, F32)
         if rows:
             self.be.function("reduce", "softmax_f32")(((rows + 3) // 4,), (128,),
-                                                      (x, y, _i(rows), _i(D), _f(self.beta)))
+                                                      (x, y, _i(rows), _i(D), _f(self.beta), _i(self.log)))
         return [y]
 
 
@@ -913,6 +914,145 @@ class Gather(DevOp):
         return [y]
 
 
+def _const_ints(node, i):
+    return [int(v) for v in np.asarray(node.inputs[i].constant).reshape(-1)]
+
+
+class _ConstOperands(DevOp):
+    """Ops whose non-data operands (axes, sizes, shapes) must be constants."""
+    const_inputs: tuple = ()
+
+    @classmethod
+    def refuse(cls, node):
+        r = _float_io(node, cls.data_inputs)
+        if r:
+            return r
+        for i in cls.const_inputs:
+            if i < len(node.inputs) and node.inputs[i] is not None and node.inputs[i].constant is None:
+                return f"{node.op} operand {i} must be a constant"
+        return None
+
+
+def _copy_slices(op, x, axis, sizes):
+    """Splits x along axis into pieces of the given sizes (device copies)."""
+    r = x.ndim
+    ax = axis + r if axis < 0 else axis
+    if not 0 <= ax < r:
+        raise ValueError(f"{op.node.op}: axis {axis} out of range for rank {r}")
+    if sum(sizes) != x.shape[ax] or any(s < 0 for s in sizes):
+        raise ValueError(f"{op.node.op}: sizes {sizes} do not split dimension {x.shape[ax]}")
+    outer = int(np.prod(x.shape[:ax], dtype=np.int64))
+    inner = int(np.prod(x.shape[ax + 1:], dtype=np.int64))
+    outs, off = [], 0
+    for k in sizes:
+        shape = tuple(x.shape[:ax]) + (k,) + tuple(x.shape[ax + 1:])
+        y = op.be.empty(shape, F32)
+        strided_copy(op.be, op, x, y, (outer, k * inner), (x.shape[ax] * inner, 1), (k * inner, 1), off * inner, 0)
+        outs.append(y)
+        off += k
+    return outs
+
+
+class Split(_ConstOperands):
+    data_inputs = (1,)
+    const_inputs = (0,)
+
+    def __call__(self, ins):
+        x = ins[1]
+        axis = _const_ints(self.node, 0)[0]
+        n = int(self.node.options.get("num_splits", len(self.node.outputs)))
+        ax = axis + x.ndim if axis < 0 else axis
+        if n <= 0 or x.shape[ax] % n:
+            raise ValueError(f"SPLIT: dimension {x.shape[ax]} is not divisible into {n} pieces")
+        return _copy_slices(self, x, axis, [x.shape[ax] // n] * n)
+
+
+class SplitV(_ConstOperands):
+    data_inputs = (0,)
+    const_inputs = (1, 2)
+
+    def __call__(self, ins):
+        x = ins[0]
+        sizes = _const_ints(self.node, 1)
+        axis = _const_ints(self.node, 2)[0]
+        ax = axis + x.ndim if axis < 0 else axis
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = x.shape[ax] - (sum(sizes) + 1)
+        return _copy_slices(self, x, axis, sizes)
+
+
+class Unpack(DevOp):
+    def __call__(self, ins):
+        x = ins[0]
+        axis = int(self.node.options.get("axis", 0))
+        ax = axis + x.ndim if axis < 0 else axis
+        parts = _copy_slices(self, x, ax, [1] * int(x.shape[ax]))
+        return [p.reshape(tuple(x.shape[:ax]) + tuple(x.shape[ax + 1:])) for p in parts]
+
+
+class Pack(DevOp):
+    data_inputs = ()
+
+    @classmethod
+    def refuse(cls, node):
+        return _float_io(node, range(len(node.inputs)))
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.c = [self.param(consts, i) for i in range(len(node.inputs))]
+
+    def __call__(self, ins):
+        xs = [c if c is not None else a for c, a in zip(self.c, ins)]
+        axis = int(self.node.options.get("axis", 0))
+        r = xs[0].ndim + 1
+        ax = axis + r if axis < 0 else axis
+        shape = tuple(xs[0].shape[:ax]) + (len(xs),) + tuple(xs[0].shape[ax:])
+        y = self.be.empty(shape, F32)
+        outer = int(np.prod(shape[:ax], dtype=np.int64))
+        inner = int(np.prod(shape[ax + 1:], dtype=np.int64))
+        for k, x in enumerate(xs):
+            if tuple(x.shape) != tuple(xs[0].shape):
+                raise ValueError("PACK: inputs have different shapes")
+            strided_copy(self.be, self, x, y, (outer, inner), (inner, 1), (len(xs) * inner, 1), 0, k * inner)
+        return [y]
+
+
+class Tile(_ConstOperands):
+    const_inputs = (1,)
+
+    def __call__(self, ins):
+        x = ins[0]
+        mult = _const_ints(self.node, 1)
+        if len(mult) != x.ndim or any(m < 0 for m in mult):
+            raise ValueError(f"TILE multiples {mult} do not fit rank {x.ndim}")
+        shape = tuple(int(s) * m for s, m in zip(x.shape, mult))
+        y = self.be.empty(shape, F32)
+        cs = _cstrides(x.shape)
+        dims, ist = [], []
+        for d in range(x.ndim):
+            dims += [mult[d], int(x.shape[d])]
+            ist += [0, cs[d]]
+        strided_copy(self.be, self, x, y, dims, ist, _cstrides(dims))
+        return [y]
+
+
+class BroadcastTo(_ConstOperands):
+    const_inputs = (1,)
+
+    def __call__(self, ins):
+        x = ins[0]
+        shape = tuple(_const_ints(self.node, 1))
+        out = tuple(np.broadcast_shapes(tuple(x.shape), shape))
+        if out != shape:
+            raise ValueError(f"BROADCAST_TO: {tuple(x.shape)} cannot be broadcast to {shape}")
+        r = len(shape)
+        xs = (1,) * (r - x.ndim) + tuple(x.shape)
+        cs = _cstrides(xs)
+        y = self.be.empty(shape, F32)
+        strided_copy(self.be, self, x, y, shape, [0 if xs[d] == 1 else cs[d] for d in range(r)], _cstrides(shape))
+        return [y]
+
+
 class DequantizeF16(DevOp):
     """DEQUANTIZE of a computed float16 tensor (constant ones are folded on the host at preparation)."""
 
@@ -945,7 +1085,8 @@ OPS.update({
     "CONCATENATION": Concatenation, "PAD": Pad, "PADV2": Pad, "TRANSPOSE": Transpose,
     "SLICE": Slice, "STRIDED_SLICE": Slice, "DEPTH_TO_SPACE": SpaceDepth, "SPACE_TO_DEPTH": SpaceDepth,
     "RESIZE_BILINEAR": Resize, "RESIZE_NEAREST_NEIGHBOR": Resize, "GATHER": Gather,
-    "DEQUANTIZE": DequantizeF16,
+    "DEQUANTIZE": DequantizeF16, "LOG_SOFTMAX": Softmax,
+    "SPLIT": Split, "SPLIT_V": SplitV, "PACK": Pack, "UNPACK": Unpack, "TILE": Tile, "BROADCAST_TO": BroadcastTo,
     # custom ops, by custom_code
     "Convolution2DTransposeBias": Conv2DTransposeBias,
 })
