@@ -167,3 +167,17 @@ def test_concat_uint8_requantizing(rng, axis):
     mb.op("CONCATENATION", [a, b, c], [y], axis=axis)
     mb.output(y)
     both_resolvers(mb.build(), [rand_q(rng, (1, 5, 6, 4), "UINT8") for _ in range(3)])
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+@pytest.mark.parametrize("tin,q_in,q_out", [("INT8", (0.05, -3), (0.04, -20)), ("UINT8", (0.05, 128), (0.04, 10))])
+def test_gelu(rng, tin, q_in, q_out, approximate):
+    content, inputs = _unary(rng, "GELU", tin, (2, 256), q_in, q_out, approximate=approximate)
+    inputs[0].ravel()[:256] = np.arange(256) + (-128 if tin == "INT8" else 0)
+    both_resolvers(content, inputs)
+
+
+def test_neg_int8(rng):
+    content, inputs = _unary(rng, "NEG", "INT8", (2, 256), (0.05, -3), (0.05, -3))
+    inputs[0].ravel()[:256] = np.arange(-128, 128)
+    both_resolvers(content, inputs)

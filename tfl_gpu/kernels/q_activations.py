@@ -3,6 +3,7 @@ library's float functions), LEAKY_RELU, PRELU, RELU family, HARD_SWISH."""
 from __future__ import annotations
 
 import ctypes
+import math
 import ctypes.util
 
 import numpy as np
@@ -267,3 +268,36 @@ class QAbs:
         if self.rescale:
             v = Q.multiply_by_quantized_multiplier(v, self.q, self.shift)
         return np.clip(v + self.zo, self.lo, self.hi).astype(self.dtype)
+
+
+def _gelu(v: np.float32) -> np.float32:
+    f = _cfunc("erff")
+    a = np.float32(v * np.float32(0.7071067811865476))
+    e = np.float32(f(float(a))) if f else np.float32(math.erf(float(a)))
+    return np.float32(np.float32(0.5) * v * np.float32(np.float32(1) + e))
+
+
+def _gelu_tanh(v: np.float32) -> np.float32:
+    inner = np.float32(np.float32(np.sqrt(2 / np.pi)) * np.float32(v + np.float32(0.044715) * v * v * v))
+    return np.float32(np.float32(0.5) * v * np.float32(np.float32(1) + _tanh(inner)))
+
+
+@register("GELU", when=q_8bit_node, priority=10, types=("INT8", "UINT8"))
+class QGelu:
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        self.lo = Q.QRANGE[i.type_name][0]
+        fn = _gelu_tanh if node.options.get("approximate", False) else _gelu
+        self.table = lut8(i, o, fn).astype(o.dtype)
+
+    def __call__(self, x):
+        return self.table[x.astype(np.int64) - self.lo]
+
+
+@register("NEG", when=q_node, priority=10, types=("INT8", "INT16"))
+def q_neg(node, x):
+    """LiteRT negates the stored integers (no rescaling), wrapping -min to min."""
+    v = -x.astype(np.int64)
+    bits = 8 * x.dtype.itemsize
+    v = ((v + (1 << (bits - 1))) & ((1 << bits) - 1)) - (1 << (bits - 1))
+    return v.astype(x.dtype)
