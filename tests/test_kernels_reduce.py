@@ -290,3 +290,16 @@ def test_float_sum_bit_exact(rng, resolver):
                         ((3, 4, 5), [2, 0])]:
         x = (rng.standard_normal(shape) * 10).astype(np.float32)
         assert_same_as_litert(_reduce_model("SUM", x, axes, False), [x], resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_float_mean_bit_exact(rng, resolver):
+    """MEAN = memory-order float sum / count: bit-identical with LiteRT for global average pooling and
+    outer axes (both kernels) and for the innermost axis with the reference kernel."""
+    cases = [((1, 13, 11, 16), [1, 2]), ((2, 7, 7, 64), [1, 2]), ((2, 7, 9, 5), [0]), ((2, 7, 9, 5), [0, 2]),
+             ((4, 6, 3), [0, 1])]
+    if resolver == "BUILTIN_REF":
+        cases += [((2, 7, 9, 5), [3]), ((3, 50), [1]), ((2, 3, 40), [0, 2])]
+    for shape, axes in cases:
+        x = (rng.standard_normal(shape) * 10).astype(np.float32)
+        assert_same_as_litert(_reduce_model("MEAN", x, axes, True), [x], resolver=resolver, exact=True)
