@@ -37,9 +37,14 @@ def float_transpose_conv_node(node) -> bool:
     return len(node.inputs) >= 3 and _type(node, 2) == "FLOAT32" and _type(node, 1) in _FLOAT_W
 
 
+# Deterministic, stateless ops: fed only constants, their output is the same at every invoke.
+_CONST_FOLDABLE = ("DEQUANTIZE", "DENSIFY", "RESHAPE", "TRANSPOSE", "CAST", "SQUEEZE", "EXPAND_DIMS")
+
+
 def static_input(node, i: int) -> bool:
-    """True when input ``i`` is a constant, or the output of DEQUANTIZE/DENSIFY of constants: its value is
-    the same at every invoke, so a layout prepared from it may be cached by array identity."""
+    """True when input ``i`` is a constant, or computed only from constants by DEQUANTIZE/DENSIFY (float16 and
+    sparse MediaPipe weights) or a layout op: its value is the same at every invoke, so a layout prepared from
+    it may be cached by array identity."""
     t = node.inputs[i] if i < len(node.inputs) else None
     if t is None:
         return False
@@ -47,13 +52,29 @@ def static_input(node, i: int) -> bool:
         return True
     try:
         sg = node._runtime.subgraphs[node.subgraph_index].sg
-        for op in sg.operators:
-            if t.index in op.outputs:
-                return (op.opcode in ("DEQUANTIZE", "DENSIFY")
-                        and all(sg.tensors[j].data is not None for j in op.inputs if j >= 0))
     except (AttributeError, IndexError, TypeError):
-        pass
-    return False
+        return False
+    producers = {}
+    for op in sg.operators:
+        for o in op.outputs:
+            producers[o] = op
+    seen = set()
+
+    def static(idx, depth=0):
+        tt = sg.tensors[idx]
+        if tt.data is not None:
+            return True
+        if tt.is_variable or idx in seen or depth > 8:
+            return False
+        seen.add(idx)
+        op = producers.get(idx)
+        return (op is not None and op.opcode in _CONST_FOLDABLE
+                and all(static(j, depth + 1) for j in op.inputs if j >= 0))
+
+    try:
+        return static(t.index)
+    except (AttributeError, IndexError):
+        return False
 
 
 class WeightCache:
@@ -73,7 +94,7 @@ class WeightCache:
         if w is self.src:
             return self.value
         value = self.prepare(w)
-        if self.static or not getattr(w, "flags", None) or not w.flags.writeable:
+        if self.static:
             self.src, self.value = w, value
         return value
 
@@ -364,7 +385,7 @@ class DepthwiseConv2D(_ConvBase):
         if self._bias_key is not None and self._bias_key[0] is b and self._bias_key[1] == ow:
             return self._bias_row
         row = np.tile(_as_f32(b).reshape(-1), ow)
-        if not b.flags.writeable or self.bias_static:
+        if self.bias_static:
             self._bias_key, self._bias_row = key, row
         return row
 
