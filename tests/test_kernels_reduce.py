@@ -303,3 +303,11 @@ def test_float_mean_bit_exact(rng, resolver):
     for shape, axes in cases:
         x = (rng.standard_normal(shape) * 10).astype(np.float32)
         assert_same_as_litert(_reduce_model("MEAN", x, axes, True), [x], resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_float_prod_bit_exact(rng, resolver):
+    for shape, axes in [((1, 13, 11, 16), [1, 2]), ((2, 7, 9, 5), [0, 2]), ((2, 7, 9, 5), [3]), ((3, 50), [1]),
+                        ((4, 6), [0, 1])]:
+        x = (1 + rng.standard_normal(shape) * 0.05).astype(np.float32)
+        assert_same_as_litert(_reduce_model("REDUCE_PROD", x, axes, True), [x], resolver=resolver, exact=True)
