@@ -430,3 +430,30 @@ def test_rng_bit_generator_chained(rng):
     k1, a = run_ours(_rng_model(2, [4], "UINT32", 2), [state])
     _, b = run_ours(_rng_model(2, [4], "UINT32", 2), [k1])
     np.testing.assert_array_equal(np.concatenate([a, b]), long)
+
+
+# --------------------------------------------------------------------------------------------- case
+
+def _case_model():
+    mb = ModelBuilder()
+    i = mb.input("index", [], "INT32")
+    x = mb.input("x", [2, 3])
+    y = mb.tensor("y", [2, 3])
+    mb.op("STABLEHLO_CASE", [i, x], [y], branch_subgraph_indices=[1, 2])
+    mb.output(y)
+    for op in ("STABLEHLO_MULTIPLY", "STABLEHLO_ADD"):
+        mb.subgraph(op)
+        p = mb.input("p", [2, 3])
+        r = mb.tensor("r", [2, 3])
+        mb.op(op, [p, p], [r])
+        mb.output(r)
+    mb.use_subgraph(0)
+    return mb.build()
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, -1])
+def test_case(rng, index):
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    ours, _ = assert_same_as_litert(_case_model(), [np.array(index, np.int32), x])
+    # out-of-range indices run the last branch
+    assert_close(ours[0], x * x if index == 0 else x + x)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _schema_ext
 from .errors import ModelError
 
 # ---------------------------------------------------------------------------------------------- enums
@@ -58,9 +59,10 @@ def _enum_names(enum_name: str) -> dict[int, str]:
 
 BUILTIN_OPERATORS: dict[int, str] = _enum_names("BuiltinOperator")
 # Codes newer than the bundled binding knows about (schema 2.19+).
-BUILTIN_OPERATORS.setdefault(209, "STABLEHLO_COMPOSITE_209")
+BUILTIN_OPERATORS.setdefault(209, "STABLEHLO_CASE")
 BUILTIN_OPTION_TYPES: dict[int, str] = _enum_names("BuiltinOptions")
 BUILTIN_OPTION2_TYPES: dict[int, str] = _enum_names("BuiltinOptions2")
+_schema_ext.install(BUILTIN_OPTION2_TYPES)   # StablehloCaseOptions (code 23) and other newer tables
 
 
 def _snake(name: str) -> str:

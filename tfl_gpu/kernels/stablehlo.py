@@ -3,7 +3,8 @@
 STABLEHLO_ADD / MULTIPLY / MAXIMUM / MINIMUM / AND / SHIFT_LEFT (same-shape elementwise, no broadcasting),
 STABLEHLO_PAD (edge padding that may be negative = cropping, plus interior padding), STABLEHLO_GATHER,
 STABLEHLO_SCATTER (update computation given by a subgraph), STABLEHLO_REDUCE_WINDOW (body subgraph),
-STABLEHLO_COMPOSITE (runs its decomposition subgraph).
+STABLEHLO_COMPOSITE (runs its decomposition subgraph), STABLEHLO_CASE (runs one of its branch subgraphs),
+STABLEHLO_RNG_BIT_GENERATOR (Threefry / Philox bits).
 
 Semantics follow the StableHLO specification as LiteRT implements it (see the notes at each kernel for the
 places where LiteRT picks one of the behaviours the specification leaves open).
@@ -395,6 +396,36 @@ class StablehloComposite:
     def __call__(self, *args):
         from .control_flow import _detach
         outs = self.node.call_subgraph(self.index, list(args))
+        return _detach(outs, args)
+
+
+
+@register("STABLEHLO_CASE", types=("INT32",))
+class StablehloCase:
+    """Runs branch ``index`` (an int32 scalar, the first input) on the other inputs; an index out of range
+    selects the last branch, as in stablehlo.case."""
+
+    def __init__(self, node):
+        from .control_flow import _check_arity, _check_subgraph
+        self.node = node
+        idx = node.options.get("branch_subgraph_indices")
+        if idx is None or len(idx) == 0:
+            raise ValueError("STABLEHLO_CASE needs at least one branch (branch_subgraph_indices)")
+        if not node.inputs or node.inputs[0] is None or node.inputs[0].type_name != "INT32":
+            raise ValueError("STABLEHLO_CASE: the first input must be an int32 branch index")
+        self.branches = [_check_subgraph(node, int(b), f"branch {k}") for k, b in enumerate(np.ravel(idx))]
+        for k, b in enumerate(self.branches):
+            _check_arity(node, b, len(node.inputs) - 1, len(node.outputs), f"branch {k}")
+
+    def __call__(self, index, *args):
+        from .control_flow import _detach
+        index = np.asarray(index)
+        if index.size != 1:
+            raise ValueError(f"STABLEHLO_CASE: the index must hold one element, got shape {list(index.shape)}")
+        i = int(index.reshape(-1)[0])
+        if not 0 <= i < len(self.branches):
+            i = len(self.branches) - 1
+        outs = self.node.call_subgraph(self.branches[i], list(args))
         return _detach(outs, args)
 
 
