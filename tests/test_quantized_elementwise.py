@@ -69,3 +69,12 @@ def test_abs(rng, tin, q_in, q_out):
     mb.op("ABS", [x], [y])
     mb.output(y)
     both_resolvers(mb.build(), [rand_q(rng, (3, 50), tin)])
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB"])
+@pytest.mark.parametrize("q_a,q_b,q_o", [((2 ** -12, 0), (2 ** -10, 0), (2 ** -10, 0)),
+                                         ((2 ** -10, 0), (2 ** -13, 0), (2 ** -10, 0)),
+                                         ((2 ** -11, 0), (2 ** -11, 0), (2 ** -11, 0))])
+def test_int16_pot_scales(rng, op, q_a, q_b, q_o):
+    content, inputs = _binary(rng, op, "INT16", (2, 300), (2, 300), q_a, q_b, q_o)
+    both_resolvers(content, inputs)

@@ -12,6 +12,15 @@ def q_binary_node(node) -> bool:
             and is_quantized(node.outputs[0]))
 
 
+def _checked_log2(x: float):
+    """CheckedLog2: the rounded log2 when x is (within 1e-3 in log2) a power of two, else None."""
+    if x <= 0:
+        return None
+    lg = np.float32(np.float32(np.log(np.float32(x))) * np.float32(1.0 / np.log(2.0)))
+    r = Q.round_half_away(float(lg))
+    return int(r) if abs(float(lg) - r) < 1e-3 else None
+
+
 class _QAddSub:
     sign = 1
 
@@ -29,6 +38,15 @@ class _QAddSub:
         self.qa, self.sha = Q.quantize_multiplier(sa / twice_max)
         self.qb, self.shb = Q.quantize_multiplier(sb / twice_max)
         self.qo, self.sho = Q.quantize_multiplier(twice_max / ((1 << self.left_shift) * so))
+        # int16 with power-of-two scales everywhere: LiteRT shifts one input and adds with saturation
+        self.pot = None
+        if a.type_name == "INT16" and o.type_name == "INT16":
+            logs = [_checked_log2(x) for x in (sa, sb, so)]
+            if all(l is not None for l in logs):
+                s1, s2 = logs[0] - logs[2], logs[1] - logs[2]
+                if s1 != 0 and s2 != 0:
+                    raise ValueError("int16 ADD/SUB with power-of-two scales can shift only one input")
+                self.pot = (s1, s2)
         # LiteRT's optimized int8 kernel runs NEON vector loops (emulated on x86) with their own rounding
         self.neon = node.resolver != "BUILTIN_REF" and a.type_name in ("INT8", "UINT8") and self.sign > 0
         # int8: AddElementwiseInt8 (16 wide, combined shift); uint8: AddElementwise (8 wide, shift after)
@@ -63,6 +81,16 @@ class _QAddSub:
         return self._neon_out(raw)
 
     def __call__(self, a, b):
+        if self.pot is not None:
+            s1, s2 = self.pot
+            va, vb = a.astype(np.int64), b.astype(np.int64)
+            if s1 != 0:
+                va = Q.rounding_divide_by_pot(va, -s1)
+            elif s2 != 0:
+                vb = Q.rounding_divide_by_pot(vb, -s2)
+            r = np.clip(va + vb if self.sign > 0 else va - vb, -32768, 32767)
+            np.clip(r, self.lo, self.hi, out=r)
+            return r.astype(self.dtype)
         r = self._std(a, b)
         if self.neon:
             r = self._apply_neon(a, b, r)
