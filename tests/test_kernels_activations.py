@@ -221,6 +221,27 @@ def test_local_response_normalization(shape, radius, bias, alpha, beta, rng):
     check("LOCAL_RESPONSE_NORMALIZATION", [x], radius=radius, bias=bias, alpha=alpha, beta=beta)
 
 
+@pytest.mark.parametrize("radius", [1, 2, 20])
+def test_lrn_special_values(radius):
+    x = np.array([[1, 2, np.inf, 3], [1, np.nan, 2, 3], [-np.inf, 0, 1, 2], [3e38, 3e38, -3e38, 0],
+                  [np.inf, np.inf, 0, 0], [-np.inf] * 4, [1e-45, 0, 0, 0], [1e20, 1e20, 0, 0]], F32)
+    x = np.concatenate([x, np.ones((8, 36), F32)], axis=1).reshape(1, 2, 4, 40)
+    check("LOCAL_RESPONSE_NORMALIZATION", [x], radius=radius, bias=1.0, alpha=0.5, beta=0.5)
+
+
+@pytest.mark.parametrize("op,opts", [("LOCAL_RESPONSE_NORMALIZATION", dict(radius=2, bias=1.0, alpha=0.3, beta=0.7)),
+                                     ("LOCAL_RESPONSE_NORMALIZATION", dict(radius=0, bias=2.0, alpha=1.0, beta=1.0)),
+                                     ("SOFTMAX", dict(beta=1.0)), ("LOG_SOFTMAX", {}), ("L2_NORMALIZATION", {}),
+                                     ("GELU", {}), ("LOGISTIC", {}), ("HARD_SWISH", {}), ("LEAKY_RELU", dict(alpha=0.1))])
+def test_sprinkled_non_finite_values(op, opts, rng):
+    """inf, -inf, NaN and huge values at random places: NaN propagation must follow LiteRT's kernels."""
+    x = rand(rng, (2, 3, 5, 17), -4, 4)
+    flat = x.reshape(-1)
+    idx = rng.choice(flat.size, 24, replace=False)
+    flat[idx] = np.tile(np.array([np.inf, -np.inf, np.nan, 3e38, -3e38, 1e20], F32), 4)
+    check(op, [x], **opts)
+
+
 def test_lrn_matches_builtin_not_buggy_reference(rng):
     """LiteRT's BUILTIN_REF LRN kernel has a known bug: its depth window stops at c + radius - 1 (exclusive
     end) instead of c + radius. We match BUILTIN (the optimized kernel, the documented definition) under both

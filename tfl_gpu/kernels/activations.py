@@ -364,10 +364,11 @@ class L2Normalization:
         x = _f32(x)
         if x.size == 0:
             return np.empty(x.shape, _F32)
-        n = np.einsum("...i,...i->...", x, x)[..., None]
-        np.sqrt(n, out=n)
-        np.maximum(n, _F32(1e-6), out=n)
-        return x / n
+        with np.errstate(all="ignore"):
+            n = np.einsum("...i,...i->...", x, x)[..., None]
+            np.sqrt(n, out=n)
+            np.maximum(n, _F32(1e-6), out=n)
+            return x / n
 
 
 @register("LOCAL_RESPONSE_NORMALIZATION", when=float_node, types=("FLOAT32",))
@@ -381,25 +382,41 @@ class LocalResponseNormalization:
         self.alpha = _F32(o.get("alpha", 0.0))
         self.beta = _F32(o.get("beta", 0.0))
 
-    def __call__(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"LOCAL_RESPONSE_NORMALIZATION needs a 4-D input, got rank {x.ndim}")
-        x = _f32(x)
-        depth = x.shape[-1]
-        sq = x * x
-        r = self.radius
-        if r <= 16 or depth <= 32:
+    @staticmethod
+    def _window_sum(sq, r, exact_nonfinite=False):
+        depth = sq.shape[-1]
+        if r <= 16 or depth <= 32 or exact_nonfinite:
             acc = sq.copy()
             for k in range(1, min(r, depth - 1) + 1):
                 acc[..., k:] += sq[..., :-k]
                 acc[..., :-k] += sq[..., k:]
-        else:
-            c = np.cumsum(sq, axis=-1, dtype=np.float64)
-            c = np.concatenate([np.zeros(c.shape[:-1] + (1,)), c], axis=-1)
-            idx = np.arange(depth)
-            hi = np.minimum(idx + r, depth - 1) + 1
-            lo = np.maximum(idx - r, 0)
-            acc = (c[..., hi] - c[..., lo]).astype(_F32)
+            return acc
+        c = np.cumsum(sq, axis=-1, dtype=np.float64)
+        c = np.concatenate([np.zeros(c.shape[:-1] + (1,)), c], axis=-1)
+        idx = np.arange(depth)
+        hi = np.minimum(idx + r, depth - 1) + 1
+        lo = np.maximum(idx - r, 0)
+        return (c[..., hi] - c[..., lo]).astype(_F32)
+
+    def __call__(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"LOCAL_RESPONSE_NORMALIZATION needs a 4-D input, got rank {x.ndim}")
+        x = _f32(x)
+        r = self.radius
+        with np.errstate(all="ignore"):
+            sq = x * x
+            finite = np.isfinite(sq)
+            if finite.all():
+                acc = self._window_sum(sq, r)
+            else:
+                # LiteRT's optimized kernel slides a running sum along the depth: an inf/NaN square that has
+                # left the window leaves NaN behind (inf - inf) for every later channel: reproduce that
+                acc = self._window_sum(sq, r, exact_nonfinite=True)
+                left = np.cumsum(~finite, axis=-1)      # non-finite squares at index <= j
+                depth = x.shape[-1]
+                if depth > r + 1:
+                    poisoned = left[..., :depth - r - 1] > 0     # channel c = j + r + 1
+                    acc[..., r + 1:][poisoned] = np.nan
         with np.errstate(all="ignore"):
             acc *= self.alpha
             acc += self.bias
