@@ -3,15 +3,18 @@
 Layouts follow TFLite: activations NHWC, CONV_2D filter [out_c, kh, kw, in_c / groups], DEPTHWISE_CONV_2D
 filter [1, kh, kw, in_c * multiplier], TRANSPOSE_CONV filter [out_c, kh, kw, in_c].
 
-Speed notes (numpy only):
+Speed notes (numpy only; measured on MobileNetV2 / MediaPipe shapes):
 * CONV_2D is im2col + one float32 GEMM. A 1x1 convolution is a plain reshape + GEMM (strided 1x1 first
-  subsamples the input). The im2col matrix is a copy of a ``sliding_window_view`` of a zero-bordered scratch
-  buffer that is reused across invokes (its border is written once).
-* DEPTHWISE_CONV_2D is one ``einsum`` over the window view: per-channel multiply-accumulate without
-  temporaries (measured faster than summing shifted slices).
-* Weight layouts are prepared once: in ``__init__`` for constant weights, and for weights that arrive at
-  runtime (float16 constants through DEQUANTIZE) they are cached keyed by the identity of the incoming
-  array, so repeated invokes skip the transpose/reshape.
+  subsamples the input). im2col copies the (i, j, c)-ordered window view of a zero-bordered scratch buffer
+  (border written once) into a reused buffer. Large outputs run the GEMM by row blocks so bias and clamp hit
+  cache-hot data. Stride-1 convs with <= 4 output channels skip im2col (per-tap products on contiguous
+  views of the flat padded input).
+* DEPTHWISE_CONV_2D runs ``einsum`` over blocks of whole output rows against row-tiled weights (see the
+  class docstring); strided layers go through a stride-phase split first.
+* Weight layouts are prepared once: in ``__init__`` for constant weights; weights computed from constants
+  at runtime (float16 constants through DEQUANTIZE, sparse ones through DENSIFY) are cached keyed by the
+  identity of the incoming array, so repeated invokes skip the transpose/reshape.
+* Fused activations clamp with the ``clip`` ufunc (np.clip's Python wrapper costs more per block).
 """
 from __future__ import annotations
 
