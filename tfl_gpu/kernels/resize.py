@@ -1,8 +1,11 @@
-"""RESIZE_BILINEAR (float) and RESIZE_NEAREST_NEIGHBOR (any dtype), NHWC.
+"""RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR (NHWC), bit-identical with LiteRT.
 
 Index arithmetic follows TFLite's kernels in float32: ``scale = in / out`` (or ``(in-1)/(out-1)`` with
 align_corners), half-pixel centers shift by 0.5, nearest neighbour rounds half away from zero with
-align_corners and floors otherwise. The index tables depend only on (in, out, options) and are cached.
+align_corners and floors otherwise. Bilinear evaluates the same float32 expressions as the optimized
+kernel (corner weights; a dedicated exact-2x kernel) or the reference kernel (BUILTIN_REF); int8/int16
+use TFLite's 10-bit fixed-point kernel and uint8 the float formulas rounded. Nearest neighbour moves data
+and works for every dtype. Index/weight tables depend only on (in, out, options) and are cached.
 """
 from __future__ import annotations
 
@@ -65,11 +68,20 @@ def _check_out(x, oh, ow, what):
     check_allocation((x.shape[0], oh, ow, x.shape[3]), np.float64, what)
 
 
+class _PlanCache(dict):
+    """Per-kernel cache of index/weight tables, bounded for graphs whose output size keeps changing."""
+
+    def __setitem__(self, key, value):
+        if len(self) >= 32:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class _Resize:
     def __init__(self, node):
         self.align = bool(node.options.get("align_corners", False))
         self.half = bool(node.options.get("half_pixel_centers", False))
-        self._cache: dict = {}
+        self._cache: dict = _PlanCache()
 
     def _check(self, x):
         if x.ndim != 4:
