@@ -218,6 +218,29 @@ def test_binary_same_tensor_twice(op, rng):
     assert_same_as_litert(mb.build(), [v])
 
 
+def _sprinkle(rng, x, n):
+    flat = x.reshape(-1)
+    idx = rng.choice(flat.size, n, replace=False)
+    flat[idx] = np.resize(np.array([np.inf, -np.inf, np.nan, 3e38, -3e38, 0.0], F32), n)
+    return x
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "POW",
+                                "FLOOR_MOD", "LESS", "EQUAL", "GREATER_EQUAL"])
+def test_binary_sprinkled_non_finite(op, rng):
+    a = _sprinkle(rng, rand(rng, (3, 4, 7)), 18)
+    b = _sprinkle(rng, rand(rng, (4, 1)), 2)
+    out = "BOOL" if op in CMP else "FLOAT32"
+    check(op, [a, b], out, exact=out == "BOOL")
+
+
+@pytest.mark.parametrize("op", ["ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE", "SIN", "COS", "FLOOR",
+                                "CEIL", "ROUND", "SIGN", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1",
+                                "ELU"])
+def test_unary_sprinkled_non_finite(op, rng):
+    check(op, [_sprinkle(rng, rand(rng, (5, 31)), 30)])
+
+
 @pytest.mark.parametrize("op", ["ADD", "MUL", "MAXIMUM"])
 def test_binary_with_constant_operand(op, rng):
     a, c = rand(rng, (2, 5, 3)), rand(rng, (5, 1))
