@@ -231,3 +231,12 @@ def test_depthwise_bad_channel_multiple(rng):
     content = single_op_model("DEPTHWISE_CONV_2D", [x, _f32(rng, (1, 3, 3, 4)), _f32(rng, (4,))],
                               const_inputs=(1, 2), padding="SAME", stride_w=1, stride_h=1, depth_multiplier=1)
     _bad(content, [x], "multiple")
+
+
+def test_transpose_conv_absurd_output_shape(rng):
+    x = _f32(rng, (1, 4, 4, 3))
+    w = _f32(rng, (2, 3, 3, 3))
+    oshape = np.array([1, 2_000_000_000, 2_000_000_000, 2], np.int32)
+    content = single_op_model("TRANSPOSE_CONV", [oshape, w, x, None], const_inputs=(0, 1), padding="SAME",
+                              stride_w=2, stride_h=2)
+    _bad(content, [x], "bytes")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from ..limits import check_allocation
 from .registry import apply_activation, float_node, register
 
 _FLOAT_W = ("FLOAT32", "FLOAT16")
@@ -211,6 +212,8 @@ def _clamp(a, lo, hi):
     else:
         np.maximum(a, lo, out=a)
         np.minimum(a, hi, out=a)
+
+
 # Output elements per GEMM row block when bias/activation follow: the block stays cache-hot for them.
 _GEMM_BLOCK_ELEMS = 65536
 
@@ -251,6 +254,8 @@ class Conv2D(_ConvBase):
         groups = c // cg
         if o % groups:
             raise ValueError(f"CONV_2D: {o} output channels do not split into {groups} groups")
+        if b is not None and b.size != o:
+            raise ValueError(f"CONV_2D bias has {b.size} values for {o} output channels")
         g = self._geometry(x)
         m = n * g.oh * g.ow
         if o <= 4 and groups == 1 and self.sh == 1 and self.sw == 1 and (kh > 1 or kw > 1):
@@ -527,6 +532,7 @@ class TransposeConv:
         if shp[0] != n or shp[3] != o or shp[1] < 0 or shp[2] < 0:
             raise ValueError(f"TRANSPOSE_CONV output_shape {shp} does not match batch {n} / {o} channels")
         oh, ow = shp[1], shp[2]
+        check_allocation(shp, np.float32, "TRANSPOSE_CONV output")
         _, pt, _ = out_size_and_pad(oh, kh, self.sh, 1, self.padding)
         _, pl, _ = out_size_and_pad(ow, kw, self.sw, 1, self.padding)
         x = _as_f32(x)
