@@ -75,7 +75,7 @@ def make_engines(path: pathlib.Path, threads: int):
     return engines
 
 
-def bench_model(path, threads, runs, warmup, profile=False):
+def bench_model(path, threads, runs, warmup, profile=False, stat="median"):
     engines = make_engines(path, threads)
     live = {k: it for k, (it, _) in engines.items() if it is not None}
     reasons = {k: r for k, (it, r) in engines.items() if it is None}
@@ -98,7 +98,8 @@ def bench_model(path, threads, runs, warmup, profile=False):
             t0 = time.perf_counter()
             it.invoke()
             times[name].append((time.perf_counter() - t0) * 1e3)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    agg = min if stat == "min" else statistics.median
+    med = {k: agg(v) for k, v in times.items()}
     prof = None
     if profile and "tfl_gpu" in live:
         prof = profile_ops(live["tfl_gpu"], runs=max(3, runs // 3))
@@ -127,6 +128,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--filter", default="", help="only models whose file name contains this")
     ap.add_argument("--profile", action="store_true", help="print tfl_gpu's per-op-type time breakdown")
+    ap.add_argument("--stat", choices=("median", "min"), default="median",
+                    help="statistic of the per-invoke times (min is steadier on a busy machine)")
     args = ap.parse_args(argv)
     models = [pathlib.Path(m) for m in args.models] or default_models()
     models = [m for m in models if args.filter in m.name]
@@ -134,7 +137,7 @@ def main(argv=None) -> int:
         print("no models found", file=sys.stderr)
         return 1
     import numpy
-    print(f"threads={args.threads} runs={args.runs} (median ms, interleaved) numpy {numpy.__version__}, "
+    print(f"threads={args.threads} runs={args.runs} ({args.stat} ms, interleaved) numpy {numpy.__version__}, "
           f"{os.cpu_count()} CPUs")
     hdr = f"{'model':44s} {'tfl_gpu':>9s} {'litert':>9s} {'xnnpack':>9s} {'ours/litert':>12s} {'ours/xnn':>9s}"
     print(hdr)
@@ -142,7 +145,7 @@ def main(argv=None) -> int:
     skipped = []
     ratios_l, ratios_x = [], []
     for m in models:
-        med, reasons, prof = bench_model(m, args.threads, args.runs, args.warmup, args.profile)
+        med, reasons, prof = bench_model(m, args.threads, args.runs, args.warmup, args.profile, args.stat)
         name = m.name if m.parent.name != "bench" else "bench/" + m.name
         if "tfl_gpu" not in med:
             skipped.append((name, reasons.get("tfl_gpu", "?")))
