@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tfl_gpu.kernels.text_ops import fingerprint64
+from tfl_gpu.kernels.text_ops import fingerprint64, fingerprint64_many
 from tfl_gpu.writer import ModelBuilder
 from oracle import assert_same_as_litert, assert_close, run_ours
 
@@ -58,6 +58,13 @@ def test_fingerprint64_known_values():
         assert fingerprint64(s) == farmhash.fingerprint64(s)
 
 
+def test_fingerprint64_vectorized_matches_scalar():
+    rng = np.random.default_rng(1)
+    for n in list(range(0, 70)) + [127, 128, 129, 300]:
+        keys = rng.integers(0, 256, (5, n), dtype=np.uint8)
+        assert fingerprint64_many(keys).tolist() == [fingerprint64(k.tobytes()) for k in keys]
+
+
 def _lsh_model(hash_shape, in_shape, in_type, with_weight, ptype, weight_shape=None):
     mb = ModelBuilder()
     h = mb.input("hash", hash_shape, "FLOAT32")
@@ -80,6 +87,7 @@ def _lsh_model(hash_shape, in_shape, in_type, with_weight, ptype, weight_shape=N
     ([2, 5], [4, 3, 2], "INT64", True),           # 48-byte keys: farmhash's 33..64 branch
     ([2, 3], [2, 20], "FLOAT32", False),          # 84-byte keys: the long branch
     ([1, 16], [9], "UINT8", True),
+    ([8, 12], [50, 3], "FLOAT32", True),
 ])
 def test_lsh_projection(rng, ptype, hash_shape, in_shape, in_type, with_weight):
     hashes = rng.standard_normal(hash_shape).astype(np.float32)

@@ -219,6 +219,125 @@ def fingerprint64(s: bytes) -> int:
     return _len16((_len16(v0, w0, mul) + _smix(y) * _K0 + z) & _M, (_len16(v1, w1, mul) + x) & _M, mul)
 
 
+
+# Vectorized Fingerprint64 over many keys of one length (rows of a uint8 matrix): the same arithmetic on
+# uint64 arrays (numpy wraps modulo 2**64).
+def _vf64(k, i):
+    return np.ascontiguousarray(k[:, i:i + 8]).view("<u8")[:, 0].astype(np.uint64)
+
+
+def _vf32(k, i):
+    return np.ascontiguousarray(k[:, i:i + 4]).view("<u4")[:, 0].astype(np.uint64)
+
+
+def _vrot(v, r):
+    return v if r == 0 else (v >> np.uint64(r)) | (v << np.uint64(64 - r))
+
+
+def _vsmix(v):
+    return v ^ (v >> np.uint64(47))
+
+
+def _vlen16(u, v, mul):
+    a = (u ^ v) * mul
+    a ^= a >> np.uint64(47)
+    b = (v ^ a) * mul
+    b ^= b >> np.uint64(47)
+    return b * mul
+
+
+def _vweak32(k, i, a, b):
+    w, x, y, z = _vf64(k, i), _vf64(k, i + 8), _vf64(k, i + 16), _vf64(k, i + 24)
+    a = a + w
+    b = _vrot(b + a + z, 21)
+    c = a
+    a = a + x + y
+    b = b + _vrot(a, 44)
+    return a + z, b + c
+
+
+def fingerprint64_many(keys: np.ndarray) -> np.ndarray:
+    """Fingerprint64 of every row of the uint8 matrix ``keys`` (all keys have the same length)."""
+    k = np.ascontiguousarray(keys, dtype=np.uint8)
+    rows, n = k.shape
+    U = np.uint64
+    K0, K1, K2 = U(_K0), U(_K1), U(_K2)
+    with np.errstate(over="ignore"):
+        if n <= 16:
+            if n >= 8:
+                mul = U((_K2 + n * 2) & _M)
+                a = _vf64(k, 0) + K2
+                b = _vf64(k, n - 8)
+                c = _vrot(b, 37) * mul + a
+                d = (_vrot(a, 25) + b) * mul
+                return _vlen16(c, d, mul)
+            if n >= 4:
+                mul = U((_K2 + n * 2) & _M)
+                a = _vf32(k, 0)
+                return _vlen16(U(n) + (a << U(3)), _vf32(k, n - 4), mul)
+            if n > 0:
+                a, b, c = (k[:, j].astype(U) for j in (0, n >> 1, n - 1))
+                y = (a + (b << U(8))) & U(0xFFFFFFFF)
+                z = (U(n) + (c << U(2))) & U(0xFFFFFFFF)
+                return _vsmix((y * K2) ^ (z * K0)) * K2
+            return np.full(rows, K2, U)
+        if n <= 32:
+            mul = U((_K2 + n * 2) & _M)
+            a = _vf64(k, 0) * K1
+            b = _vf64(k, 8)
+            c = _vf64(k, n - 8) * mul
+            d = _vf64(k, n - 16) * K2
+            return _vlen16(_vrot(a + b, 43) + _vrot(c, 30) + d, a + _vrot(b + K2, 18) + c, mul)
+        if n <= 64:
+            mul = U((_K2 + n * 2) & _M)
+            a = _vf64(k, 0) * K2
+            b = _vf64(k, 8)
+            c = _vf64(k, n - 8) * mul
+            d = _vf64(k, n - 16) * K2
+            y = _vrot(a + b, 43) + _vrot(c, 30) + d
+            z = _vlen16(y, a + _vrot(b + K2, 18) + c, mul)
+            e = _vf64(k, 16) * mul
+            f = _vf64(k, 24)
+            g = (y + _vf64(k, n - 32)) * mul
+            h = (z + _vf64(k, n - 24)) * mul
+            return _vlen16(_vrot(e + f, 43) + _vrot(g, 30) + h, e + _vrot(f + a, 18) + g, mul)
+        seed = 81
+        x = np.full(rows, U(seed), U)
+        y = np.full(rows, U((seed * _K1 + 113) & _M), U)
+        z = _vsmix(y * K2 + U(113)) * K2
+        v0 = v1 = w0 = w1 = np.zeros(rows, U)
+        x = x * K2 + _vf64(k, 0)
+        end = ((n - 1) // 64) * 64
+        last64 = end + ((n - 1) & 63) - 63
+        p = 0
+        while True:
+            x = _vrot(x + y + v0 + _vf64(k, p + 8), 37) * K1
+            y = _vrot(y + v1 + _vf64(k, p + 48), 42) * K1
+            x = x ^ w1
+            y = y + v0 + _vf64(k, p + 40)
+            z = _vrot(z + w0, 33) * K1
+            v0, v1 = _vweak32(k, p, v1 * K1, x + w0)
+            w0, w1 = _vweak32(k, p + 32, z + w1, y + _vf64(k, p + 16))
+            z, x = x, z
+            p += 64
+            if p == end:
+                break
+        mul = K1 + ((z & U(0xFF)) << U(1))
+        p = last64
+        w0 = w0 + U((n - 1) & 63)
+        v0 = v0 + w0
+        w0 = w0 + v0
+        x = _vrot(x + y + v0 + _vf64(k, p + 8), 37) * mul
+        y = _vrot(y + v1 + _vf64(k, p + 48), 42) * mul
+        x = x ^ (w1 * U(9))
+        y = y + v0 * U(9) + _vf64(k, p + 40)
+        z = _vrot(z + w0, 33) * mul
+        v0, v1 = _vweak32(k, p, v1 * mul, x + w0)
+        w0, w1 = _vweak32(k, p + 32, z + w1, y + _vf64(k, p + 16))
+        z, x = x, z
+        return _vlen16(_vlen16(v0, w0, mul) + _vsmix(y) * K0 + z, _vlen16(v1, w1, mul) + x, mul)
+
+
 # -------------------------------------------------------------------------------------- LSH_PROJECTION
 
 @register("LSH_PROJECTION", types=("FLOAT32", "INT32", "INT64", "UINT8", "INT8", "INT16", "FLOAT64", "BOOL"))
@@ -253,18 +372,21 @@ class LshProjection:
             if weight.ndim != 1 or weight.shape[0] != x.shape[0]:
                 raise ValueError(f"LSH_PROJECTION: weight must be 1-D with {x.shape[0]} entries, got "
                                  f"{list(weight.shape)}")
-        rows = [np.ascontiguousarray(r).tobytes() for r in (x.reshape(x.shape[0], -1) if x.shape[0] else [])]
         num_hash, num_bits = h.shape
-        bits = np.zeros((num_hash, num_bits), np.int32)
-        for i in range(num_hash):
-            for j in range(num_bits):
-                seed = h[i, j].tobytes()
-                score = 0.0
-                for k, r in enumerate(rows):
-                    fp = fingerprint64(seed + r)
-                    val = float(fp - (1 << 64) if fp >= 1 << 63 else fp)
-                    score += val if weight is None else float(weight[k]) * val
-                bits[i, j] = 1 if score > 0 else 0
+        n_rows = x.shape[0]
+        if n_rows == 0:
+            bits = np.zeros((num_hash, num_bits), np.int32)
+        else:
+            row_bytes = np.ascontiguousarray(x).reshape(-1).view(np.uint8).reshape(n_rows, x.nbytes // n_rows)
+            seeds = np.ascontiguousarray(h).reshape(-1, 1).view(np.uint8)          # (S, 4)
+            s_count = seeds.shape[0]
+            keys = np.concatenate([np.repeat(seeds, n_rows, axis=0),
+                                   np.tile(row_bytes, (s_count, 1))], axis=1)        # (S * rows, 4 + L)
+            fp = fingerprint64_many(keys).view(np.int64).astype(np.float64).reshape(s_count, n_rows)
+            if weight is not None:
+                fp = weight.astype(np.float64)[None, :] * fp
+            score = np.cumsum(fp, axis=1)[:, -1]          # sequential double sum, as LiteRT
+            bits = (score > 0).astype(np.int32).reshape(num_hash, num_bits)
         if self.type == 2:
             return bits.reshape(-1)
         out = np.zeros(num_hash, np.int64)
