@@ -520,6 +520,13 @@ def test_cast_float_to_int_saturates(dst):
     assert ref[0][0] == info.max and ref[0][1] == info.max and ref[0][2] == info.min
 
 
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0, 3)])
+@pytest.mark.parametrize("src,dst", [(F32, "INT32"), (F32, "UINT8"), (np.int32, "FLOAT32"), (F32, "BOOL"),
+                                     (np.int64, "INT32")])
+def test_cast_rank0_and_empty(shape, src, dst, rng):
+    check("CAST", [rand(rng, shape, src, -300, 300)], dst, exact=True)
+
+
 def test_add_n_clamps_like_add():
     a = np.array([3e38, -3e38, np.inf, 1, np.nan], F32)
     ours, ref = check("ADD_N", [a, a, a])

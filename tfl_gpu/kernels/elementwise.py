@@ -270,20 +270,18 @@ register("LOGICAL_NOT", types=("BOOL",))(Unary)
 
 def float_to_int_saturating(x, dt):
     """LiteRT's float -> integer CAST: truncation toward zero, saturating at the type's range, NaN -> max."""
+    if x.ndim == 0:
+        return float_to_int_saturating(x.reshape(1), dt).reshape(())
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
     info = np.iinfo(dt)
-    if dt.itemsize <= 2 and x.dtype.itemsize >= 4:
-        # the bounds are exact in float32: clip, then NaN (which clip keeps) -> max
-        y = clip(x, x.dtype.type(info.min), x.dtype.type(info.max))
-        nan = np.isnan(y)
-        if nan.any():
-            y[nan] = info.max
-        return y.astype(dt)
-    xd = x.astype(np.float64)
-    hi = ~(xd < float(info.max))          # >= max (float(max) may round up to 2**63) or NaN
-    lo = xd <= float(info.min)
-    y = np.where(hi | lo, 0.0, xd).astype(dt)
-    y[hi] = info.max
-    y[lo] = info.min
+    ft = x.dtype.type
+    limit = ft(float(info.max) + 1.0)             # 2**bits or 2**(bits-1): exact in float32/float64
+    top = np.nextafter(limit, ft(0))              # largest float below it: truncates to <= max
+    y = clip(x, ft(info.min), top).astype(dt)     # min is 0 or -2**(bits-1): exact
+    over = ~(x < limit)                           # >= max + 1, or NaN
+    if over.any():
+        y[over] = info.max
     return y
 
 
