@@ -360,3 +360,24 @@ def test_dequantized_weights_layout_is_cached(rng):
         it.set_tensor(it.get_input_details()[0]["index"], xv)
         it.invoke()
         assert_close(it.get_tensor(it.get_output_details()[0]["index"]), run_litert(content, [xv])[0])
+
+
+def test_transpose_conv_runtime_inputs(rng):
+    """output_shape, filter and bias all fed at runtime (no precomputed layout)."""
+    x = _f32(rng, (1, 5, 4, 3))
+    w = _f32(rng, (4, 3, 3, 3))
+    b = _f32(rng, (4,))
+    oshape = np.array([1, 10, 8, 4], np.int32)
+    content = single_op_model("TRANSPOSE_CONV", [oshape, w, x, b], padding="SAME", stride_w=2, stride_h=2)
+    assert_same_as_litert(content, [oshape, w, x, b])
+
+
+def test_depthwise_multiplier_with_input_resize(rng):
+    """Resizing the input re-plans the geometry (new padded buffers) for a depth-multiplier layer."""
+    x = _f32(rng, (1, 8, 8, 3))
+    w = _f32(rng, (1, 3, 3, 6))
+    b = _f32(rng, (6,))
+    content = single_op_model("DEPTHWISE_CONV_2D", [x, w, b], const_inputs=(1, 2), padding="SAME", stride_w=2,
+                              stride_h=2, depth_multiplier=2, fused_activation_function="RELU6")
+    for shape in [(1, 8, 8, 3), (2, 33, 29, 3), (1, 5, 7, 3)]:
+        assert_same_as_litert(content, [_f32(rng, shape, 3.0)])

@@ -240,3 +240,17 @@ def test_transpose_conv_absurd_output_shape(rng):
     content = single_op_model("TRANSPOSE_CONV", [oshape, w, x, None], const_inputs=(0, 1), padding="SAME",
                               stride_w=2, stride_h=2)
     _bad(content, [x], "bytes")
+
+
+def test_fully_connected_runtime_bias_and_4d_keep_dims(rng):
+    x = _f32(rng, (2, 3, 2, 5))
+    w = _f32(rng, (7, 5))
+    b = _f32(rng, (7,))
+    content = single_op_model("FULLY_CONNECTED", [x, w, b], const_inputs=(1,), keep_num_dims=True,
+                              fused_activation_function="RELU6")
+    assert_same_as_litert(content, [x, b])
+
+
+def test_batch_matmul_rank5_broadcast(rng):
+    x, y = _f32(rng, (2, 1, 3, 4, 5)), _f32(rng, (1, 2, 3, 5, 2))
+    assert_same_as_litert(single_op_model("BATCH_MATMUL", [x, y]), [x, y])
