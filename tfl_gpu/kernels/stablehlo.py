@@ -28,15 +28,23 @@ def _same_shapes(name, a, b):
         raise ValueError(f"{name}: operand types {a.dtype} and {b.dtype} differ")
 
 
-def _elementwise(name, fn):
-    def kernel(node, a, b):
-        a, b = np.asarray(a), np.asarray(b)
-        _same_shapes(name, a, b)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.asarray(fn(a, b)).astype(a.dtype, copy=False)
-    kernel.__name__ = name.lower()
-    kernel.__module__ = __name__
-    return kernel
+def _elementwise(name, fn, allowed=None):
+    class Elementwise:
+        def __init__(self, node):
+            if len(node.inputs) != 2 or len(node.outputs) != 1:
+                raise ValueError(f"{name} takes 2 inputs and has 1 output")
+            tn = node.inputs[0].type_name if node.inputs[0] is not None else None
+            if allowed is not None and tn not in allowed:
+                raise ValueError(f"{name} does not support {tn} tensors (supported: {', '.join(allowed)})")
+
+        def __call__(self, a, b):
+            a, b = np.asarray(a), np.asarray(b)
+            _same_shapes(name, a, b)
+            with np.errstate(over="ignore", invalid="ignore"):
+                return np.asarray(fn(a, b)).astype(a.dtype, copy=False)
+    Elementwise.__name__ = Elementwise.__qualname__ = name.title().replace("_", "")
+    Elementwise.__module__ = __name__
+    return Elementwise
 
 
 def _max(a, b):
@@ -58,19 +66,17 @@ register("STABLEHLO_ADD", types=_NUM_TYPES)(_elementwise("STABLEHLO_ADD", np.add
 register("STABLEHLO_MULTIPLY", types=_NUM_TYPES)(_elementwise("STABLEHLO_MULTIPLY", np.multiply))
 register("STABLEHLO_MAXIMUM", types=_NUM_TYPES)(_elementwise("STABLEHLO_MAXIMUM", _max))
 register("STABLEHLO_MINIMUM", types=_NUM_TYPES)(_elementwise("STABLEHLO_MINIMUM", _min))
-register("STABLEHLO_AND", types=("BOOL",) + _INT_TYPES)(_elementwise("STABLEHLO_AND", _and))
+register("STABLEHLO_AND", types=("BOOL",) + _INT_TYPES)(_elementwise("STABLEHLO_AND", _and, ("BOOL",) + _INT_TYPES))
 
 
-@register("STABLEHLO_SHIFT_LEFT", types=("INT8", "INT16", "INT32"))
-def stablehlo_shift_left(node, a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    _same_shapes("STABLEHLO_SHIFT_LEFT", a, b)
-    if a.dtype not in (np.int8, np.int16, np.int32):
-        raise ValueError(f"STABLEHLO_SHIFT_LEFT supports int8/int16/int32, got {a.dtype}")
+def _shift_left(a, b):
     # C++ promotes to int and truncates on store: shift in 64 bits, keep the low bits (two's complement).
     s = b.astype(np.int64)
-    wide = np.where((s >= 0) & (s < 64), a.astype(np.int64) << np.clip(s, 0, 63), 0)
-    return wide.astype(a.dtype)
+    return np.where((s >= 0) & (s < 64), a.astype(np.int64) << np.clip(s, 0, 63), 0)
+
+
+register("STABLEHLO_SHIFT_LEFT", types=("INT8", "INT16", "INT32"))(
+    _elementwise("STABLEHLO_SHIFT_LEFT", _shift_left, ("INT8", "INT16", "INT32")))
 
 
 # ----------------------------------------------------------------------------------------------- pad
