@@ -311,3 +311,15 @@ def test_float_prod_bit_exact(rng, resolver):
                         ((4, 6), [0, 1])]:
         x = (1 + rng.standard_normal(shape) * 0.05).astype(np.float32)
         assert_same_as_litert(_reduce_model("REDUCE_PROD", x, axes, True), [x], resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+@pytest.mark.parametrize("op", ["REDUCE_MAX", "REDUCE_MIN"])
+def test_max_min_all_dims_seeded_with_first_element(resolver, op):
+    """Reducing every dimension, the reference kernel starts from the first element (a leading NaN
+    stays, all -inf gives -inf), unlike its per-axis path that starts from lowest()/max()."""
+    n = np.nan
+    for arr in ([[-np.inf, -np.inf], [-np.inf, -np.inf]], [[n, 1], [2, 3]], [[1, n], [2, 3]], [[n, n], [n, n]],
+                [[np.inf, 1], [n, 2]]):
+        x = np.array(arr, np.float32)
+        assert_same_as_litert(_reduce_model(op, x, [0, 1], False), [x], resolver=resolver)

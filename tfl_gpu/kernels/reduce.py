@@ -212,6 +212,15 @@ class _MaxMin(_Reducer):
             return x.copy()
         if x.size == 0:
             return self._finish(_empty_reduce("REDUCE_MAX" if self.IS_MAX else "REDUCE_MIN", x, axes), x, axes)
+        if x.dtype.kind == "f" and self.ref and len(axes) == x.ndim:
+            # reference kernel over all dimensions: a fold seeded with the first element, in which a NaN
+            # never wins a comparison (a NaN seed therefore stays)
+            f = x.reshape(-1)
+            if np.isnan(f[0]):
+                y = np.array(np.nan, x.dtype)
+            else:
+                y = np.fmax.reduce(f) if self.IS_MAX else np.fmin.reduce(f)
+            return self._finish(np.asarray(y, x.dtype), x, axes)
         if x.dtype.kind == "f" and self.ref:
             # reference kernel: std::max/std::min from numeric_limits::lowest()/max(): NaN is skipped
             lim = np.finfo(x.dtype)
