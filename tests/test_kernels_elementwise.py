@@ -442,9 +442,11 @@ def test_select_v2(dtype, sc, sx, sy, rng):
 @pytest.mark.parametrize("op,sc,sx,sy", [("SELECT_V2", (64, 100), (64, 100), (64, 100)),
                                          ("SELECT_V2", (64, 1), (1, 100), (64, 100)),
                                          ("SELECT_V2", (3, 1, 50), (1, 40, 1), (40, 50)),
-                                         ("SELECT", (70,), (70, 80), (70, 80))])
+                                         ("SELECT", (70,), (70, 80), (70, 80)),
+                                         ("SELECT_V2", (3, 300, 171), (3, 300, 171), (3, 300, 171)),
+                                         ("SELECT", (3, 300, 171), (3, 300, 171), (3, 300, 171))])
 def test_select_large(op, dtype, sc, sx, sy, rng):
-    """Large selects take the branch-free bit path (small ones use np.where)."""
+    """Large selects take the branch-free bit path (small ones use np.where), blockwise over 2 * 65536."""
     c = rand(rng, sc, np.bool_)
     x, y = rand(rng, sx, dtype, -100, 100), rand(rng, sy, dtype, -100, 100)
     if dtype == F32:

@@ -16,6 +16,8 @@ import numpy as np
 from .elementwise import _check_same_types
 from .registry import is_quantized, register
 
+_BLOCK = 65536
+
 _CMP = {
     "EQUAL": np.equal, "NOT_EQUAL": np.not_equal, "LESS": np.less, "LESS_EQUAL": np.less_equal,
     "GREATER": np.greater, "GREATER_EQUAL": np.greater_equal,
@@ -77,6 +79,19 @@ def _where(cond, x, y):
         return np.where(cond, x, y)
     u = np.dtype(f"u{x.dtype.itemsize}")
     shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
+    if cond.shape == x.shape == y.shape and x.size > 2 * _BLOCK:
+        # the same computation over cache-sized blocks of the flattened arrays
+        c, xf, yf = cond.reshape(-1).view(np.uint8), x.reshape(-1).view(u), y.reshape(-1).view(u)
+        out = np.empty(xf.shape, u)
+        m = np.empty(_BLOCK, u)
+        for i in range(0, xf.size, _BLOCK):
+            n = min(_BLOCK, xf.size - i)
+            mb, ob = m[:n], out[i:i + n]
+            np.negative(c[i:i + n], out=mb, dtype=u, casting="unsafe")
+            np.bitwise_xor(xf[i:i + n], yf[i:i + n], out=ob)
+            np.bitwise_and(ob, mb, out=ob)
+            np.bitwise_xor(ob, yf[i:i + n], out=ob)
+        return out.view(x.dtype).reshape(shape)
     xb, yb = x.view(u), y.view(u)
     m = cond.view(np.uint8).astype(u)
     np.negative(m, out=m)
