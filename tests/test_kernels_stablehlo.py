@@ -468,3 +468,62 @@ def test_case(rng, index):
     ours, _ = assert_same_as_litert(_case_model(), [np.array(index, np.int32), x])
     # out-of-range indices run the last branch
     assert_close(ours[0], x * x if index == 0 else x + x)
+
+
+# ------------------------------------------------------------------------------------------ edge cases
+
+def test_scatter_int64_indices_vector_dim_first(rng):
+    """Index vectors laid out along dimension 0 of int64 indices."""
+    shape = [4, 5]
+    idx = np.array([[0, 3, 2], [1, 4, 0]], np.int64)          # 3 index vectors (0,1) (3,4) (2,0)
+    ushape = [3]
+    opts = dict(update_window_dims=[], inserted_window_dims=[0, 1], scatter_dims_to_operand_dims=[0, 1],
+                index_vector_dim=0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    u = rng.standard_normal(ushape).astype(np.float32)
+    ours, _ = assert_same_as_litert(_scatter_model(shape, "FLOAT32", idx, ushape, opts, "STABLEHLO_ADD"),
+                                    [x, idx, u])
+    expect = x.copy()
+    np.add.at(expect, (idx[0], idx[1]), u)
+    assert_close(ours[0], expect)
+
+
+@pytest.mark.parametrize("op", ["pad", "dilate", "reduce_window"])
+def test_resized_input(rng, op):
+    """The model declares [2, 3]; the input is resized to [5, 4] before allocation."""
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3])
+    y = mb.tensor("y", [], "FLOAT32")
+    if op == "pad":
+        p = mb.const("p", np.array(0.5, np.float32))
+        mb.op("STABLEHLO_PAD", [x, p], [y], edge_padding_low=[1, -1], edge_padding_high=[0, 2],
+              interior_padding=[1, 0])
+    elif op == "dilate":
+        d = mb.const("d", np.array([2, 3], np.int32))
+        p = mb.const("p", np.array(0.0, np.float32))
+        mb.op("DILATE", [x, d, p], [y])
+    else:
+        c = mb.const("init", np.array(0.0, np.float32))
+        w = mb.const("w", np.array([2, 2], np.int64))
+        s = mb.const("s", np.array([1, 1], np.int64))
+        dl = mb.const("dl", np.array([1, 1], np.int64))
+        mb.op("REDUCE_WINDOW", [x, c, w, s, dl], [y], reduce_function=1)
+    mb.output(y)
+    data = rng.standard_normal((5, 4)).astype(np.float32)
+    assert_same_as_litert(mb.build(), [data], exact=True)
+
+
+def test_reduce_window_rank6(rng):
+    shape = [2, 3, 2, 3, 2, 3]
+    x = rng.standard_normal(shape).astype(np.float32)
+    content = _rw_model(shape, "FLOAT32", -100.0, 4, [1, 2, 2, 2, 1, 2], [1, 1, 2, 1, 1, 1], [1, 1, 1, 1, 1, 1])
+    assert_same_as_litert(content, [x], exact=True)
+
+
+def test_gather_bad_slice_sizes_is_an_error():
+    idx = np.array([[0]], np.int32)
+    content = _gather_model([3, 4], "FLOAT32", idx, dict(offset_dims=[1], collapsed_slice_dims=[0],
+                                                          start_index_map=[0], index_vector_dim=1,
+                                                          slice_sizes=[1, 9]))
+    with pytest.raises(Exception, match="slice_sizes"):
+        run_ours(content, [np.zeros((3, 4), np.float32), idx])
