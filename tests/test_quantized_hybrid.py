@@ -63,3 +63,25 @@ def _hybrid_conv(rng, shape, oc, k, stride, padding, per_channel, act="NONE"):
 def test_hybrid_conv(rng, shape, oc, k, stride, padding, per_channel, act, resolver):
     content, inputs = _hybrid_conv(rng, shape, oc, k, stride, padding, per_channel, act)
     assert_same_as_litert(content, inputs, resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("shape,k,mult,stride,padding,act", [
+    ((1, 8, 8, 4), 3, 1, 1, "SAME", "NONE"), ((2, 9, 9, 3), 3, 2, 2, "VALID", "RELU"),
+    ((1, 10, 10, 16), 3, 1, 2, "SAME", "RELU6"), ((1, 7, 7, 5), 5, 1, 1, "SAME", "NONE"),
+    ((2, 7, 7, 7), 3, 1, 1, "SAME", "NONE"), ((1, 6, 6, 3), 3, 3, 1, "VALID", "NONE"),
+])
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_hybrid_depthwise(rng, shape, k, mult, stride, padding, act, resolver):
+    mb = ModelBuilder()
+    c = shape[3]
+    oc = c * mult
+    x = mb.input("x", list(shape), "FLOAT32")
+    w = rand_q(rng, (1, k, k, oc), "INT8")
+    w[w == -128] = -127
+    wi = mb.const("w", w, "INT8", quant=qp(rng.uniform(0.005, 0.03, oc), [0] * oc, dim=3))
+    bi = mb.const("b", rng.normal(0, 1, oc).astype(np.float32))
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("DEPTHWISE_CONV_2D", [x, wi, bi], [y], padding=padding, stride_w=stride, stride_h=stride,
+          depth_multiplier=mult, fused_activation_function=act)
+    mb.output(y)
+    assert_same_as_litert(mb.build(), [rng.normal(0, 2, shape).astype(np.float32)], resolver=resolver, exact=True)

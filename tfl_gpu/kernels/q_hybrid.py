@@ -180,3 +180,60 @@ class HybridConv2D:
             outs.append(y.reshape(oh, ow, self.oc))
         out = np.stack(outs).astype(np.float32)
         return apply_activation(out, self.act)
+
+
+@register("DEPTHWISE_CONV_2D", when=hybrid_node, priority=10, types=("FLOAT32 x INT8 (hybrid)",))
+class HybridDepthwiseConv2D:
+    """Per-image asymmetric input quantization, integer depthwise sums, acc * (filter_scale * input_scale)
+    + bias, float activation."""
+
+    def __init__(self, node):
+        from .q_conv import conv_geometry, pad_input
+        self._geom, self._pad = conv_geometry, pad_input
+        o = node.options
+        w = node.const(1)
+        if w is None:
+            raise ValueError("hybrid DEPTHWISE_CONV_2D needs constant int8 weights")
+        self.w = np.asarray(w).astype(np.int64)[0]         # [kh, kw, oc]
+        self.kh, self.kw, self.oc = self.w.shape
+        wq = node.inputs[1].quantization
+        self.wscale = (wq.scales if wq.per_axis else np.repeat(wq.scales[:1], self.oc)).astype(np.float32)
+        self.mult = int(o.get("depth_multiplier", 1) or 1)
+        self.padding = o.get("padding", "SAME")
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        self.dh, self.dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+        self.act = o.get("fused_activation_function", "NONE")
+        self.ref = node.resolver == "BUILTIN_REF"
+
+    def __call__(self, x, w=None, b=None):
+        n, h, wd, c = x.shape
+        mult = self.oc // c if c and self.oc % c == 0 else self.mult
+        q, sf, off = _quantize_image(x, True)
+        oh, ow, pt, pl = self._geom(h, wd, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw, self.padding)
+        need_h = (oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
+        need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
+        xc = q - off.reshape(-1, 1, 1, 1)
+        xp = self._pad(xc, 0, pt, pl, need_h, need_w)
+        if mult > 1:
+            xp = np.repeat(xp, mult, axis=3)
+        acc = np.zeros((n, oh, ow, self.oc), np.int64)
+        for i in range(self.kh):
+            for j in range(self.kw):
+                acc += xp[:, i * self.dh:i * self.dh + (oh - 1) * self.sh + 1:self.sh,
+                          j * self.dw:j * self.dw + (ow - 1) * self.sw + 1:self.sw, :] * self.w[i, j]
+        accf = Q._wrap32(acc).astype(np.float32)
+        if self.ref:
+            # reference: acc * (filter_scale * input_scale)
+            scale = (self.wscale[None, :] * sf[:, None]).astype(np.float32)        # [n, oc]
+            y = (accf * scale[:, None, None, :]).astype(np.float32)
+        else:
+            # optimized: (acc * filter_scale) * input_scale on blocks of 4 channels, and
+            # (acc * input_scale) * filter_scale on the remaining channels
+            sb = sf.reshape(-1, 1, 1, 1)
+            t = self.oc // 4 * 4
+            y = np.empty(accf.shape, np.float32)
+            y[..., :t] = (accf[..., :t] * self.wscale[:t]).astype(np.float32) * sb
+            y[..., t:] = (accf[..., t:] * sb).astype(np.float32) * self.wscale[t:]
+        if b is not None:
+            y = (y + np.asarray(b, np.float32)).astype(np.float32)
+        return apply_activation(y, self.act)
