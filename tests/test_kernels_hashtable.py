@@ -222,3 +222,13 @@ def test_hashtable_lookup_strings():
     lookup = np.array([7, 2, 1, 5], np.int32)
     ours, _ = assert_same_as_litert(_lookup_model([4], keys, values, "STRING"), [lookup], exact=True)
     assert ours[0].tolist() == [b"seven", b"", b"one", b"five"]
+
+
+def test_hashtable_ops_missing_from_litert_ref_resolver():
+    keys = _keys("STRING", ["a"])
+    content = _table_model("STRING", "INT64", keys, _vals("INT64", [1]), [1])
+    q = _keys("STRING", ["a"])
+    with pytest.raises(Exception, match="Didn't find op"):
+        run_litert(content, [q], "BUILTIN_REF")
+    with pytest.raises(Exception, match="Didn't find op"):
+        run_ours(content, [q], "BUILTIN_REF")

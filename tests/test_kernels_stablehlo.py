@@ -527,3 +527,26 @@ def test_gather_bad_slice_sizes_is_an_error():
                                                           slice_sizes=[1, 9]))
     with pytest.raises(Exception, match="slice_sizes"):
         run_ours(content, [np.zeros((3, 4), np.float32), idx])
+
+
+@pytest.mark.parametrize("op", ["STABLEHLO_AND", "STABLEHLO_SHIFT_LEFT"])
+def test_ops_missing_from_litert_ref_resolver(op):
+    """LiteRT's BUILTIN_REF resolver has no kernel for these: both interpreters refuse the model there and
+    agree under BUILTIN."""
+    content = _binary_model(op, [3], "INT32")
+    x = np.array([1, 2, 3], np.int32)
+    with pytest.raises(Exception, match="Didn't find op"):
+        run_litert(content, [x, x], "BUILTIN_REF")
+    with pytest.raises(Exception, match="Didn't find op"):
+        run_ours(content, [x, x], "BUILTIN_REF")
+    assert_same_as_litert(content, [x, x], exact=True)
+    assert_same_as_litert(_binary_model("STABLEHLO_ADD", [3], "INT32"), [x, x], exact=True, resolver="BUILTIN_REF")
+
+
+def test_ref_resolver_runs_the_same(rng):
+    shape, idx, opts = GATHER_CASES[0]
+    x = rng.standard_normal(shape).astype(np.float32)
+    idx = idx.astype(np.int32)
+    assert_same_as_litert(_gather_model(shape, "FLOAT32", idx, opts), [x, idx], exact=True, resolver="BUILTIN_REF")
+    x = rng.standard_normal((7, 8)).astype(np.float32)
+    assert_same_as_litert(_rw_model([7, 8], "FLOAT32", 0.0, 1, [2, 2], [3, 2], [2, 3]), [x], resolver="BUILTIN_REF")

@@ -17,6 +17,11 @@ from .registry import register
 _TABLE_TYPES = ("INT32", "INT64", "STRING", "FLOAT32")
 
 
+def not_ref(node) -> bool:
+    """LiteRT's BUILTIN_REF resolver has no resource hash table ops: under it they are unresolved."""
+    return node.resolver != "BUILTIN_REF"
+
+
 class Table:
     __slots__ = ("key_type", "value_type", "map", "initialized")
 
@@ -55,7 +60,7 @@ def _check_types(op, table, key_type, value_type):
                          f"{key_type} -> {value_type}")
 
 
-@register("HASHTABLE", types=("RESOURCE",))
+@register("HASHTABLE", when=not_ref, types=("RESOURCE",))
 class Hashtable:
     def __init__(self, node):
         if node.inputs:
@@ -76,7 +81,7 @@ class Hashtable:
         return np.array([self.table_id], np.int32)
 
 
-@register("HASHTABLE_IMPORT", types=_TABLE_TYPES)
+@register("HASHTABLE_IMPORT", when=not_ref, types=_TABLE_TYPES)
 class HashtableImport:
     def __init__(self, node):
         if len(node.inputs) != 3 or node.outputs:
@@ -101,7 +106,7 @@ class HashtableImport:
         return ()
 
 
-@register("HASHTABLE_FIND", types=_TABLE_TYPES)
+@register("HASHTABLE_FIND", when=not_ref, types=_TABLE_TYPES)
 class HashtableFind:
     def __init__(self, node):
         if len(node.inputs) != 3 or len(node.outputs) != 1:
@@ -131,7 +136,7 @@ class HashtableFind:
         return out.reshape(keys.shape)
 
 
-@register("HASHTABLE_SIZE", types=("RESOURCE",))
+@register("HASHTABLE_SIZE", when=not_ref, types=("RESOURCE",))
 class HashtableSize:
     def __init__(self, node):
         if len(node.inputs) != 1 or len(node.outputs) != 1:

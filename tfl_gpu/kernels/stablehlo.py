@@ -20,6 +20,11 @@ _INT_TYPES = ("INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "U
 _NUM_TYPES = ("FLOAT32", "FLOAT16", "FLOAT64") + _INT_TYPES
 
 
+def not_ref(node) -> bool:
+    """LiteRT's BUILTIN_REF resolver lacks STABLEHLO_AND, STABLEHLO_SHIFT_LEFT and STABLEHLO_CASE."""
+    return node.resolver != "BUILTIN_REF"
+
+
 def _same_shapes(name, a, b):
     if a.shape != b.shape:
         raise ValueError(f"{name}: operand shapes {list(a.shape)} and {list(b.shape)} differ "
@@ -66,7 +71,7 @@ register("STABLEHLO_ADD", types=_NUM_TYPES)(_elementwise("STABLEHLO_ADD", np.add
 register("STABLEHLO_MULTIPLY", types=_NUM_TYPES)(_elementwise("STABLEHLO_MULTIPLY", np.multiply))
 register("STABLEHLO_MAXIMUM", types=_NUM_TYPES)(_elementwise("STABLEHLO_MAXIMUM", _max))
 register("STABLEHLO_MINIMUM", types=_NUM_TYPES)(_elementwise("STABLEHLO_MINIMUM", _min))
-register("STABLEHLO_AND", types=("BOOL",) + _INT_TYPES)(_elementwise("STABLEHLO_AND", _and, ("BOOL",) + _INT_TYPES))
+register("STABLEHLO_AND", when=not_ref, types=("BOOL",) + _INT_TYPES)(_elementwise("STABLEHLO_AND", _and, ("BOOL",) + _INT_TYPES))
 
 
 def _shift_left(a, b):
@@ -75,7 +80,7 @@ def _shift_left(a, b):
     return np.where((s >= 0) & (s < 64), a.astype(np.int64) << np.clip(s, 0, 63), 0)
 
 
-register("STABLEHLO_SHIFT_LEFT", types=("INT8", "INT16", "INT32"))(
+register("STABLEHLO_SHIFT_LEFT", when=not_ref, types=("INT8", "INT16", "INT32"))(
     _elementwise("STABLEHLO_SHIFT_LEFT", _shift_left, ("INT8", "INT16", "INT32")))
 
 
@@ -406,7 +411,7 @@ class StablehloComposite:
 
 
 
-@register("STABLEHLO_CASE", types=("INT32",))
+@register("STABLEHLO_CASE", when=not_ref, types=("INT32",))
 class StablehloCase:
     """Runs branch ``index`` (an int32 scalar, the first input) on the other inputs; an index out of range
     selects the last branch, as in stablehlo.case."""
