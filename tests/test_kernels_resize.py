@@ -36,7 +36,8 @@ def test_resize_nearest(rng, align, half, dtype):
         assert_same_as_litert(c, [x], exact=True)
 
 
-def test_resize_nearest_exhaustive_index_rule(rng):
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_resize_nearest_exhaustive_index_rule(rng, resolver):
     """Every (in, out) pair up to 24 in one dimension, all option combos: catches float32 rounding
     differences in the index computation."""
     for align, half in MODES + [(True, True)]:
@@ -53,7 +54,7 @@ def test_resize_nearest_exhaustive_index_rule(rng):
                 outs.append(y)
         mb.output(*outs)
         feeds = [np.arange(n, dtype=np.int32).reshape(1, n, 1, 1) for n in range(1, 25)]
-        assert_same_as_litert(mb.build(), feeds, exact=True)
+        assert_same_as_litert(mb.build(), feeds, resolver=resolver, exact=True)
 
 
 def test_resize_bilinear_bad_options(rng):
