@@ -208,3 +208,53 @@ def test_gpu_kernels_match_emulator(rng):
         outs.append(be.to_host(y))
     assert_close(outs[0], outs[1], 1e-5)
     assert isinstance(cupy.asarray(outs[0]), cupy.ndarray)
+
+
+@needs_gxx
+def test_planned_arena_reuses_memory_and_keeps_results(rng):
+    """Intermediates get fixed slices of one device buffer; slices are reused once a tensor is dead, never
+    while it is alive (a skip connection keeps one alive across three nodes; RESHAPE aliases)."""
+    x = f32(rng, (1, 9, 9, 4))
+    mb = ModelBuilder()
+    xi = mb.input("x", x.shape, "FLOAT32")
+
+    def conv(src, name, oc=4):
+        out = mb.tensor(name, [1, 9, 9, oc], "FLOAT32")
+        mb.op("CONV_2D", [src, mb.const(name + "_w", f32(rng, (oc, 3, 3, 4))), mb.const(name + "_b", f32(rng, (oc,)))],
+              [out], padding="SAME", stride_w=1, stride_h=1, fused_activation_function="RELU")
+        return out
+    a = conv(xi, "a")
+    b = conv(a, "b")
+    c = conv(b, "c")
+    s = mb.tensor("s", [1, 9, 9, 4], "FLOAT32")
+    mb.op("ADD", [a, c], [s], fused_activation_function="NONE")          # a is alive from node 0 to 3
+    r = mb.tensor("r", [1, 81, 4], "FLOAT32")
+    mb.op("RESHAPE", [s, mb.const("shape", np.array([1, 81, 4], np.int32))], [r])
+    t = mb.tensor("t", [1, 81, 4], "FLOAT32")
+    mb.op("TANH", [r], [t])
+    d = conv(xi, "d")                                                     # independent branch
+    u = mb.tensor("u", [1, 9, 9, 4], "FLOAT32")
+    mb.op("MUL", [d, a], [u], fused_activation_function="NONE")
+    mb.output(t, u)
+    m = mb.build()
+    ref = run_ours(m, [x])
+    for arena in (True, False):
+        dl = tfl_gpu.load_delegate("cuda", {"backend": "emulator", "arena": arena})
+        it = tfl_gpu.Interpreter(model_content=m, experimental_delegates=[dl])
+        it.allocate_tensors()
+        it.set_tensor(it.get_input_details()[0]["index"], x)
+        it.invoke()
+        for o, rr in zip(it.get_output_details(), ref):
+            assert_close(it.get_tensor(o["index"]), rr)
+        prog = dl.plugin.programs[0]
+        if arena:
+            assert prog.arena is not None and prog.arena_saved_floats > 0
+            # tensors alive together never share arena memory
+            views = {t_: op.out_bufs[k] for op, ins, outs, node in prog.steps for k, t_ in enumerate(outs)
+                     if op.out_bufs and op.out_bufs[k] is not None}
+            a_buf = views[next(tt.index for tt in prog.partition.nodes[0].outputs)]
+            for other in views.values():
+                if other is not a_buf:
+                    assert not np.shares_memory(other, a_buf)
+        else:
+            assert prog.arena is None

@@ -29,7 +29,8 @@ except ImportError:  # pragma: no cover - the core without delegate support
 from . import ops as _ops
 from .backend import get_backend, gpu_available  # noqa: F401
 
-OPTIONS = {"device_id": 0, "backend": "auto", "precision": "fp32", "cuda_graphs": True, "sanitize": None}
+OPTIONS = {"device_id": 0, "backend": "auto", "precision": "fp32", "cuda_graphs": True, "sanitize": None,
+           "arena": True}
 
 
 class Config:
@@ -39,6 +40,7 @@ class Config:
         self.precision = options["precision"]
         self.cuda_graphs = options["cuda_graphs"]
         self.sanitize = options["sanitize"]
+        self.arena = bool(options["arena"])
         self._backend = None
 
     @property
@@ -136,6 +138,62 @@ class Program:
         for i, si in last.items():
             if i not in keep:
                 self.release[si].append(i)
+        self.arena = None
+        self.arena_floats = 0
+        self.arena_saved_floats = 0
+        if config.arena:
+            self._plan_arena()
+
+    def _plan_arena(self):
+        """Planned device arena: every float32 intermediate with a static shape that does not leave the
+        partition gets a fixed slice of one buffer; slices of tensors alive at the same time never overlap
+        (greedy first fit, largest first). RESHAPE-like ops alias their input's slice. No allocator call on
+        the invoke path, and fixed addresses for CUDA graphs."""
+        buf_of: dict = {}        # tensor index -> buffer id (the producing tensor)
+        first: dict = {}
+        last: dict = {}
+        size: dict = {}
+        outputs = set(self.output_ids)
+        for si, (op, ins, outs, node) in enumerate(self.steps):
+            for i in ins:
+                if i is not None and i in buf_of:
+                    last[buf_of[i]] = max(last[buf_of[i]], si)
+            if isinstance(op, _ops.Reshape):
+                if ins and ins[0] is not None and ins[0] in buf_of:
+                    buf_of[outs[0]] = buf_of[ins[0]]
+                continue
+            for t in node.outputs:
+                shp = tuple(int(d) for d in t.shape)
+                if (t.type_name != "FLOAT32" or getattr(t, "dynamic", False) or not shp
+                        or any(d <= 0 for d in shp)):
+                    continue
+                buf_of[t.index] = t.index
+                first[t.index] = last[t.index] = si
+                size[t.index] = (int(np.prod(shp, dtype=np.int64)) + 63) // 64 * 64
+        escaping = {buf_of[t] for t in outputs if t in buf_of}
+        bufs = [b for b in size if b not in escaping]
+        placed: list = []        # (offset, size, first, last)
+        offset_of: dict = {}
+        for b in sorted(bufs, key=lambda b: (-size[b], first[b])):
+            conflicts = sorted((o, n) for o, n, f, l in placed if not (l < first[b] or last[b] < f))
+            off = 0
+            for o, n in conflicts:
+                if off + size[b] <= o:
+                    break
+                off = max(off, o + n)
+            offset_of[b] = off
+            placed.append((off, size[b], first[b], last[b]))
+        total = max((o + n for o, n, _, _ in placed), default=0)
+        if total == 0:
+            return
+        self.arena = self.be.empty((total,), np.float32)
+        self.arena_floats = total
+        self.arena_saved_floats = sum(size[b] for b in bufs) - total
+        for op, ins, outs, node in self.steps:
+            if isinstance(op, _ops.Reshape):
+                continue
+            op.out_bufs = [self.arena[offset_of[t]:offset_of[t] + size[t]] if t in offset_of else None
+                           for t in outs]
 
     def _run_eager(self, inputs, keep_all: list | None = None):
         env = dict(self.const_env)
@@ -238,6 +296,8 @@ class CudaDelegate:
             raise ValueError(f"cuda delegate: precision {p!r} is not implemented yet (only 'fp32')")
         if not isinstance(options["cuda_graphs"], (bool, np.bool_)):
             raise ValueError(f"cuda delegate: cuda_graphs must be a bool, got {options['cuda_graphs']!r}")
+        if not isinstance(options["arena"], (bool, np.bool_)):
+            raise ValueError(f"cuda delegate: arena must be a bool, got {options['arena']!r}")
         s = options["sanitize"]
         if s is not None and not isinstance(s, (bool, np.bool_)):
             raise ValueError(f"cuda delegate: sanitize must be a bool or None, got {s!r}")

@@ -130,6 +130,16 @@ class DevOp:
         self.be = be
         self._meta = {}
         self.captured: set = set()     # input positions whose constant the op holds itself
+        self.out_bufs: list = []       # planned arena views per output (see Program), or None
+
+    def alloc(self, k: int, shape):
+        """Device buffer for output k: its planned arena slice when the size matches, else a new array."""
+        shape = tuple(int(v) for v in shape)
+        if k < len(self.out_bufs) and self.out_bufs[k] is not None:
+            buf = self.out_bufs[k]
+            if buf.size == int(np.prod(shape, dtype=np.int64)):
+                return buf.reshape(shape)
+        return self.be.empty(shape, F32)
 
     def meta(self, key, arr):
         """Uploads a small int32 metadata array once per key (shape)."""
@@ -179,7 +189,7 @@ class Binary(DevOp):
         b = self.c[1] if self.c[1] is not None else ins[1]
         out_shape = tuple(np.broadcast_shapes(a.shape, b.shape))
         _check_size(out_shape)
-        y = self.be.empty(out_shape, F32)
+        y = self.alloc(0, out_shape)
         n = int(np.prod(out_shape, dtype=np.int64))
         if n == 0:
             return [y]
@@ -220,7 +230,7 @@ class Unary(DevOp):
 
     def __call__(self, ins):
         x = ins[0]
-        y = self.be.empty(x.shape, F32)
+        y = self.alloc(0, x.shape)
         unary(self.be, x, y, self.code, self.alpha)
         return [y]
 
@@ -267,7 +277,7 @@ class Conv2D(DevOp):
         OH, pt = _same_pad(H, KH, self.sh, self.dh, self.padding)
         OW, pl = _same_pad(W, KW, self.sw, self.dw, self.padding)
         _check_size((N, OH, OW, OC), x.shape)
-        y = self.be.empty((N, OH, OW, OC), F32)
+        y = self.alloc(0, (N, OH, OW, OC))
         M = N * OH * OW
         if M == 0 or OC == 0:
             return [y]
@@ -302,7 +312,7 @@ class DepthwiseConv2D(Conv2D):
         OH, pt = _same_pad(H, KH, self.sh, self.dh, self.padding)
         OW, pl = _same_pad(W, KW, self.sw, self.dw, self.padding)
         _check_size((N, OH, OW, OC))
-        y = self.be.empty((N, OH, OW, OC), F32)
+        y = self.alloc(0, (N, OH, OW, OC))
         n = N * OH * OW * OC
         self.be.launch1d("conv", "depthwise_conv2d_f32", n, (
             x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
@@ -344,7 +354,7 @@ class TransposeConv(DevOp):
             pl = max((W - 1) * self.sw + KW - OW, 0) // 2
         else:
             pt = pl = 0
-        y = self.be.empty((N, OH, OW, OC), F32)
+        y = self.alloc(0, (N, OH, OW, OC))
         self.be.launch1d("conv", "transpose_conv2d_f32", N * OH * OW * OC, (
             x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
             _i(self.sw), _i(pt), _i(pl), _i(self.act)))
@@ -389,7 +399,7 @@ class Conv2DTransposeBias(DevOp):
         ph = max(0, KH - (H - 1) % self.sh - 1) if self.same else 0
         pw = max(0, KW - (W - 1) % self.sw - 1) if self.same else 0
         OH, OW = self.sh * (H - 1) + KH - ph, self.sw * (W - 1) + KW - pw
-        y = self.be.empty((N, OH, OW, OC), F32)
+        y = self.alloc(0, (N, OH, OW, OC))
         self.be.launch1d("conv", "transpose_conv2d_f32", N * OH * OW * OC, (
             x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
             _i(self.sw), _i(ph // 2), _i(pw // 2), _i(0)))
@@ -424,7 +434,7 @@ class FullyConnected(DevOp):
             raise ValueError(f"FULLY_CONNECTED input of {x.size} elements is not a multiple of depth {K}")
         M = x.size // K
         shape = tuple(x.shape[:-1]) + (N,) if self.keep else (M, N)
-        y = self.be.empty(shape, F32)
+        y = self.alloc(0, shape)
         sgemm(self.be, x, w, b, y, M, N, K, K, 1, 1, K, self.act)
         return [y]
 
@@ -448,7 +458,7 @@ class BatchMatMul(DevOp):
         if K != K2:
             raise ValueError(f"BATCH_MATMUL inner dimensions differ: {K} vs {K2}")
         bshape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-        y = self.be.empty(bshape + (M, N), F32)
+        y = self.alloc(0, bshape + (M, N))
         nb = int(np.prod(bshape, dtype=np.int64))
         sa = (1, M) if self.adj_x else (K, 1)          # (sAm, sAk)
         sb = (1, K) if self.adj_y else (N, 1)          # (sBk, sBn)
@@ -498,7 +508,7 @@ class Pool2D(DevOp):
         N, H, W, C = (int(v) for v in x.shape)
         OH, pt = _same_pad(H, self.kh, self.sh, 1, self.padding)
         OW, pl = _same_pad(W, self.kw, self.sw, 1, self.padding)
-        y = self.be.empty((N, OH, OW, C), F32)
+        y = self.alloc(0, (N, OH, OW, C))
         self.be.launch1d("pool", "pool2d_f32", N * OH * OW * C, (
             x, y, _i(N), _i(H), _i(W), _i(C), _i(OH), _i(OW), _i(self.kh), _i(self.kw), _i(self.sh),
             _i(self.sw), _i(pt), _i(pl), _i(self.is_max), _i(self.act)))
@@ -516,7 +526,7 @@ class Softmax(DevOp):
         x = ins[0]
         D = int(x.shape[-1]) if x.ndim else 1
         rows = x.size // D if D else 0
-        y = self.be.empty(x.shape, F32)
+        y = self.alloc(0, x.shape)
         if rows:
             self.be.function("reduce", "softmax_f32")(((rows + 3) // 4,), (128,),
                                                       (x, y, _i(rows), _i(D), _f(self.beta), _i(self.log)))
@@ -550,7 +560,7 @@ class Reduce(DevOp):
         kept = [d for d in range(r) if d not in axes]
         out_shape = tuple(1 if d in axes else x.shape[d] for d in range(r)) if self.keep else \
             tuple(x.shape[d] for d in kept)
-        y = self.be.empty(out_shape, F32)
+        y = self.alloc(0, out_shape)
         R = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
         scale = (1.0 / R if R else float("nan")) if self.mean else 1.0
         # contiguous reduced block: [outer][R][inner]
@@ -651,7 +661,7 @@ class Concatenation(DevOp):
         total = sum(int(x.shape[ax]) for x in xs)
         shape = list(xs[0].shape)
         shape[ax] = total
-        y = self.be.empty(tuple(shape), F32)
+        y = self.alloc(0, tuple(shape))
         outer = int(np.prod(shape[:ax], dtype=np.int64))
         inner = int(np.prod(shape[ax + 1:], dtype=np.int64))
         off = 0
@@ -694,7 +704,7 @@ class Pad(DevOp):
             raise ValueError("PAD paddings must be non-negative")
         out = tuple(int(x.shape[d] + self.pads[d].sum()) for d in range(r))
         _check_size(out)
-        y = self.be.empty(out, F32)
+        y = self.alloc(0, out)
         n = int(np.prod(out, dtype=np.int64))
         meta = self.meta(("p", out, tuple(x.shape)), list(out) + list(x.shape) + [int(p) for p in self.pads[:, 0]]
                          + _cstrides(x.shape))
@@ -722,7 +732,7 @@ class Transpose(DevOp):
         if sorted(perm) != list(range(x.ndim)):
             raise ValueError(f"TRANSPOSE permutation {self.perm} does not fit rank {x.ndim}")
         shape = tuple(x.shape[p] for p in perm)
-        y = self.be.empty(shape, F32)
+        y = self.alloc(0, shape)
         cs = _cstrides(x.shape)
         strided_copy(self.be, self, x, y, shape, [cs[p] for p in perm], _cstrides(shape))
         return [y]
@@ -796,7 +806,7 @@ class Slice(DevOp):
             dims.append(cnt)
             ist.append(cs[d] * step)
             base += start * cs[d] if cnt > 0 else 0
-        y = self.be.empty(tuple(out_shape), F32)
+        y = self.alloc(0, tuple(out_shape))
         strided_copy(self.be, self, x, y, dims, ist, _cstrides(dims), base, 0)
         return [y]
 
@@ -824,13 +834,13 @@ class SpaceDepth(DevOp):
             if C % (b * b):
                 raise ValueError(f"DEPTH_TO_SPACE: depth {C} not divisible by block_size^2 {b * b}")
             c2 = C // (b * b)
-            y = self.be.empty((N, H * b, W * b, c2), F32)
+            y = self.alloc(0, (N, H * b, W * b, c2))
             dims = (N, H, b, W, b, c2)
             ist = (H * W * C, W * C, b * c2, C, c2, 1)
         else:
             if H % b or W % b:
                 raise ValueError(f"SPACE_TO_DEPTH: {H}x{W} not divisible by block_size {b}")
-            y = self.be.empty((N, H // b, W // b, b * b * C), F32)
+            y = self.alloc(0, (N, H // b, W // b, b * b * C))
             dims = (N, H // b, W // b, b, b, C)
             ist = (H * W * C, b * W * C, b * C, W * C, C, 1)
         strided_copy(self.be, self, x, y, dims, ist, _cstrides(dims))
@@ -865,7 +875,7 @@ class Resize(DevOp):
             if self.ac and o > 1:
                 return (i - 1) / (o - 1)
             return i / o if o else 0.0
-        y = self.be.empty((N, OH, OW, C), F32)
+        y = self.alloc(0, (N, OH, OW, C))
         self.be.launch1d("layout", "resize_f32", N * OH * OW * C, (
             x, y, _i(N), _i(H), _i(W), _i(C), _i(OH), _i(OW), _f(scale(H, OH)), _f(scale(W, OW)),
             _i(self.mode), _i(self.ac), _i(self.hp)))
@@ -905,7 +915,7 @@ class Gather(DevOp):
         ishape = self.idx_shape if self.idx is not None else tuple(ins[1].shape)
         ax = self.axis + p.ndim if self.axis < 0 else self.axis
         shape = tuple(p.shape[:ax]) + tuple(ishape) + tuple(p.shape[ax + 1:])
-        y = self.be.empty(shape, F32)
+        y = self.alloc(0, shape)
         outer = int(np.prod(p.shape[:ax], dtype=np.int64))
         inner = int(np.prod(p.shape[ax + 1:], dtype=np.int64))
         nidx = int(np.prod(ishape, dtype=np.int64))
@@ -946,7 +956,7 @@ def _copy_slices(op, x, axis, sizes):
     outs, off = [], 0
     for k in sizes:
         shape = tuple(x.shape[:ax]) + (k,) + tuple(x.shape[ax + 1:])
-        y = op.be.empty(shape, F32)
+        y = op.alloc(len(outs), shape)
         strided_copy(op.be, op, x, y, (outer, k * inner), (x.shape[ax] * inner, 1), (k * inner, 1), off * inner, 0)
         outs.append(y)
         off += k
@@ -1007,7 +1017,7 @@ class Pack(DevOp):
         r = xs[0].ndim + 1
         ax = axis + r if axis < 0 else axis
         shape = tuple(xs[0].shape[:ax]) + (len(xs),) + tuple(xs[0].shape[ax:])
-        y = self.be.empty(shape, F32)
+        y = self.alloc(0, shape)
         outer = int(np.prod(shape[:ax], dtype=np.int64))
         inner = int(np.prod(shape[ax + 1:], dtype=np.int64))
         for k, x in enumerate(xs):
@@ -1026,7 +1036,7 @@ class Tile(_ConstOperands):
         if len(mult) != x.ndim or any(m < 0 for m in mult):
             raise ValueError(f"TILE multiples {mult} do not fit rank {x.ndim}")
         shape = tuple(int(s) * m for s, m in zip(x.shape, mult))
-        y = self.be.empty(shape, F32)
+        y = self.alloc(0, shape)
         cs = _cstrides(x.shape)
         dims, ist = [], []
         for d in range(x.ndim):
@@ -1048,7 +1058,7 @@ class BroadcastTo(_ConstOperands):
         r = len(shape)
         xs = (1,) * (r - x.ndim) + tuple(x.shape)
         cs = _cstrides(xs)
-        y = self.be.empty(shape, F32)
+        y = self.alloc(0, shape)
         strided_copy(self.be, self, x, y, shape, [0 if xs[d] == 1 else cs[d] for d in range(r)], _cstrides(shape))
         return [y]
 
@@ -1066,7 +1076,7 @@ class DequantizeF16(DevOp):
         x = ins[0]
         if x.dtype != np.float16:
             raise ValueError(f"DEQUANTIZE expects float16, got {x.dtype}")
-        y = self.be.empty(x.shape, F32)
+        y = self.alloc(0, x.shape)
         self.be.launch1d("elementwise", "half_to_float_f32", int(x.size), (x.view(np.uint16), y, _i(x.size)))
         return [y]
 
