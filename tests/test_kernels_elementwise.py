@@ -306,7 +306,7 @@ def test_round_is_half_to_even():
 
 
 @pytest.mark.parametrize("op,dtype", [("ABS", np.int32), ("NEG", np.int32), ("NEG", np.int64),
-                                      ("SIGN", np.int32)])
+                                      ("SIGN", np.int32), ("ABS", np.int16), ("NEG", np.int16)])
 def test_unary_int(op, dtype, rng):
     x = rand(rng, (3, 7), dtype, -1000, 1000)
     x[0, :3] = [0, 1, -1]

@@ -261,7 +261,7 @@ register("CEIL", when=float_node_not_ref, types=("FLOAT32",))(Unary)
 register("SIN", "COS", "FLOOR", when=float_node, types=("FLOAT32", "FLOAT16"))(Unary)
 register("ROUND", when=float_node_not_ref, types=("FLOAT32", "FLOAT16"))(Unary)
 register("ABS", when=float_node, types=("FLOAT32", "INT32", "INT16"))(Unary)
-register("NEG", when=float_node, types=("FLOAT32", "FLOAT16", "INT32", "INT64"))(Unary)
+register("NEG", when=float_node, types=("FLOAT32", "FLOAT16", "INT32", "INT64", "INT16"))(Unary)
 register("SIGN", when=float_node, types=("FLOAT32", "FLOAT64", "INT32"))(Unary)
 register("LOGICAL_NOT", types=("BOOL",))(Unary)
 
