@@ -240,9 +240,11 @@ class Program:
                     cp.cuda.Device().synchronize()
                     with stream:
                         stream.begin_capture()
+                        self.be.keep_alive = keep        # op temporaries too, not only outputs
                         try:
                             outs = self._run_eager(static_in, keep_all=keep)
                         finally:
+                            self.be.keep_alive = None
                             graph = stream.end_capture()
                     graph.upload(stream)
                 self.graph, self.graph_stream, self.graph_outputs = graph, stream, outs

@@ -128,6 +128,7 @@ class CupyBackend(Backend):
             raise ValueError(f"device_id {device_id} out of range: {n} CUDA device(s) visible")
         self.device = cupy.cuda.Device(self.device_id)
         self.precision = precision
+        self.keep_alive = None
 
     def _compile(self, module):
         with self.device:
@@ -135,7 +136,10 @@ class CupyBackend(Backend):
 
     def empty(self, shape, dtype=np.float32):
         with self.device:
-            return self.cp.empty(shape, dtype)
+            a = self.cp.empty(shape, dtype)
+        if self.keep_alive is not None:      # during CUDA-graph capture: the graph owns every buffer
+            self.keep_alive.append(a)
+        return a
 
     def zeros(self, shape, dtype=np.float32):
         with self.device:
