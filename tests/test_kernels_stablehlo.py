@@ -550,3 +550,27 @@ def test_ref_resolver_runs_the_same(rng):
     assert_same_as_litert(_gather_model(shape, "FLOAT32", idx, opts), [x, idx], exact=True, resolver="BUILTIN_REF")
     x = rng.standard_normal((7, 8)).astype(np.float32)
     assert_same_as_litert(_rw_model([7, 8], "FLOAT32", 0.0, 1, [2, 2], [3, 2], [2, 3]), [x], resolver="BUILTIN_REF")
+
+
+def test_huge_outputs_are_refused(monkeypatch):
+    """Paddings/dilations read from the model or from inputs cannot make us allocate past the tensor cap."""
+    import tfl_gpu.limits
+    monkeypatch.setattr(tfl_gpu.limits, "MAX_TENSOR_BYTES", 1 << 20)
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3])
+    p = mb.const("p", np.array(0.0, np.float32))
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("STABLEHLO_PAD", [x, p], [y], edge_padding_low=[0, 0], edge_padding_high=[100000, 100000],
+          interior_padding=[0, 0])
+    mb.output(y)
+    with pytest.raises(Exception, match="limit"):
+        run_ours(mb.build(), [np.zeros((2, 3), np.float32)])
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3])
+    d = mb.input("d", [2], "INT32")
+    p = mb.const("p", np.array(0.0, np.float32))
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("DILATE", [x, d, p], [y])
+    mb.output(y)
+    with pytest.raises(Exception, match="limit"):
+        run_ours(mb.build(), [np.zeros((2, 3), np.float32), np.array([2**20, 2**20], np.int32)])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from .registry import register
 from .window import reduce_windows
 
@@ -111,6 +112,7 @@ def stablehlo_pad_array(x, value, low, high, interior):
     # full (uncropped) tensor with non-negative edges, then crop
     full_shape = [(int(d) - 1) * int(st) + 1 + max(int(lo), 0) + max(int(hi), 0) if d > 0 else
                   max(int(lo), 0) + max(int(hi), 0) for d, st, lo, hi in zip(x.shape, step, low, high)]
+    check_allocation(full_shape, x.dtype, "STABLEHLO_PAD output")
     full = np.full(full_shape, value, dtype=x.dtype)
     if x.size:
         sl = tuple(slice(max(int(lo), 0), max(int(lo), 0) + (int(d) - 1) * int(st) + 1, int(st))
@@ -186,6 +188,7 @@ class StablehloGather:
         if len(off_shape) != len(self.offset_dims):
             raise ValueError("STABLEHLO_GATHER: offset_dims does not match the uncollapsed slice dimensions")
         nb = len(batch_shape)
+        check_allocation(batch_shape + off_shape, np.int64, "STABLEHLO_GATHER index grid")
         # operand index per operand dim: start (batch dims) + offset (offset dims)
         grids = np.indices(off_shape, dtype=np.int64) if off_shape else np.zeros((0,), np.int64)
         full = []
@@ -502,6 +505,7 @@ class StablehloRngBitGenerator:
         if any(d < 0 for d in self.shape):
             raise ValueError("STABLEHLO_RNG_BIT_GENERATOR: the output needs a static shape")
         self.dtype = out.dtype
+        check_allocation(self.shape, self.dtype, "STABLEHLO_RNG_BIT_GENERATOR output")
 
     def __call__(self, state):
         st = np.asarray(state)

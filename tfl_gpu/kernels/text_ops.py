@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..limits import check_allocation
 from .registry import register
 
 # ------------------------------------------------------------------------------------------- SKIP_GRAM
@@ -380,6 +381,7 @@ class LshProjection:
             row_bytes = np.ascontiguousarray(x).reshape(-1).view(np.uint8).reshape(n_rows, x.nbytes // n_rows)
             seeds = np.ascontiguousarray(h).reshape(-1, 1).view(np.uint8)          # (S, 4)
             s_count = seeds.shape[0]
+            check_allocation((s_count * n_rows, 4 + row_bytes.shape[1]), np.uint8, "LSH_PROJECTION hash keys")
             keys = np.concatenate([np.repeat(seeds, n_rows, axis=0),
                                    np.tile(row_bytes, (s_count, 1))], axis=1)        # (S * rows, 4 + L)
             fp = fingerprint64_many(keys).view(np.int64).astype(np.float64).reshape(s_count, n_rows)
@@ -442,6 +444,7 @@ class EmbeddingLookupSparse:
         emb_shape = params.shape[1:]
         emb = int(np.prod(emb_shape))
         num_rows = params.shape[0]
+        check_allocation(lead + emb_shape, np.float32, "EMBEDDING_LOOKUP_SPARSE output")
         out = np.zeros((int(np.prod(lead)), emb), np.float32)
         if n == 0:
             return out.reshape(lead + emb_shape)

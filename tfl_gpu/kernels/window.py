@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..limits import check_allocation
 from .registry import register
 
 _TYPES = ("FLOAT32", "FLOAT64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
@@ -31,11 +32,12 @@ def reduce_windows(y, init, window, strides, dilations, fn):
     out_shape = tuple(0 if n < d else int((n - d) // s + 1) for n, d, s in zip(y.shape, dw, strides))
     if any(s == 0 for s in out_shape):
         return np.zeros(out_shape, dtype)
+    n = int(np.prod(window))
+    check_allocation(out_shape + (n,), dtype, "window reduction")
     view = sliding_window_view(y, tuple(int(d) for d in dw))
     sl = tuple(slice(None, None, int(s)) for s in strides) + tuple(slice(None, None, int(d)) for d in dilations)
     w = view[sl]
     w = w[tuple(slice(0, n) for n in out_shape)]
-    n = int(np.prod(window))
     w = np.ascontiguousarray(w).reshape(out_shape + (n,))
     init_arr = np.asarray(init, dtype)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -110,6 +112,7 @@ def dilate(node, x, dilations, padding_value):
     if x.ndim == 0:
         raise ValueError("DILATE: the input rank must be at least 1")
     out_shape = tuple(max((int(n) - 1) * int(k) + 1, 0) for n, k in zip(x.shape, d))
+    check_allocation(out_shape, x.dtype, "DILATE output")
     out = np.full(out_shape, pv.reshape(-1)[0], dtype=x.dtype)
     if x.size:
         out[tuple(slice(None, None, int(k)) for k in d)] = x
