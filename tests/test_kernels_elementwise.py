@@ -138,6 +138,16 @@ def test_non_broadcastable_shapes_fail(op):
     assert "[2, 3]" in msg and "[4]" in msg
 
 
+@pytest.mark.parametrize("op", ["FLOOR_DIV", "FLOOR_MOD", "MAXIMUM", "MINIMUM"])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+def test_binary_narrow_int_unquantized(op, dtype, rng):
+    """LiteRT's FLOOR_DIV/FLOOR_MOD/MAXIMUM/MINIMUM also take int8/int16 tensors without quantization."""
+    a = rand(rng, (2, 3, 4), dtype, -100, 100)
+    b = rand(rng, (3, 1), dtype, -9, 9)
+    b[b == 0] = 7
+    check(op, [a, b], exact=True)
+
+
 def test_int_division_semantics():
     """DIV truncates toward zero, FLOOR_DIV floors, FLOOR_MOD takes the divisor's sign."""
     a = np.array([7, -7, 7, -7, 0, 6, -6], np.int32)
