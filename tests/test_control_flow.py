@@ -229,6 +229,32 @@ def test_while_shape_changes_between_iterations(rng):
     assert _outputs(its[1])[1].shape == (4, 3)
 
 
+@pytest.mark.parametrize("model", ["counter", "growing", "if"])
+def test_details_of_control_flow_models(model):
+    """Main-graph details after allocate_tensors and after invoke, as LiteRT reports them (a WHILE output
+    whose shape changes in the loop keeps its declared shape until invoke)."""
+    content, inputs = {
+        "counter": (counter_while(), [np.array(0, np.int32), np.ones(2, np.float32)]),
+        "growing": (growing_while(), [np.array(0, np.int32), np.ones((1, 3), np.float32)]),
+        "if": (if_model(True), [np.array([True]), np.ones((2, 3), np.float32), np.ones((2, 3), np.float32)]),
+    }[model]
+    its = _both(content)
+    for stage in ("allocate", "invoke"):
+        for it in its:
+            if stage == "allocate":
+                it.allocate_tensors()
+            else:
+                for d, v in zip(it.get_input_details(), inputs):
+                    it.set_tensor(d["index"], v)
+                it.invoke()
+        ref, ours = its[0].get_tensor_details(), its[1].get_tensor_details()
+        assert len(ref) == len(ours)
+        for r, o in zip(ref, ours):
+            assert r["name"] == o["name"] and r["dtype"] == o["dtype"], (stage, r, o)
+            np.testing.assert_array_equal(o["shape"], r["shape"], err_msg=f"{stage}: {r['name']}")
+            np.testing.assert_array_equal(o["shape_signature"], r["shape_signature"], err_msg=f"{stage}: {r['name']}")
+
+
 @pytest.mark.parametrize("nested", [False, True])
 @pytest.mark.parametrize("cond", [True, False])
 def test_if_branches(cond, nested, rng):

@@ -150,6 +150,7 @@ class Interpreter:
     def _invoke_subgraph(self, index: int, timings=None):
         with self._exclusive("invoke"), self._threads():
             self._runtime.subgraphs[index].run(timings)
+        self._unsure_shapes.discard(index)
 
     def _check_not_busy(self, what):
         if self._busy.locked():
@@ -202,7 +203,11 @@ class Interpreter:
         if self._allocated and sub.sg.index in self._unsure_shapes and self._busy.acquire(blocking=False):
             try:
                 self._unsure_shapes.discard(sub.sg.index)
+                declared = list(sub.shapes)
                 sub.propagate_shapes()
+                for t in sub.tensors:       # as LiteRT: a shape the file states stays until invoke
+                    if not _tensor_shape_unsure(t):
+                        sub.shapes[t.index] = declared[t.index]
             finally:
                 self._busy.release()
         t = sub.tensors[i]
@@ -586,12 +591,11 @@ def _to_bytes_array(arr: np.ndarray) -> np.ndarray:
 
 def _shapes_unsure(sub) -> bool:
     """True when some op output's shape in the file may not be the computed one."""
-    for op in sub.sg.operators:
-        for o in op.outputs:
-            t = sub.tensors[o]
-            if (t.shape.size == 0 and not t.has_rank) or (t.shape_signature.size and (t.shape_signature < 0).any()):
-                return True
-    return False
+    return any(_tensor_shape_unsure(sub.tensors[o]) for op in sub.sg.operators for o in op.outputs if o >= 0)
+
+
+def _tensor_shape_unsure(t) -> bool:
+    return bool((t.shape.size == 0 and not t.has_rank) or (t.shape_signature.size and (t.shape_signature < 0).any()))
 
 
 def _sparsity_dict(sp):
