@@ -19,7 +19,7 @@ Speed notes (numpy only; measured on MobileNetV2 / MediaPipe shapes):
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..limits import check_allocation
 from .registry import apply_activation, float_node, register
@@ -197,6 +197,10 @@ _NO_ACT = ("NONE", "TANH", "SIGN_BIT", None)
 # Clamp bounds of the fused activations (as ufunc calls: np.clip's Python wrapper costs more per call).
 _ACT_RANGE = {"RELU": (np.float32(0), None), "RELU6": (np.float32(0), np.float32(6)),
               "RELU_N1_TO_1": (np.float32(-1), np.float32(1))}
+try:                                    # einsum without its Python dispatch layer (called per row block)
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:                     # pragma: no cover - older numpy
+    _einsum = np.einsum
 try:                                    # the clip ufunc itself: one pass, no Python wrapper
     from numpy._core.umath import clip as _clip_ufunc
 except ImportError:                     # pragma: no cover - older numpy
@@ -475,15 +479,15 @@ class DepthwiseConv2D(_ConvBase):
     def _rows(self, flat, n, taps_shape, taps_strides, row_stride, batch_stride, oh, ow, co, row, b):
         it = flat.itemsize
         rl = ow * co
-        taps = as_strided(flat, shape=(n,) + taps_shape + (oh, rl),
-                          strides=tuple(s * it for s in (batch_stride,) + taps_strides + (row_stride, 1)),
-                          writeable=False)
+        # (the ndarray constructor checks the view stays inside ``flat``, and is much cheaper than as_strided)
+        taps = np.ndarray((n,) + taps_shape + (oh, rl), np.float32, flat, 0,
+                          tuple(s * it for s in (batch_stride,) + taps_strides + (row_stride, 1)))
         out = np.empty((n, oh, rl), np.float32)
         brow = None if b is None else self._row_bias(b, ow)
         lo, hi = _ACT_RANGE.get(self.act, (None, None))
         dims = "abcd"[:len(taps_shape)]
         spec = f"{dims}rl,{dims}l->rl"
-        einsum = np.einsum
+        einsum = _einsum
         rows = max(1, _DW_BLOCK_ELEMS // max(rl, 1))
         for ni in range(n):
             tn, on = taps[ni], out[ni]
