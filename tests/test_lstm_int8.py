@@ -1,0 +1,92 @@
+"""Fully-integer (int8 x int8 -> int16 gates) LSTM and UNIDIRECTIONAL_SEQUENCE_LSTM against LiteRT, bit-exact,
+over two invokes carrying the int8 output state and int16 cell state, then a reset."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from test_recurrent import check
+from tfl_gpu.kernels.lstm_int8 import _logistic16, _tanh16
+from tfl_gpu.writer import ModelBuilder
+
+
+def _q(scale, zp=0):
+    return {"scale": [scale], "zero_point": [zp]}
+
+
+def _int8_lstm_model(rng, op, B, T, I, C, O, cifg=False, proj=False, proj_bias=False, cell_clip=0.0,
+                     proj_clip=0.0, time_major=False, x_zp=5, h_zp=-3, hidden_zp=2, cell_log2=-11):
+    mb = ModelBuilder()
+    xshape = [B, I] if op == "LSTM" else ([T, B, I] if time_major else [B, T, I])
+    x = mb.input("x", xshape, "INT8", quant=_q(0.02, x_zp))
+    P = O if proj else C
+    h_scale = 0.008
+    gates = "fco" if cifg else "ifco"
+    ins = {}
+    for k, g in enumerate("ifco"):
+        if g not in gates:
+            ins[1 + k] = ins[5 + k] = ins[12 + k] = -1
+            continue
+        ins[1 + k] = mb.const(f"in_{g}", rng.integers(-127, 128, (C, I)).astype(np.int8), "INT8",
+                              quant=_q(float(rng.uniform(0.002, 0.01))))
+        ins[5 + k] = mb.const(f"rec_{g}", rng.integers(-127, 128, (C, P)).astype(np.int8), "INT8",
+                              quant=_q(float(rng.uniform(0.002, 0.01))))
+        ins[12 + k] = mb.const(f"b_{g}", rng.integers(-6000, 6000, C).astype(np.int32), "INT32",
+                               quant=_q(1e-5))
+    for i in (9, 10, 11):
+        ins[i] = -1
+    hidden_scale = 0.007 if proj else h_scale
+    if proj:
+        ins[16] = mb.const("proj", rng.integers(-127, 128, (O, C)).astype(np.int8), "INT8", quant=_q(0.004))
+        ins[17] = (mb.const("proj_b", rng.integers(-3000, 3000, O).astype(np.int32), "INT32", quant=_q(1e-5))
+                   if proj_bias else -1)
+    else:
+        ins[16] = ins[17] = -1
+        hidden_zp = h_zp
+    h = mb.tensor("h", [B, P], "INT8", quant=_q(h_scale, h_zp), is_variable=True)
+    c = mb.tensor("c", [B, C], "INT16", quant=_q(2.0 ** cell_log2), is_variable=True)
+    inter = [mb.tensor(f"inter{k}", [], "INT16", quant=_q(2.0 ** -12)) for k in range(4)]
+    inter.append(mb.tensor("hidden", [], "INT8", quant=_q(hidden_scale, hidden_zp)))
+    y = mb.tensor("y", [], "INT8", quant=_q(h_scale, h_zp))
+    opts = dict(fused_activation_function="TANH", cell_clip=cell_clip, proj_clip=proj_clip)
+    if op == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        opts["time_major"] = time_major
+    mb.op(op, [x] + [ins[i] for i in range(1, 18)] + [h, c] + [-1] * 4, [y], intermediates=inter, **opts)
+    mb.output(y)
+    feeds = [[rng.integers(-128, 128, xshape).astype(np.int8)] for _ in range(3)]
+    feeds.append(feeds[0])
+    return mb.build(), feeds
+
+
+CASES = {
+    "plain": dict(),
+    "cifg": dict(cifg=True),
+    "proj": dict(proj=True, proj_bias=True),
+    "proj_nobias": dict(proj=True),
+    "clips": dict(proj=True, proj_bias=True, cell_clip=0.9, proj_clip=0.5),
+    "cell_clip": dict(cell_clip=0.4, cell_log2=-12),
+    "cell_scale_-10": dict(cell_log2=-10),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("op", ["LSTM", "UNIDIRECTIONAL_SEQUENCE_LSTM"])
+def test_int8_lstm(rng, op, case):
+    content, feeds = _int8_lstm_model(rng, op, 2, 4, 5, 6, 3, **CASES[case])
+    check(content, feeds)
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_int8_sequence_lstm_time_major(rng, time_major):
+    content, feeds = _int8_lstm_model(rng, "UNIDIRECTIONAL_SEQUENCE_LSTM", 3, 5, 4, 8, 4, proj=True,
+                                      time_major=time_major)
+    check(content, feeds)
+
+
+def test_fixed_point_tables_follow_the_functions():
+    """The int16 fixed-point logistic / tanh stay within a few units of the real functions."""
+    x = np.arange(-32768, 32768, dtype=np.int64)
+    sig = _logistic16(x, 3) / 32768.0
+    assert np.max(np.abs(sig - 1 / (1 + np.exp(-x / 4096.0)))) < 2e-4
+    th = _tanh16(x, 4) / 32768.0
+    assert np.max(np.abs(th - np.tanh(x / 2048.0))) < 5e-4

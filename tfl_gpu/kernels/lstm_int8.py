@@ -1,0 +1,344 @@
+"""Fully-integer LSTM (LiteRT's "8x8_16" kernel): LSTM and UNIDIRECTIONAL_SEQUENCE_LSTM with int8 input,
+int8 weights, int32 biases, an int8 output state and an int16 cell state (power-of-two scale), and five
+intermediate tensors whose last one gives the quantization of the hidden value (output gate * tanh(cell)).
+
+Each gate is int16 Q3.12: the input and recurrent products are rescaled with their effective multipliers
+(weight scale * operand scale / 2**-12) and added with int16 saturation; gates go through gemmlowp's
+fixed-point logistic / tanh (tabulated here over all 65536 int16 inputs, computed with the int16 fixed-point
+arithmetic of gemmlowp), the cell update multiplies with rounding shifts, and the hidden value is requantized
+to int8 (optionally through the projection). Bit-exact with LiteRT's portable integer LSTM code.
+
+Not covered: layer normalization and peephole weights on this path (those models are refused with a clear
+error), and the 8x8_8 kernel (12 intermediates).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import quant as Q
+from .recurrent import _state_view
+from .registry import register
+
+# --------------------------------------------------------------------------- gemmlowp int16 fixed point
+
+
+def _wrap16(x):
+    return ((np.asarray(x, np.int64) + 32768) & 0xFFFF) - 32768
+
+
+def _sat16(x):
+    return np.clip(np.asarray(x, np.int64), -32768, 32767)
+
+
+def _rdbpot(x, e: int):
+    """RoundingDivideByPOT (halves away from zero)."""
+    x = np.asarray(x, np.int64)
+    if e == 0:
+        return x
+    mask = (1 << e) - 1
+    rem = x & mask
+    thr = (mask >> 1) + (x < 0)
+    return (x >> e) + (rem > thr)
+
+
+def _const16(raw32: int) -> int:
+    """gemmlowp's int16 fixed-point constants: the int32 raw value rounding-shifted right by 16."""
+    return int(_rdbpot(np.int64(raw32), 16))
+
+
+def _srdhm16(a, b):
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    v = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
+    r = np.where(v >= 0, v >> 15, -((-v) >> 15))       # C division truncates toward zero
+    r = np.where((a == -32768) & (b == -32768), 32767, r)
+    return _wrap16(r)
+
+
+def _srmbpot16(x, e: int):
+    """SaturatingRoundingMultiplyByPOT<e> on int16."""
+    x = np.asarray(x, np.int64)
+    if e == 0:
+        return x
+    if e < 0:
+        return _rdbpot(x, -e)
+    thr = (1 << (15 - e)) - 1
+    r = _wrap16(x << e)
+    r = np.where(x > thr, 32767, r)
+    return np.where(x < -thr, -32768, r)
+
+
+def _rounding_half_sum16(a, b):
+    s = np.asarray(a, np.int64) + np.asarray(b, np.int64)
+    v = s + np.where(s >= 0, 1, -1)
+    return np.where(v >= 0, v // 2, -((-v) // 2))
+
+
+def _exp_quarter(a):
+    """exp(x) for x in [-1/4, 0), F0."""
+    c = _const16(1895147668)
+    third = _const16(715827883)
+    x = _wrap16(a + (1 << 12))
+    x2 = _srdhm16(x, x)
+    x3 = _srdhm16(x2, x)
+    x4 = _srdhm16(x2, x2)
+    x4_4 = _srmbpot16(x4, -2)
+    t = _srmbpot16(_wrap16(_srdhm16(_wrap16(x4_4 + x3), third) + x2), -1)
+    return _sat16(c + _srdhm16(c, _wrap16(x + t)))
+
+
+_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535),
+               (3, 720401), (4, 242))
+
+
+def _exp_on_negative(a, k: int):
+    frac = 15 - k
+    quarter = 1 << (frac - 2)
+    amq = _wrap16((a & (quarter - 1)) - quarter)
+    result = _exp_quarter(_srmbpot16(amq, k))
+    rem = _wrap16(amq - a)
+    for e, mult in _EXP_BARREL:
+        if k > e:
+            m = _const16(mult)
+            bit = 1 << (frac + e)
+            result = np.where((rem & bit) != 0, _srdhm16(result, m), result)
+    if k > 5:
+        clamp = _const16(-(1 << (36 - k)))
+        result = np.where(a < clamp, 0, result)
+    return np.where(a == 0, 32767, result)
+
+
+def _newton_reciprocal(a):
+    half_den = _rounding_half_sum16(a, 32767)
+    x = _wrap16(_const16(1515870810) + _srdhm16(half_den, _const16(-1010580540)))
+    for _ in range(3):
+        hdx = _srdhm16(half_den, x)
+        omh = _wrap16(8192 - hdx)
+        x = _wrap16(x + _srmbpot16(_srdhm16(x, omh), 2))
+    return x
+
+
+def _one_over_one_plus_x(a):
+    return _srmbpot16(_newton_reciprocal(a), 1)
+
+
+def _one_minus_x_over_one_plus_x(a):
+    return _srmbpot16(_wrap16(_newton_reciprocal(a) - 8192), 2)
+
+
+def _logistic16(a, k: int):
+    pos = a > 0
+    absx = np.where(pos, a, _wrap16(-a))
+    rp = _one_over_one_plus_x(_exp_on_negative(_wrap16(-absx), k))
+    rn = _wrap16(32767 - rp)
+    return np.where(a == 0, _const16(1 << 30), np.where(pos, rp, rn))
+
+
+def _tanh16(a, k: int):
+    neg = a < 0
+    n = np.where(neg, a, _wrap16(-a))
+    t = _one_minus_x_over_one_plus_x(_exp_on_negative(n, k + 1))
+    return np.where(a == 0, 0, np.where(neg, _wrap16(-t), t))
+
+
+_ALL16 = np.arange(-32768, 32768, dtype=np.int64)
+_TABLES: dict = {}
+
+
+def sigmoid_table() -> np.ndarray:
+    """gemmlowp::logistic of every Q3.12 int16 value, as Q0.15 (index = raw + 32768)."""
+    if "sigmoid" not in _TABLES:
+        _TABLES["sigmoid"] = _logistic16(_ALL16, 3).astype(np.int16)
+    return _TABLES["sigmoid"]
+
+
+def tanh_table(k: int) -> np.ndarray:
+    """gemmlowp::tanh of every int16 value with k integer bits, as Q0.15."""
+    key = ("tanh", k)
+    if key not in _TABLES:
+        _TABLES[key] = _tanh16(_ALL16, k).astype(np.int16)
+    return _TABLES[key]
+
+
+# --------------------------------------------------------------------------- kernel
+
+def _f32(x) -> np.float32:
+    return np.float32(x)
+
+
+def _scale(t) -> np.float32:
+    return _f32(t.quantization.scales[0])
+
+
+def _zp(t) -> int:
+    return int(t.quantization.zero_points[0]) if t.quantization.zero_points.size else 0
+
+
+def _mbqm(x, qs):
+    return Q.multiply_by_quantized_multiplier(Q._wrap32(np.asarray(x, np.int64)), qs[0], qs[1])
+
+
+def _integer_lstm_node(node) -> bool:
+    x = node.inputs[0]
+    return x is not None and x.type_name == "INT8" and len(node.inputs) in (20, 24)
+
+
+class _IntegerLstmCell:
+    def __init__(self, node, op: str):
+        t = node.inputs
+        n_inter = len(node.intermediates)
+        if n_inter != 5:
+            raise ValueError(f"{op}: integer LSTM needs 5 intermediate tensors (8x8_16 kernel), the model has "
+                             f"{n_inter}" + (" (the 8x8_8 kernel is not supported)" if n_inter == 12 else ""))
+        if len(t) == 24 and t[21] is not None:
+            raise ValueError(f"{op}: integer LSTM with layer normalization is not supported")
+        if t[11] is not None or t[10] is not None:
+            raise ValueError(f"{op}: integer LSTM with peephole weights is not supported")
+        self.cifg = t[1] is None
+        x_t, h_t, c_t = t[0], t[18], t[19]
+        for tt, what in ((x_t, "input"), (h_t, "output state"), (c_t, "cell state")):
+            if tt is None or not tt.quantization.is_quantized:
+                raise ValueError(f"{op}: the {what} tensor must be quantized")
+        if h_t.type_name != "INT8" or c_t.type_name != "INT16":
+            raise ValueError(f"{op}: integer LSTM needs an INT8 output state and an INT16 cell state")
+        log2 = math.log2(float(_scale(c_t)))
+        cell_scale = int(round(log2))
+        if abs(log2 - cell_scale) > 1e-3 or cell_scale > -9:
+            raise ValueError(f"{op}: the cell state scale must be a power of two <= 2**-9, got {_scale(c_t)}")
+        self.cell_scale = cell_scale
+        if 15 + cell_scale > 6:
+            raise ValueError(f"{op}: cell state scale 2**{cell_scale} is too coarse")
+        x_scale, h_scale = _scale(x_t), _scale(h_t)
+        self.x_zp, self.h_zp = _zp(x_t), _zp(h_t)
+        hidden_t = node.intermediates[4]
+        hidden_scale = _scale(hidden_t)
+        self.hidden_zp = _zp(hidden_t)
+        gate_scale = _f32(2.0 ** -12)
+        gates = ([] if self.cifg else [0]) + [1, 2, 3]
+        self.gates = gates
+        self.w_in, self.w_rec, self.b_in, self.b_rec, self.s_in, self.s_rec = {}, {}, {}, {}, {}, {}
+        for g in gates:
+            wi = node.const(1 + g)
+            wr = node.const(5 + g)
+            if wi is None or wr is None:
+                raise ValueError(f"{op}: integer LSTM weights must be constant")
+            wi = wi.astype(np.int64)
+            wr = wr.astype(np.int64)
+            bias = node.const(12 + g)
+            b = np.zeros(wi.shape[0], np.int64) if bias is None else bias.astype(np.int64)
+            self.w_in[g] = wi.T.astype(np.float64)
+            self.w_rec[g] = wr.T.astype(np.float64)
+            self.b_in[g] = Q._wrap32(b - self.x_zp * wi.sum(axis=1))
+            self.b_rec[g] = Q._wrap32(-self.h_zp * wr.sum(axis=1))
+            ein = _f32(_f32(_scale(t[1 + g]) * x_scale) / gate_scale)
+            erec = _f32(_f32(_scale(t[5 + g]) * h_scale) / gate_scale)
+            self.s_in[g] = Q.quantize_multiplier(float(ein))
+            self.s_rec[g] = Q.quantize_multiplier(float(erec))
+        self.n_cell = self.w_in[1].shape[1]
+        self.n_output = self.w_rec[1].shape[0]
+        eff_hidden = _f32(2.0 ** -15 / float(hidden_scale) * 2.0 ** -15)
+        self.s_hidden = Q.quantize_multiplier(float(eff_hidden))
+        pw = node.const(16)
+        self.proj = pw is not None
+        if self.proj:
+            pw = pw.astype(np.int64)
+            self.n_output = pw.shape[0]
+            pb = node.const(17)
+            pbias = np.zeros(pw.shape[0], np.int64) if pb is None else pb.astype(np.int64)
+            self.w_proj = pw.T.astype(np.float64)
+            self.b_proj = Q._wrap32(pbias + self.hidden_zp * pw.sum(axis=1))
+            eff_proj = _f32(_f32(_scale(t[16]) * hidden_scale) / h_scale)
+            self.s_proj = Q.quantize_multiplier(float(eff_proj))
+        opts = node.options
+        cell_clip = float(opts.get("cell_clip", 0.0) or 0.0)
+        proj_clip = float(opts.get("proj_clip", 0.0) or 0.0)
+        self.cell_clip = int(np.clip(_f32(cell_clip) / _scale(c_t), -32768, 32767)) if cell_clip > 0 else 0
+        out_scale = _scale(node.outputs[0]) if node.outputs[0].quantization.is_quantized else h_scale
+        self.proj_clip = int(np.clip(_f32(proj_clip) / out_scale, -128, 127)) if proj_clip > 0 else 0
+        self.sig = sigmoid_table()
+        self.tanh3 = tanh_table(3)
+        self.tanh_cell = tanh_table(15 + cell_scale)
+
+    def _gate(self, g, x_acc, h):
+        acc_in = x_acc[g]
+        acc_rec = self.b_rec[g] + (h.astype(np.float64) @ self.w_rec[g]).astype(np.int64)
+        gate = _sat16(_mbqm(acc_in, self.s_in[g]))
+        gate = _sat16(gate + _mbqm(acc_rec, self.s_rec[g]))
+        return gate
+
+    def run(self, x_seq, h, c, reverse=False):
+        """x_seq: int8 [T, B, I]; h int8 [B, O] and c int16 [B, C] updated in place; returns int8 [T, B, O]."""
+        T, B = x_seq.shape[:2]
+        xs = x_seq.reshape(T * B, x_seq.shape[2]).astype(np.float64)
+        pre = {g: (self.b_in[g] + (xs @ self.w_in[g]).astype(np.int64)).reshape(T, B, -1) for g in self.gates}
+        out = np.empty((T, B, self.n_output), np.int8)
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        cs = self.cell_scale
+        for t in order:
+            x_acc = {g: pre[g][t] for g in self.gates}
+            hv = h.astype(np.int64)
+            cv = c.astype(np.int64)
+            if not self.cifg:
+                ig = self.sig[self._gate(0, x_acc, hv) + 32768].astype(np.int64)
+            fg = self.sig[self._gate(1, x_acc, hv) + 32768].astype(np.int64)
+            gg = self.tanh3[self._gate(2, x_acc, hv) + 32768].astype(np.int64)
+            cn = _wrap16(_rdbpot(fg * cv, 15))
+            if self.cifg:
+                ig = 32767 - fg
+            upd = _wrap16(_rdbpot(ig * gg, 30 + cs))
+            cn = _sat16(cn + upd)
+            if self.cell_clip > 0:
+                cn = np.clip(cn, -self.cell_clip, self.cell_clip)
+            og = self.sig[self._gate(3, x_acc, hv) + 32768].astype(np.int64)
+            th = self.tanh_cell[cn + 32768].astype(np.int64)
+            prod = og * th
+            if self.proj:
+                s1 = np.clip(_mbqm(prod, self.s_hidden) - self.hidden_zp, -128, 127)
+                acc = self.b_proj + (s1.astype(np.float64) @ self.w_proj).astype(np.int64)
+                hn = np.clip(_mbqm(acc, self.s_proj) + self.h_zp, -128, 127)
+                if self.proj_clip > 0:
+                    hn = np.clip(hn, -self.proj_clip, self.proj_clip)
+            else:
+                hn = np.clip(_mbqm(prod, self.s_hidden) + self.hidden_zp, -128, 127)
+            c[...] = cn.astype(np.int16)
+            h[...] = hn.astype(np.int8)
+            out[t] = hn
+        return out
+
+
+@register("LSTM", when=_integer_lstm_node, priority=5, types=("INT8 (8x8_16)",))
+class IntegerLstm:
+    def __init__(self, node):
+        self.cell = _IntegerLstmCell(node, "LSTM")
+
+    def __call__(self, *args):
+        x = args[0]
+        if x.ndim != 2:
+            raise ValueError(f"LSTM input must be 2-D [batch, input], got shape {list(x.shape)}")
+        B = x.shape[0]
+        cell = self.cell
+        h = _state_view(args[18], B, cell.n_output, "LSTM output state")
+        c = _state_view(args[19], B, cell.n_cell, "LSTM cell state")
+        return cell.run(x[None], h, c)[0]
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_LSTM", when=_integer_lstm_node, priority=5, types=("INT8 (8x8_16)",))
+class IntegerSequenceLstm:
+    def __init__(self, node):
+        self.cell = _IntegerLstmCell(node, "UNIDIRECTIONAL_SEQUENCE_LSTM")
+        self.time_major = bool(node.options.get("time_major", False))
+
+    def __call__(self, *args):
+        x = args[0]
+        if x.ndim != 3:
+            raise ValueError(f"UNIDIRECTIONAL_SEQUENCE_LSTM input must be 3-D, got shape {list(x.shape)}")
+        xs = x if self.time_major else x.transpose(1, 0, 2)
+        cell = self.cell
+        B = xs.shape[1]
+        h = _state_view(args[18], B, cell.n_output, "UNIDIRECTIONAL_SEQUENCE_LSTM output state")
+        c = _state_view(args[19], B, cell.n_cell, "UNIDIRECTIONAL_SEQUENCE_LSTM cell state")
+        out = cell.run(xs, h, c)
+        return out if self.time_major else np.ascontiguousarray(out.transpose(1, 0, 2))
