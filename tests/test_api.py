@@ -364,6 +364,18 @@ def test_string_tensor_roundtrip():
         it.tensor(2)                                    # no raw view of a string tensor (LiteRT crashes)
 
 
+def test_scalar_string_tensor_like_litert():
+    mb = ModelBuilder()
+    mb.output(mb.input("s", [], "STRING"))
+    content = mb.build()
+    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    for it in (ref, ours):
+        it.allocate_tensors()
+        it.set_tensor(0, np.array(b"abc"))
+    r, o = ref.get_tensor(0), ours.get_tensor(0)
+    assert type(o) is type(r) and o.dtype == r.dtype and o.shape == r.shape == () and o[()] == r[()] == b"abc"
+
+
 def test_invoke_and_get_before_allocate():
     content = add_fc_model()
     ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)

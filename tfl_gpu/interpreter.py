@@ -304,7 +304,7 @@ class Interpreter:
         v = self._value(sub, i)
         if v.dtype.byteorder not in "=|":      # constants view the file as little-endian: hand out native
             v = v.astype(v.dtype.newbyteorder("="))
-        if v.ndim == 0:
+        if v.ndim == 0 and v.dtype != object:     # as LiteRT: numbers as numpy scalars, strings as 0-d arrays
             return v[()]
         return v.copy()
 
