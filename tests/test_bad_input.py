@@ -361,6 +361,17 @@ def test_failed_invoke_leaves_interpreter_usable():
     np.testing.assert_array_equal(it.get_tensor(2), [4, 6])
 
 
+def test_set_tensor_on_a_constant_of_a_path_loaded_model(tmp_path):
+    """LiteRT crashes writing into a memory-mapped constant; we refuse with a ValueError."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(good_model())
+    it = tfl_gpu.Interpreter(model_path=path)
+    it.allocate_tensors()
+    with pytest.raises(ValueError, match="constant"):
+        it.set_tensor(2, np.zeros((4, 3), np.float32))
+    exercise(path.read_bytes())
+
+
 def test_api_misuse_is_an_exception():
     it = tfl_gpu.Interpreter(model_content=good_model())
     with pytest.raises(ValueError):
