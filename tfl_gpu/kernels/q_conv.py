@@ -7,6 +7,7 @@ the input zero point with precomputed weight sums, then requantized per output c
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import quant as Q
 from .registry import is_quantized, register
@@ -163,19 +164,32 @@ class QDepthwiseConv2D(_ConvBase):
         need_h = (oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
         need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
         xp = pad_input(x, self.x_zp, pt, pl, need_h, need_w)
-        # (x - zp) fits int32 exactly, and so do the int8/uint8 sums; int16 uses int64
-        wide = np.int64 if self.int16 else np.int32
-        xc = xp.astype(wide) - wide(self.x_zp)
-        if mult > 1:
-            xc = np.repeat(xc, mult, axis=3)
-        acc = np.zeros((n, oh, ow, self.oc), wide)
-        wk = self.w.astype(wide)
-        for i in range(self.kh):
-            r0 = i * self.dh
-            for j in range(self.kw):
-                c0 = j * self.dw
-                acc += xc[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh, c0:c0 + (ow - 1) * self.sw + 1:self.sw, :] \
-                    * wk[i, j]
+        wmax = int(np.abs(self.w).max()) if self.w.size else 0
+        xmax = 2 * Q.TYPE_ABS_MAX["INT16" if self.int16 else "UINT8"]
+        if self.kh * self.kw * xmax * max(wmax, 1) < (1 << 24):
+            # exact in float32 whatever the summation order: one einsum over the window view
+            xc = xp.astype(np.float32) - np.float32(self.x_zp)
+            if mult > 1:
+                xc = np.repeat(xc, mult, axis=3)
+            ekh, ekw = (self.kh - 1) * self.dh + 1, (self.kw - 1) * self.dw + 1
+            v = sliding_window_view(xc, (ekh, ekw), axis=(1, 2))
+            v = v[:, :(oh - 1) * self.sh + 1:self.sh, :(ow - 1) * self.sw + 1:self.sw, :, ::self.dh, ::self.dw]
+            acc = np.einsum("nhwckl,klc->nhwc", v, self.w.astype(np.float32))
+        else:
+            wide = np.int64
+            xc = xp.astype(wide) - wide(self.x_zp)
+            if mult > 1:
+                xc = np.repeat(xc, mult, axis=3)
+            acc = np.zeros((n, oh, ow, self.oc), wide)
+            tmp = np.empty_like(acc)
+            wk = self.w.astype(wide)
+            for i in range(self.kh):
+                r0 = i * self.dh
+                for j in range(self.kw):
+                    c0 = j * self.dw
+                    np.multiply(xc[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh,
+                                   c0:c0 + (ow - 1) * self.sw + 1:self.sw, :], wk[i, j], out=tmp)
+                    acc += tmp
         acc = acc.astype(np.int64)
         if b is not None:
             acc += b.astype(np.int64)

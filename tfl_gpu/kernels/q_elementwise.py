@@ -55,10 +55,11 @@ class _QAddSub:
     def _std(self, a, b):
         va = (a.astype(np.int64) - self.za) << self.left_shift
         vb = (b.astype(np.int64) - self.zb) << self.left_shift
-        sa = Q.mbqm_smaller_than_one(va, self.qa, self.sha)
-        sb = Q.mbqm_smaller_than_one(vb, self.qb, self.shb)
+        # (shifts are <= 0 here, so this is MultiplyByQuantizedMultiplierSmallerThanOneExp)
+        sa = Q.multiply_by_quantized_multiplier(va, self.qa, self.sha)
+        sb = Q.multiply_by_quantized_multiplier(vb, self.qb, self.shb)
         raw = sa + sb if self.sign > 0 else sa - sb
-        return Q.mbqm_smaller_than_one(raw, self.qo, self.sho) + self.zo
+        return Q.multiply_by_quantized_multiplier(raw, self.qo, self.sho) + self.zo
 
     def _neon_out(self, raw):
         r = Q.rounding_divide_by_pot(Q.vqrdmulh(raw, self.qo), -self.sho)
@@ -91,6 +92,19 @@ class _QAddSub:
             r = np.clip(va + vb if self.sign > 0 else va - vb, -32768, 32767)
             np.clip(r, self.lo, self.hi, out=r)
             return r.astype(self.dtype)
+        if self.neon and a.shape == b.shape:
+            # non-broadcast: vector loop over whole blocks, reference arithmetic on the tail only
+            fa, fb = a.reshape(-1), b.reshape(-1)
+            block = 8 if self.uint8 else 16
+            n = fa.size // block * block
+            fn = self._neon_scalar if self.uint8 else self._neon_elementwise
+            r = np.empty(fa.size, np.int64)
+            if n:
+                r[:n] = fn(fa[:n], fb[:n])
+            if n < fa.size:
+                r[n:] = self._std(fa[n:], fb[n:])
+            np.clip(r, self.lo, self.hi, out=r)
+            return r.astype(self.dtype).reshape(a.shape)
         r = self._std(a, b)
         if self.neon:
             r = self._apply_neon(a, b, r)
