@@ -644,3 +644,37 @@ def test_many_interpreters_in_many_threads(rng, shared_models):
             for idx, got in outs:
                 for g, e in zip(got, expected[idx]):
                     assert_close(g, e)
+
+
+# ------------------------------------------------------------------------ LiteRT's other entry points
+
+def _register_triple(register_op):
+    register_op("Triple", lambda node, x: x * 3)
+
+
+def test_interpreter_with_custom_ops():
+    from tfl_gpu.kernels.registry import unregister
+    content = single_op_model("CUSTOM", [np.zeros((2,), np.float32)], output_shapes=[[2]], custom_code="Triple")
+    try:
+        for reg in (_register_triple, "test_api._register_triple"):
+            unregister("Triple")
+            it = tfl_gpu.InterpreterWithCustomOps(custom_op_registerers=[reg], model_content=content)
+            it.allocate_tensors()
+            it.set_tensor(0, np.array([1, -2], np.float32))
+            it.invoke()
+            np.testing.assert_array_equal(it.get_tensor(1), [3, -6])
+        for bad in (["no_such_module.fn"], [42]):
+            with pytest.raises(ValueError):
+                tfl_gpu.InterpreterWithCustomOps(custom_op_registerers=bad, model_content=content)
+    finally:
+        unregister("Triple")
+
+
+def test_safe_to_run():
+    it = tfl_gpu.Interpreter(model_content=add_fc_model())
+    it.allocate_tensors()
+    assert it._safe_to_run()
+    v = it.tensor(0)()
+    assert not it._safe_to_run()
+    del v
+    assert it._safe_to_run()

@@ -111,6 +111,10 @@ class Interpreter:
         return max(1, n)
 
     # ------------------------------------------------------------------ lifecycle
+    def _safe_to_run(self):
+        """True when no numpy view from ``tensor()`` is alive (LiteRT's name for the same check)."""
+        return not any(True for _ in self._views)
+
     def _ensure_safe(self):
         for _ in self._views:
             raise RuntimeError(_UNSAFE_MESSAGE)
@@ -502,6 +506,32 @@ def _default_blas_threads(ctl) -> int:
         counts = [lib.get("num_threads", 0) for lib in ctl.info()]
         _blas_default = max(counts) if counts else 0
     return _blas_default
+
+
+class InterpreterWithCustomOps(Interpreter):
+    """LiteRT's ``InterpreterWithCustomOps``: an Interpreter that first runs custom-op registerers.
+
+    Each entry of ``custom_op_registerers`` is a callable, or the dotted name of one
+    (``"package.module.function"``), that is called with :func:`tfl_gpu.register_op` and registers numpy
+    kernels with it (LiteRT's registerers are C functions taking an op resolver; ours are Python)."""
+
+    def __init__(self, custom_op_registerers=None, **kwargs):
+        from .custom_ops import register_op
+        self._custom_op_registerers = list(custom_op_registerers or [])
+        for reg in self._custom_op_registerers:
+            if isinstance(reg, str):
+                import importlib
+                module, _, attr = reg.rpartition(".")
+                try:
+                    reg = getattr(importlib.import_module(module), attr) if module else None
+                except (ImportError, AttributeError):
+                    reg = None
+                if reg is None:
+                    raise ValueError(f"custom op registerer {self._custom_op_registerers!r}: cannot import {attr!r}")
+            if not callable(reg):
+                raise ValueError(f"custom op registerer {reg!r} is not callable")
+            reg(register_op)
+        super().__init__(**kwargs)
 
 
 class SignatureRunner:
