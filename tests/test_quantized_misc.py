@@ -181,3 +181,9 @@ def test_neg_int8(rng):
     content, inputs = _unary(rng, "NEG", "INT8", (2, 256), (0.05, -3), (0.05, -3))
     inputs[0].ravel()[:256] = np.arange(-128, 128)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("shape,scale,beta", [((2, 10), 0.001, 1.0), ((3, 257), 0.0005, 1.0), ((4, 33), 0.002, 0.7)])
+def test_softmax_int16(rng, shape, scale, beta):
+    content, inputs = _unary(rng, "SOFTMAX", "INT16", shape, (scale, 0), (1.0 / 32768, 0), beta=beta)
+    both_resolvers(content, inputs)

@@ -102,3 +102,88 @@ class QSoftmax:
         r = np.clip(shifted, out_min, out_max)
         r = np.where(valid, r, out_min)
         return r.astype(self.dtype)
+
+
+# ----------------------------------------------------------------------------- int16
+
+def _rnd(x):
+    """roundf on a float32 value, staying float32."""
+    return np.float32(Q.round_half_away(float(np.float32(x))))
+
+
+def lut_int16(input_scale, input_zp, output_scale, output_zp, transform) -> np.ndarray:
+    """LiteRT's 513-entry int16 interpolation table (LUTPopulateInt16 in float32): samples over the input
+    range, each biased by half the midpoint interpolation error."""
+    f = np.float32
+    input_scale, output_scale = f(input_scale), f(output_scale)
+    input_min = f(input_scale * f(-32768 - input_zp))
+    input_max = f(input_scale * f(32767 - input_zp))
+    output_min = f(output_scale * f(-32768 - output_zp))
+    output_max = f(output_scale * f(32767 - output_zp))
+    nb = 512
+    step = f(f(input_max - input_min) / f(nb))
+    half = f(step / f(2))
+    inv = f(f(65536) / f(output_max - output_min))
+    lut = np.zeros(nb + 1, np.int64)
+    for i in range(nb):
+        x0 = f(input_min + f(f(i) * step))
+        val = transform(x0)
+        mid = transform(f(x0 + half))
+        nxt = transform(f(input_min + f(f(i + 1) * step)))
+        sample = _rnd(f(val * inv))
+        interp = _rnd(f(f(f(nxt * inv) + _rnd(f(val * inv))) / f(2)))
+        midv = _rnd(f(mid * inv))
+        bias = _rnd(f(f(interp - midv) / f(2)))
+        lut[i] = int(min(max(f(sample - bias), f(-32768)), f(32767)))
+    lut[nb] = int(min(max(_rnd(f(transform(input_max) * inv)), f(-32768)), f(32767)))
+    return lut
+
+
+def lut_lookup16(value, lut):
+    v = np.asarray(value, np.int64)
+    index = 256 + (v >> 7)
+    offset = v & 0x7F
+    base = lut[index]
+    slope = lut[index + 1] - base
+    return Q.wrap16(base + ((slope * offset + 64) >> 7))
+
+
+def _expf(v):
+    return c_expf(np.array([v], np.float32))[0]
+
+
+def _one_over_one_plus(v):
+    return np.float32(np.float32(1.0) / np.float32(np.float32(1.0) + np.float32(v)))
+
+
+def q16_softmax_node(node) -> bool:
+    return (is_quantized(node.inputs[0]) and node.inputs[0].type_name == "INT16"
+            and node.outputs[0].type_name == "INT16")
+
+
+@register("SOFTMAX", when=q16_softmax_node, priority=10, types=("INT16",))
+class QSoftmax16:
+    def __init__(self, node):
+        i = node.inputs[0]
+        rng = 65535
+        self.exp_lut = lut_int16(10.0 / rng, 32767, 2.0 / rng, 0, _expf)
+        self.recip_lut = lut_int16(1.0 / rng, -32768, 2.0 / rng, 0, _one_over_one_plus)
+        beta = float(np.float32(node.options.get("beta", 1.0)))
+        m = float(np.float32(i.quantization.scale)) * beta / (10.0 / 65535.0)
+        self.q, self.shift = Q.quantize_multiplier(m)
+
+    def __call__(self, x):
+        xi = x.astype(np.int64)
+        diff = xi - xi.max(axis=-1, keepdims=True)
+        scaled = Q.multiply_by_quantized_multiplier(diff, self.q, self.shift)
+        sym = np.clip(scaled + 32767, -32768, 32767)
+        e = lut_lookup16(sym, self.exp_lut)
+        s = e.sum(axis=-1, keepdims=True)
+        from ..fixedpoint import count_leading_zeros32
+        hp1 = count_leading_zeros32(s)
+        shifted = ((s << (hp1 - 1)) + (1 << 13)) >> 14
+        sym_s = np.clip(shifted - ((1 << 15) + (1 << 16)), -32768, 32767)
+        recip = lut_lookup16(sym_s, self.recip_lut)
+        right = 31 - hp1
+        r = (e * recip + (np.int64(1) << (right - 1))) >> right
+        return np.clip(r, 0, 32767).astype(np.int16)
