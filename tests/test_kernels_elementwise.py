@@ -600,18 +600,50 @@ def test_quantized_max_min_same_scale(op, dtype, rng):
     assert_same_as_litert(content, [a, b], exact=True)
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16])
 @pytest.mark.parametrize("op", CMP)
 @pytest.mark.parametrize("same", [True, False])
 def test_quantized_comparisons(op, dtype, same, rng):
-    qa = {"scale": [0.05], "zero_point": [3]}
-    qb = qa if same else {"scale": [0.1], "zero_point": [-2 if dtype == np.int8 else 7]}
+    """int8/uint8 compare real values (rescaled); int16 compares the raw integers, even across scales."""
+    if op == "NOT_EQUAL" and dtype == np.int16:
+        return      # LiteRT's NOT_EQUAL has no int16 case (see test_comparisons)
+    qa = {"scale": [0.05], "zero_point": [3 if dtype != np.int16 else 0]}
+    qb = qa if same else {"scale": [0.1], "zero_point": [7 if dtype == np.uint8 else (-2 if dtype == np.int8 else 0)]}
     info = np.iinfo(dtype)
     a = rng.integers(info.min, info.max + 1, (4, 5)).astype(dtype)
     b = rng.integers(info.min, info.max + 1, (5,)).astype(dtype)
     # make some pairs equal in real value
     content = _q_model(op, [a.shape, b.shape], dtype, [qa, qb], "BOOL", None)
     assert_same_as_litert(content, [a, b], exact=True)
+
+
+@pytest.mark.parametrize("scales", [(0.0123, 3, 0.0371, -5), (1 / 3, 0, 1 / 7, 1), (1e-4, 0, 1e-4, 0),
+                                    (1e-6, 5, 3e-6, 0), (0.00390625, -128, 0.0078125, 0)])
+@pytest.mark.parametrize("op", ["LESS", "EQUAL", "GREATER_EQUAL", "NOT_EQUAL"])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+def test_quantized_comparisons_exhaustive(op, dtype, scales):
+    """Every pair of quantized values, with scales whose ratio is irrational or tiny: LiteRT compares on a
+    fixed-point grid (tiny scales merge neighbouring values), which must be reproduced bit for bit."""
+    sa, za, sb, zb = scales
+    if dtype == np.uint8:
+        za, zb = abs(za) % 128 + 100, abs(zb) % 128 + 100
+    info = np.iinfo(dtype)
+    a = np.arange(info.min, info.max + 1).astype(dtype).reshape(-1, 1)
+    b = np.arange(info.min, info.max + 1).astype(dtype).reshape(1, -1)
+    content = _q_model(op, [a.shape, b.shape], dtype, [{"scale": [sa], "zero_point": [za]},
+                                                       {"scale": [sb], "zero_point": [zb]}], "BOOL", None)
+    assert_same_as_litert(content, [a, b], exact=True)
+
+
+def test_quantized_comparison_scale_above_one():
+    """LiteRT's kernel assumes scales below 1 (it aborts at exactly 1.0 and computes garbage above); we
+    compare the real values there."""
+    a = np.arange(-128, 128).astype(np.int8).reshape(-1, 1)
+    b = np.arange(-128, 128).astype(np.int8).reshape(1, -1)
+    content = _q_model("LESS", [a.shape, b.shape], np.int8, [{"scale": [2.5], "zero_point": [1]},
+                                                             {"scale": [0.7], "zero_point": [0]}], "BOOL", None)
+    ours = run_ours(content, [a, b])[0]
+    np.testing.assert_array_equal(ours, (a.astype(np.float64) - 1) * 2.5 < b.astype(np.float64) * 0.7)
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8])

@@ -1,10 +1,10 @@
 """Comparisons (EQUAL NOT_EQUAL LESS LESS_EQUAL GREATER GREATER_EQUAL), LOGICAL_AND LOGICAL_OR and
 SELECT / SELECT_V2, with broadcasting.
 
-Comparisons accept float32, int32, int64, bool and (EQUAL/NOT_EQUAL) strings. For quantized uint8/int8 inputs
-LiteRT compares the real values: with equal scales and zero points that is the raw integer comparison (exact);
-otherwise the values are dequantized first. A dedicated quantized kernel registered with a higher priority
-takes precedence.
+Comparisons accept float32, float16, int32, int64, int16, bool and (EQUAL/NOT_EQUAL) strings. Quantized
+uint8/int8 inputs are compared as LiteRT does, after rescaling both to a common fixed-point grid (so values
+of different scales compare by real value, up to the grid's rounding); quantized int16 compares raw integers. A
+dedicated quantized kernel registered with a higher priority would take precedence.
 
 SELECT (v1) takes a condition of the inputs' shape, a scalar, or a rank-1 condition selecting along the first
 dimension; SELECT_V2 broadcasts condition, x and y together.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..quant import mbqm_smaller_than_one, quantize_multiplier
 from .elementwise import _check_same_types
 from .registry import is_quantized, register
 
@@ -29,22 +30,40 @@ def _qparams(t):
     return float(q.scales[0]), int(q.zero_points[0]) if len(q.zero_points) else 0
 
 
+def _rescaled(x, zero_point, q, shift):
+    """LiteRT's ComparisonWithScaling of one input: ((x - zp) << 8) times the scale as a fixed-point
+    multiplier (MultiplyByQuantizedMultiplierSmallerThanOneExp)."""
+    v = (x.astype(np.int64) - zero_point) << 8
+    return mbqm_smaller_than_one(v, q, shift)
+
+
 class Compare:
     def __init__(self, node):
         self.fn = _CMP[node.name]
         _check_same_types(node)
-        self.deq = None
+        self.scaling = None
         a, b = node.inputs[0], node.inputs[1]
-        if is_quantized(a) and is_quantized(b):
-            pa, pb = _qparams(a), _qparams(b)
-            if pa != pb:
-                self.deq = (pa, pb)
+        # LiteRT compares quantized uint8/int8 through fixed-point rescaling of both inputs (even with equal
+        # parameters: tiny scales merge neighbouring values); int16 compares the raw integers
+        self.real = None
+        if is_quantized(a) and is_quantized(b) and a.type_name in ("INT8", "UINT8"):
+            (sa, za), (sb, zb) = _qparams(a), _qparams(b)
+            if sa < 1 and sb < 1:
+                self.scaling = (za, *quantize_multiplier(sa), zb, *quantize_multiplier(sb))
+            else:
+                # LiteRT's kernel assumes scales below 1 (it aborts at exactly 1 and computes garbage above):
+                # compare the real values instead
+                self.real = (sa, za, sb, zb)
 
     def __call__(self, a, b):
         if a.dtype != b.dtype:
             raise ValueError(f"input types differ: {a.dtype} and {b.dtype}")
-        if self.deq is not None:
-            (sa, za), (sb, zb) = self.deq
+        if self.scaling is not None:
+            za, qa, sa, zb, qb, sb = self.scaling
+            a = _rescaled(a, za, qa, sa)
+            b = _rescaled(b, zb, qb, sb)
+        elif self.real is not None:
+            sa, za, sb, zb = self.real
             a = (a.astype(np.float64) - za) * sa
             b = (b.astype(np.float64) - zb) * sb
         try:
