@@ -198,3 +198,24 @@ def test_transpose_conv(rng, tin, in_shape, oc, k, stride, padding, out_hw, with
     mb.op("TRANSPOSE_CONV", ins, [y], padding=padding, stride_w=stride, stride_h=stride)
     mb.output(y)
     both_resolvers(mb.build(), [rand_q(rng, in_shape, tin)])
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "FULLY_CONNECTED"])
+def test_int4_weights(rng, op):
+    mb = ModelBuilder()
+    if op == "CONV_2D":
+        x = mb.input("x", [1, 8, 8, 6], "INT8", quant=qp(0.05, -3))
+        w = rng.integers(-7, 8, (5, 3, 3, 6)).astype(np.int8)
+        xin = rand_q(rng, (1, 8, 8, 6), "INT8")
+        version, opts = 7, dict(padding="SAME", stride_w=1, stride_h=1)
+    else:
+        x = mb.input("x", [3, 20], "INT8", quant=qp(0.05, -3))
+        w = rng.integers(-7, 8, (5, 20)).astype(np.int8)
+        xin = rand_q(rng, (3, 20), "INT8")
+        version, opts = 10, {}
+    wi = mb.const("w", w, "INT4", quant=qp(rng.uniform(0.01, 0.1, 5), [0] * 5, dim=0))
+    b = mb.const("b", rng.integers(-500, 500, 5).astype(np.int32), "INT32", quant=qp(0.001, 0))
+    y = mb.tensor("y", [], "INT8", quant=qp(0.3, 2))
+    mb.op(op, [x, wi, b], [y], version=version, **opts)
+    mb.output(y)
+    both_resolvers(mb.build(), [xin])

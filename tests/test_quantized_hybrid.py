@@ -85,3 +85,17 @@ def test_hybrid_depthwise(rng, shape, k, mult, stride, padding, act, resolver):
           depth_multiplier=mult, fused_activation_function=act)
     mb.output(y)
     assert_same_as_litert(mb.build(), [rng.normal(0, 2, shape).astype(np.float32)], resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_hybrid_conv_int4_weights(rng, resolver):
+    mb = ModelBuilder()
+    x = mb.input("x", [1, 8, 8, 3], "FLOAT32")
+    w = rng.integers(-7, 8, (4, 3, 3, 3)).astype(np.int8)
+    wi = mb.const("w", w, "INT4", quant=qp(rng.uniform(0.01, 0.1, 4), [0] * 4, dim=0))
+    bi = mb.const("b", rng.normal(0, 1, 4).astype(np.float32))
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("CONV_2D", [x, wi, bi], [y], padding="SAME", stride_w=1, stride_h=1, version=7)
+    mb.output(y)
+    assert_same_as_litert(mb.build(), [rng.normal(0, 2, (1, 8, 8, 3)).astype(np.float32)], resolver=resolver,
+                          exact=True)

@@ -67,7 +67,7 @@ def hybrid_node(node) -> bool:
     if len(node.inputs) < 2 or node.inputs[1] is None:
         return False
     x, w = node.inputs[0], node.inputs[1]
-    return (x is not None and x.type_name == "FLOAT32" and w.type_name == "INT8" and is_quantized(w)
+    return (x is not None and x.type_name == "FLOAT32" and w.type_name in ("INT8", "INT4") and is_quantized(w)
             and node.outputs[0].type_name == "FLOAT32")
 
 
