@@ -108,7 +108,7 @@ class Interpreter:
     def _resolve_threads(n):
         if n is None or n == -1:
             return os.cpu_count() or 1
-        return max(1, n)
+        return max(1, int(n))
 
     # ------------------------------------------------------------------ lifecycle
     def _safe_to_run(self):
@@ -188,12 +188,11 @@ class Interpreter:
 
     # ------------------------------------------------------------------ details
     def _sub(self, subgraph_index):
-        subgraph_index = int(subgraph_index)
         n = len(self._runtime.subgraphs)
-        if not 0 <= subgraph_index < n:
+        if not isinstance(subgraph_index, (int, np.integer)) or not 0 <= int(subgraph_index) < n:
             raise ValueError(f"subgraph_index is out of range: {subgraph_index} for the model, "
                              f"which has {n} subgraphs.")
-        return self._runtime.subgraphs[subgraph_index]
+        return self._runtime.subgraphs[int(subgraph_index)]
 
     def _check_index(self, sub, tensor_index):
         n = len(sub.tensors)
