@@ -643,7 +643,8 @@ def test_quantized_comparison_scale_above_one():
     content = _q_model("LESS", [a.shape, b.shape], np.int8, [{"scale": [2.5], "zero_point": [1]},
                                                              {"scale": [0.7], "zero_point": [0]}], "BOOL", None)
     ours = run_ours(content, [a, b])[0]
-    np.testing.assert_array_equal(ours, (a.astype(np.float64) - 1) * 2.5 < b.astype(np.float64) * 0.7)
+    scale_b = float(np.float32(0.7))          # scales are stored as float32
+    np.testing.assert_array_equal(ours, (a.astype(np.float64) - 1) * 2.5 < b.astype(np.float64) * scale_b)
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8])
