@@ -8,8 +8,8 @@ fixed-point logistic / tanh (tabulated here over all 65536 int16 inputs, compute
 arithmetic of gemmlowp), the cell update multiplies with rounding shifts, and the hidden value is requantized
 to int8 (optionally through the projection). Bit-exact with LiteRT's portable integer LSTM code.
 
-Not covered: layer normalization and peephole weights on this path (those models are refused with a clear
-error), and the 8x8_8 kernel (12 intermediates).
+Layer normalization (integer mean/variance with the fixed-point inverse square root) and int16 peephole
+weights are supported. Not covered: the 8x8_8 kernel (12 intermediates), refused with a clear error.
 """
 from __future__ import annotations
 
@@ -163,6 +163,85 @@ def tanh_table(k: int) -> np.ndarray:
     return _TABLES[key]
 
 
+# --------------------------------------------------------------------------- layer normalization
+
+def _srdhm32(a, b):
+    return Q.saturating_rounding_doubling_high_mul(a, b)
+
+
+def _srmbpot32(x, e: int):
+    x = np.asarray(x, np.int64)
+    if e == 0:
+        return x
+    if e < 0:
+        return _rdbpot(x, -e)
+    thr = (1 << (31 - e)) - 1
+    r = Q._wrap32(x << e)
+    r = np.where(x > thr, Q.INT32_MAX, r)
+    return np.where(x < -thr, Q.INT32_MIN, r)
+
+
+def inv_sqrt_multiplier(value: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """LiteRT's GetInvSqrtQuantizedMultiplierExp: 1/sqrt(value) as (int32 multiplier, shift)."""
+    value = int(value)
+    if value <= 1:
+        return Q.INT32_MAX, 0
+    shift = 11
+    while value >= (1 << 29):
+        value //= 4
+        shift += 1
+    lz = 32 - value.bit_length()
+    pairs = (lz - 1) // 2 - 1
+    shift -= pairs
+    value <<= 2 * pairs
+    x_in = value >> 1                       # F3
+    half_in = int(_rdbpot(np.int64(x_in), 1))
+    half_three = (1 << 28) + (1 << 27)
+    x = 1 << 28                             # F3 one
+    for _ in range(5):
+        x3 = int(_srmbpot32(_srdhm32(_srdhm32(x, x), x), 6))
+        a = int(_srdhm32(half_three, x))
+        b = int(_srdhm32(half_in, x3))
+        x = int(_srmbpot32(Q._wrap32(np.int64(a - b)), 3))
+    x = int(_srdhm32(x, 1518500250))
+    if shift < 0:
+        x = int(Q._wrap32(np.int64(x << -shift)))
+        shift = 0
+    return x, shift * reverse_shift
+
+
+def layer_norm16(gate, weights, bias, scale_ab, guard):
+    """PortableApplyLayerNorm on a [B, n] int16 gate (int64 array): Q3.12 output."""
+    n = gate.shape[1]
+    out = np.empty_like(gate)
+    for b in range(gate.shape[0]):
+        v = gate[b]
+        s = int(v.sum())
+        sq = int((v * v).sum())
+        mean = _cdiv(s * 1024, n)
+        temp = (1 << 20) // n
+        var = sq * temp - mean * mean
+        var2 = _cdiv(var, 1 << 20)
+        var2 = int(Q._wrap32(np.int64(var2)))
+        if var2 < 1:
+            var2 = guard
+        a, sh = inv_sqrt_multiplier(var2, -1)
+        shifted = Q._wrap32(1024 * v - mean)
+        rescaled = Q.multiply_by_quantized_multiplier(shifted, a, sh)
+        val3 = Q._wrap32(Q._wrap32(rescaled * weights) + bias)
+        num = np.where(val3 > 0, val3 + 512, val3 - 512)
+        val4 = np.where(num >= 0, num // 1024, -((-num) // 1024))
+        val5 = Q.multiply_by_quantized_multiplier(Q._wrap32(val4), scale_ab[0], scale_ab[1] + 12)
+        out[b] = np.clip(val5, -32768, 32767)
+    return out
+
+
+def _cdiv(a: int, b: int) -> int:
+    """C++ integer division (truncation toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
 # --------------------------------------------------------------------------- kernel
 
 def _f32(x) -> np.float32:
@@ -193,10 +272,9 @@ class _IntegerLstmCell:
         if n_inter != 5:
             raise ValueError(f"{op}: integer LSTM needs 5 intermediate tensors (8x8_16 kernel), the model has "
                              f"{n_inter}" + (" (the 8x8_8 kernel is not supported)" if n_inter == 12 else ""))
-        if len(t) == 24 and t[21] is not None:
-            raise ValueError(f"{op}: integer LSTM with layer normalization is not supported")
-        if t[11] is not None or t[10] is not None:
-            raise ValueError(f"{op}: integer LSTM with peephole weights is not supported")
+        self.batch_major = False          # set by the sequence op: LiteRT then steps each batch row alone
+        self.layer_norm = len(t) == 24 and t[21] is not None
+        self.peephole = t[11] is not None
         self.cifg = t[1] is None
         x_t, h_t, c_t = t[0], t[18], t[19]
         for tt, what in ((x_t, "input"), (h_t, "output state"), (c_t, "cell state")):
@@ -216,18 +294,39 @@ class _IntegerLstmCell:
         hidden_t = node.intermediates[4]
         hidden_scale = _scale(hidden_t)
         self.hidden_zp = _zp(hidden_t)
-        gate_scale = _f32(2.0 ** -12)
         gates = ([] if self.cifg else [0]) + [1, 2, 3]
         self.gates = gates
         self.w_in, self.w_rec, self.b_in, self.b_rec, self.s_in, self.s_rec = {}, {}, {}, {}, {}, {}
+        self.peep, self.s_peep, self.ln_w, self.ln_b, self.s_ln, self.guard = {}, {}, {}, {}, {}, {}
         for g in gates:
+            if self.layer_norm:
+                gate_scale = _scale(node.intermediates[g])
+                lw = node.const(20 + g)
+                if lw is None or t[20 + g].type_name != "INT16":
+                    raise ValueError(f"{op}: integer layer norm coefficients must be constant INT16")
+                ln_scale = _scale(t[20 + g])
+                self.ln_w[g] = lw.astype(np.int64)
+                lb = node.const(12 + g)
+                self.ln_b[g] = np.zeros(lw.shape[0], np.int64) if lb is None else lb.astype(np.int64)
+                self.s_ln[g] = Q.quantize_multiplier(float(ln_scale))
+                self.guard[g] = max(1, int(_f32(_f32(10000) * ln_scale)))
+            else:
+                gate_scale = _f32(2.0 ** -12)
+            if self.peephole and g != 2:
+                pi = {0: 9, 1: 10, 3: 11}[g]
+                pw, pt = node.const(pi), t[pi]
+                if pw is None or pt.type_name != "INT16":
+                    raise ValueError(f"{op}: integer peephole weights must be constant INT16")
+                self.peep[g] = pw.astype(np.int64).reshape(-1)
+                eff = _f32(2.0 ** cell_scale * float(_scale(pt)) / float(gate_scale))
+                self.s_peep[g] = Q.quantize_multiplier(float(eff))
             wi = node.const(1 + g)
             wr = node.const(5 + g)
             if wi is None or wr is None:
                 raise ValueError(f"{op}: integer LSTM weights must be constant")
             wi = wi.astype(np.int64)
             wr = wr.astype(np.int64)
-            bias = node.const(12 + g)
+            bias = None if self.layer_norm else node.const(12 + g)
             b = np.zeros(wi.shape[0], np.int64) if bias is None else bias.astype(np.int64)
             self.w_in[g] = wi.T.astype(np.float64)
             self.w_rec[g] = wr.T.astype(np.float64)
@@ -262,11 +361,29 @@ class _IntegerLstmCell:
         self.tanh3 = tanh_table(3)
         self.tanh_cell = tanh_table(15 + cell_scale)
 
-    def _gate(self, g, x_acc, h):
+    def _gate(self, g, x_acc, h, c=None):
         acc_in = x_acc[g]
         acc_rec = self.b_rec[g] + (h.astype(np.float64) @ self.w_rec[g]).astype(np.int64)
         gate = _sat16(_mbqm(acc_in, self.s_in[g]))
         gate = _sat16(gate + _mbqm(acc_rec, self.s_rec[g]))
+        if self.peephole and g != 2:
+            # LiteRT walks the peephole product with the output size as vector length: over the first
+            # batch * n_output elements of the flattened gate and cell state, with weights [0, n_output)
+            # (the intended per-cell product whenever n_output == n_cell)
+            # (the batch-major sequence kernel steps one batch at a time: there, per batch row)
+            B, C = gate.shape
+            O = min(self.n_output, C)
+            if self.batch_major:
+                gate = gate.copy()
+                gate[:, :O] = _sat16(gate[:, :O] + _mbqm(self.peep[g][:O] * c[:, :O], self.s_peep[g]))
+            else:
+                n = B * O
+                gf = gate.reshape(-1).copy()
+                w = np.tile(self.peep[g][:O], B)
+                gf[:n] = _sat16(gf[:n] + _mbqm(w * c.reshape(-1)[:n], self.s_peep[g]))
+                gate = gf.reshape(B, C)
+        if self.layer_norm:
+            gate = layer_norm16(gate, self.ln_w[g], self.ln_b[g], self.s_ln[g], self.guard[g])
         return gate
 
     def run(self, x_seq, h, c, reverse=False):
@@ -282,8 +399,8 @@ class _IntegerLstmCell:
             hv = h.astype(np.int64)
             cv = c.astype(np.int64)
             if not self.cifg:
-                ig = self.sig[self._gate(0, x_acc, hv) + 32768].astype(np.int64)
-            fg = self.sig[self._gate(1, x_acc, hv) + 32768].astype(np.int64)
+                ig = self.sig[self._gate(0, x_acc, hv, cv) + 32768].astype(np.int64)
+            fg = self.sig[self._gate(1, x_acc, hv, cv) + 32768].astype(np.int64)
             gg = self.tanh3[self._gate(2, x_acc, hv) + 32768].astype(np.int64)
             cn = _wrap16(_rdbpot(fg * cv, 15))
             if self.cifg:
@@ -292,7 +409,7 @@ class _IntegerLstmCell:
             cn = _sat16(cn + upd)
             if self.cell_clip > 0:
                 cn = np.clip(cn, -self.cell_clip, self.cell_clip)
-            og = self.sig[self._gate(3, x_acc, hv) + 32768].astype(np.int64)
+            og = self.sig[self._gate(3, x_acc, hv, cn) + 32768].astype(np.int64)
             th = self.tanh_cell[cn + 32768].astype(np.int64)
             prod = og * th
             if self.proj:
@@ -330,6 +447,7 @@ class IntegerSequenceLstm:
     def __init__(self, node):
         self.cell = _IntegerLstmCell(node, "UNIDIRECTIONAL_SEQUENCE_LSTM")
         self.time_major = bool(node.options.get("time_major", False))
+        self.cell.batch_major = not self.time_major
 
     def __call__(self, *args):
         x = args[0]
