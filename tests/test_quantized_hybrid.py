@@ -99,3 +99,23 @@ def test_hybrid_conv_int4_weights(rng, resolver):
     mb.output(y)
     assert_same_as_litert(mb.build(), [rng.normal(0, 2, (1, 8, 8, 3)).astype(np.float32)], resolver=resolver,
                           exact=True)
+
+
+@pytest.mark.parametrize("sx,sw,adj_x,adj_y,per_channel,asym", [
+    ((2, 5, 16), (16, 8), False, False, False, False), ((3, 7, 12), (12, 6), False, False, True, False),
+    ((4, 9), (9, 5), False, False, False, True), ((2, 12, 5), (6, 12), True, True, False, False),
+    ((2, 3, 10), (2, 10, 4), False, False, True, True),
+])
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+def test_hybrid_batch_matmul(rng, sx, sw, adj_x, adj_y, per_channel, asym, resolver):
+    mb = ModelBuilder()
+    x = mb.input("x", list(sx), "FLOAT32")
+    w = rand_q(rng, sw, "INT8")
+    w[w == -128] = -127
+    n = sw[-2] if adj_y else sw[-1]
+    wq = qp(rng.uniform(0.005, 0.03, n), [0] * n, dim=len(sw) - (2 if adj_y else 1)) if per_channel else qp(0.02, 0)
+    wi = mb.const("w", w, "INT8", quant=wq)
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("BATCH_MATMUL", [x, wi], [y], adj_x=adj_x, adj_y=adj_y, asymmetric_quantize_inputs=asym)
+    mb.output(y)
+    assert_same_as_litert(mb.build(), [rng.normal(0, 2, sx).astype(np.float32)], resolver=resolver, exact=True)

@@ -237,3 +237,48 @@ class HybridDepthwiseConv2D:
         if b is not None:
             y = (y + np.asarray(b, np.float32)).astype(np.float32)
         return apply_activation(y, self.act)
+
+
+def hybrid_bmm_node(node) -> bool:
+    if len(node.inputs) < 2 or node.inputs[1] is None:
+        return False
+    x, w = node.inputs[0], node.inputs[1]
+    return (x is not None and x.type_name == "FLOAT32" and w.type_name == "INT8" and is_quantized(w)
+            and node.outputs[0].type_name == "FLOAT32")
+
+
+@register("BATCH_MATMUL", when=hybrid_bmm_node, priority=10, types=("FLOAT32 x INT8 (hybrid)",))
+class HybridBatchMatMul:
+    """Rows of the float LHS are quantized one by one; out = scale_row (* channel scale) * (dot - offset *
+    column sum of the int8 RHS)."""
+
+    def __init__(self, node):
+        o = node.options
+        self.adj_x = bool(o.get("adj_x", False))
+        self.adj_y = bool(o.get("adj_y", False))
+        self.asym = bool(o.get("asymmetric_quantize_inputs", False))
+        wq = node.inputs[1].quantization
+        self.per_channel = wq.per_axis
+        self.wscales = wq.scales.astype(np.float32)
+
+    def __call__(self, x, w):
+        xv = np.asarray(x, np.float32)
+        if self.adj_x:
+            xv = np.swapaxes(xv, -1, -2)
+        wv = np.asarray(w).astype(np.int64)
+        if self.adj_y:
+            wv = np.swapaxes(wv, -1, -2)                      # [..., K, N]
+        k = xv.shape[-1]
+        rows = xv.reshape(-1, k)
+        q, sf, off = (asymmetric_quantize_rows if self.asym else symmetric_quantize_rows)(rows)
+        qx = q.reshape(xv.shape).astype(np.float64)
+        dot = np.matmul(qx, wv.astype(np.float64)).astype(np.int64)          # exact
+        colsum = wv.sum(axis=-2, keepdims=True)                              # [..., 1, N]
+        offs = off.reshape(xv.shape[:-1] + (1,))
+        total = Q._wrap32(dot - offs * colsum).astype(np.float32)
+        sfr = sf.reshape(xv.shape[:-1] + (1,))
+        if self.per_channel:
+            scale = (sfr * self.wscales).astype(np.float32)
+        else:
+            scale = (sfr * self.wscales[0]).astype(np.float32)
+        return (scale * total).astype(np.float32)
