@@ -516,6 +516,8 @@ def test_cast(src, dst, rng):
     ours = run_ours(content, [x])
     assert ours[0].dtype == ref[0].dtype
     np.testing.assert_array_equal(ours[0], ref[0])
+    ref = run_litert(content, [x], "BUILTIN_REF")
+    np.testing.assert_array_equal(run_ours(content, [x], "BUILTIN_REF")[0], ref[0])
 
 
 def test_cast_signed_float_to_int_truncates(rng):
@@ -638,6 +640,7 @@ def test_quantized_comparisons_exhaustive(op, dtype, scales):
     content = _q_model(op, [a.shape, b.shape], dtype, [{"scale": [sa], "zero_point": [za]},
                                                        {"scale": [sb], "zero_point": [zb]}], "BOOL", None)
     assert_same_as_litert(content, [a, b], exact=True)
+    assert_same_as_litert(content, [a, b], exact=True, resolver="BUILTIN_REF")
 
 
 def test_quantized_comparison_scale_above_one():
