@@ -187,3 +187,12 @@ def test_neg_int8(rng):
 def test_softmax_int16(rng, shape, scale, beta):
     content, inputs = _unary(rng, "SOFTMAX", "INT16", shape, (scale, 0), (1.0 / 32768, 0), beta=beta)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,shape,q_in", [("INT8", (3, 10), (0.05, -3)), ("INT8", (2, 4, 33), (0.2, 10)),
+                                            ("UINT8", (3, 17), (0.05, 120)), ("INT8", (2, 300), (0.01, 0))])
+def test_l2_normalization(rng, tin, shape, q_in):
+    q_out = (1.0 / 128, 0) if tin == "INT8" else (1.0 / 128, 128)
+    content, inputs = _unary(rng, "L2_NORMALIZATION", tin, shape, q_in, q_out)
+    inputs[0].reshape(-1, shape[-1])[0] = q_in[1]          # an all-zero row
+    both_resolvers(content, inputs)

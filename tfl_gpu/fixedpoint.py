@@ -139,3 +139,33 @@ def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total
     v = (1.0 * ((1 << input_integer_bits) - 1) * float(1 << (total_signed_bits - input_integer_bits))
          / float(1 << input_left_shift))
     return int(math.floor(v))
+
+
+def inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1):
+    """GetInvSqrtQuantizedMultiplierExp, vectorized: (multiplier, shift) of 1/sqrt(x) for int32 x >= 0."""
+    x = np.asarray(x, np.int64).copy()
+    small = x <= 1
+    x = np.where(small, 2, x)
+    shift = np.full(x.shape, 11, np.int64)
+    while np.any(x >= (1 << 29)):
+        big = x >= (1 << 29)
+        x = np.where(big, x // 4, x)
+        shift = shift + big
+    max_left_shift_bits = count_leading_zeros32(x) - 1
+    pairs = max_left_shift_bits // 2 - 1
+    shift = shift - pairs
+    x = x << (2 * pairs)
+    fx = x >> 1                                                  # F3
+    half_input = sat_mul_pot(fx, -1)                             # F3
+    half_three = (1 << 28) + (1 << 27)                           # 1.5 in F3
+    v = np.full(x.shape, one(3), np.int64)                       # F3 one
+    for _ in range(5):
+        x3 = rescale(mul(mul(v, v), v), 9, 3)
+        v = rescale(_wrap32(mul(half_three, v) - mul(half_input, x3)), 6, 3)
+    v = mul(v, 1518500250)                                       # * sqrt(2)/2, F3
+    neg = shift < 0
+    v = np.where(neg, _wrap32(v << np.where(neg, -shift, 0)), v)
+    shift = np.where(neg, 0, shift)
+    v = np.where(small, INT32_MAX, v)
+    shift = np.where(small, 0, shift * reverse_shift)
+    return v, shift

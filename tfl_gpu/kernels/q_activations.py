@@ -301,3 +301,23 @@ def q_neg(node, x):
     bits = 8 * x.dtype.itemsize
     v = ((v + (1 << (bits - 1))) & ((1 << bits) - 1)) - (1 << (bits - 1))
     return v.astype(x.dtype)
+
+
+@register("L2_NORMALIZATION", when=q_8bit_node, priority=10, types=("INT8", "UINT8"))
+class QL2Norm:
+    def __init__(self, node):
+        i = node.inputs[0]
+        self.zi = i.quantization.zero_point
+        self.uint8 = i.type_name == "UINT8"
+        self.dtype = node.outputs[0].dtype
+
+    def __call__(self, x):
+        from ..fixedpoint import inv_sqrt_quantized_multiplier_exp
+        v = x.astype(np.int64) - self.zi
+        acc = Q._wrap32((v * v).sum(axis=-1, keepdims=True))
+        m, s = inv_sqrt_quantized_multiplier_exp(acc, -1)
+        if self.uint8:
+            r = Q.mbqm_smaller_than_one(Q._wrap32(128 * v), m, s) + 128
+            return np.clip(r, 0, 255).astype(self.dtype)
+        r = Q.multiply_by_quantized_multiplier(v, m, s + 7)
+        return np.clip(r, -128, 127).astype(self.dtype)
