@@ -324,3 +324,90 @@ def test_while_counts():
     mb.use_subgraph(0)
     i_out, v_out = _run(mb, [np.array(0, np.int32), np.array(1.5, np.float32)])
     assert int(i_out) == 5 and float(v_out) == 1.5 * 32
+
+
+def _naive_conv(lhs, rhs, o):
+    """Direct evaluation of the specification, one output element at a time (2 spatial dimensions)."""
+    ib, if_, isp = o["input_batch_dimension"], o["input_feature_dimension"], o["input_spatial_dimensions"]
+    ki, ko, ksp = o["kernel_input_feature_dimension"], o["kernel_output_feature_dimension"], o["kernel_spatial_dimensions"]
+    ob, of, osp = o["output_batch_dimension"], o["output_feature_dimension"], o["output_spatial_dimensions"]
+    x = np.transpose(lhs, [ib] + isp + [if_]).astype(np.float64)
+    w = np.transpose(rhs, ksp + [ki, ko]).astype(np.float64)
+    if any(o.get("window_reversal", [])):
+        for d, r in enumerate(o["window_reversal"]):
+            if r:
+                w = np.flip(w, d)
+    st, ld, rd, pad = o["window_strides"], o["lhs_dilation"], o["rhs_dilation"], o["padding"]
+    fg, bg = o.get("feature_group_count", 1), o.get("batch_group_count", 1)
+    B, H, W, C = x.shape
+    KH, KW, I, O = w.shape
+    # dilated + padded input coordinates
+    ph = (H - 1) * ld[0] + 1 + pad[0] + pad[1]
+    pw = (W - 1) * ld[1] + 1 + pad[2] + pad[3]
+    oh = (ph - ((KH - 1) * rd[0] + 1)) // st[0] + 1
+    ow = (pw - ((KW - 1) * rd[1] + 1)) // st[1] + 1
+    out = np.zeros((B // bg, oh, ow, O))
+
+    def at(b, y, xx, c):
+        y0, x0 = y - pad[0], xx - pad[2]
+        if y0 < 0 or x0 < 0 or y0 % ld[0] or x0 % ld[1]:
+            return 0.0
+        y0, x0 = y0 // ld[0], x0 // ld[1]
+        return x[b, y0, x0, c] if y0 < H and x0 < W else 0.0
+    for b in range(B // bg):
+        for i in range(oh):
+            for j in range(ow):
+                for f in range(O):
+                    g = f // (O // fg)
+                    gb = f // (O // bg)
+                    s = 0.0
+                    for u in range(KH):
+                        for v in range(KW):
+                            for c in range(I):
+                                s += at(b + gb * (B // bg), i * st[0] + u * rd[0], j * st[1] + v * rd[1],
+                                        g * I + c) * w[u, v, c, f]
+                    out[b, i, j, f] = s
+    perm = [0] * 4
+    perm[ob], perm[of], perm[osp[0]], perm[osp[1]] = 0, 3, 1, 2
+    return np.transpose(out, perm)
+
+
+CONV_CASES = [
+    # NHWC / HWIO / NHWC, stride 1
+    dict(lhs=(1, 5, 6, 3), rhs=(3, 3, 3, 4), input_batch_dimension=0, input_feature_dimension=3,
+         input_spatial_dimensions=[1, 2], kernel_input_feature_dimension=2, kernel_output_feature_dimension=3,
+         kernel_spatial_dimensions=[0, 1], output_batch_dimension=0, output_feature_dimension=3,
+         output_spatial_dimensions=[1, 2], window_strides=[1, 1], padding=[1, 1, 0, 2], lhs_dilation=[1, 1],
+         rhs_dilation=[1, 1], window_reversal=[False, False], feature_group_count=1, batch_group_count=1),
+    # NCHW / OIHW / NCHW with strides, lhs and rhs dilation, negative padding, reversal
+    dict(lhs=(2, 2, 6, 5), rhs=(3, 2, 2, 3), input_batch_dimension=0, input_feature_dimension=1,
+         input_spatial_dimensions=[2, 3], kernel_input_feature_dimension=1, kernel_output_feature_dimension=0,
+         kernel_spatial_dimensions=[2, 3], output_batch_dimension=0, output_feature_dimension=1,
+         output_spatial_dimensions=[2, 3], window_strides=[2, 1], padding=[0, -1, 2, 1], lhs_dilation=[2, 1],
+         rhs_dilation=[1, 2], window_reversal=[True, False], feature_group_count=1, batch_group_count=1),
+    # depthwise-like: feature groups
+    dict(lhs=(1, 4, 4, 4), rhs=(2, 2, 2, 6), input_batch_dimension=0, input_feature_dimension=3,
+         input_spatial_dimensions=[1, 2], kernel_input_feature_dimension=2, kernel_output_feature_dimension=3,
+         kernel_spatial_dimensions=[0, 1], output_batch_dimension=0, output_feature_dimension=3,
+         output_spatial_dimensions=[1, 2], window_strides=[1, 1], padding=[0, 0, 0, 0], lhs_dilation=[1, 1],
+         rhs_dilation=[1, 1], window_reversal=[False, False], feature_group_count=2, batch_group_count=1),
+    # batch groups (weight-gradient style)
+    dict(lhs=(4, 3, 3, 2), rhs=(2, 2, 2, 4), input_batch_dimension=0, input_feature_dimension=3,
+         input_spatial_dimensions=[1, 2], kernel_input_feature_dimension=2, kernel_output_feature_dimension=3,
+         kernel_spatial_dimensions=[0, 1], output_batch_dimension=0, output_feature_dimension=3,
+         output_spatial_dimensions=[1, 2], window_strides=[1, 1], padding=[0, 0, 0, 0], lhs_dilation=[1, 1],
+         rhs_dilation=[1, 1], window_reversal=[False, False], feature_group_count=1, batch_group_count=2),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CONV_CASES)))
+def test_convolution(rng, case):
+    o = dict(CONV_CASES[case])
+    lhs_shape, rhs_shape = o.pop("lhs"), o.pop("rhs")
+    lhs = rng.standard_normal(lhs_shape).astype(np.float32)
+    rhs = rng.standard_normal(rhs_shape).astype(np.float32)
+    expect = _naive_conv(lhs, rhs, o).astype(np.float32)
+    mb = _model("STABLEHLO_CONVOLUTION", [(list(lhs_shape), "FLOAT32"), (list(rhs_shape), "FLOAT32")],
+                [(list(expect.shape), "FLOAT32")], **o)
+    out = _run(mb, [lhs, rhs])[0]
+    assert_close(out, expect)

@@ -549,3 +549,98 @@ class StablehloReduce:
 
 
 _ = _detach
+
+
+# ------------------------------------------------------------------------------------------ convolution
+
+@register("STABLEHLO_CONVOLUTION")
+class StablehloConvolution:
+    """stablehlo.convolution with its dimension numbers, padding, lhs (base) and rhs (window) dilation,
+    window reversal, feature_group_count and batch_group_count: the input is dilated and padded with zeros,
+    every window is contracted with the (reversed) kernel."""
+
+    def __init__(self, node):
+        o = node.options
+        self.o = {k: ([int(v) for v in o.get(k, [])] if k.endswith(("dimensions", "strides", "padding",
+                                                                    "dilation", "reversal")) else o.get(k))
+                  for k in ("window_strides", "padding", "lhs_dilation", "rhs_dilation", "window_reversal",
+                            "input_spatial_dimensions", "kernel_spatial_dimensions", "output_spatial_dimensions")}
+        self.ib, self.if_ = int(o.get("input_batch_dimension", 0)), int(o.get("input_feature_dimension", 0))
+        self.ki, self.ko = int(o.get("kernel_input_feature_dimension", 0)), int(o.get("kernel_output_feature_dimension", 0))
+        self.ob, self.of = int(o.get("output_batch_dimension", 0)), int(o.get("output_feature_dimension", 0))
+        self.fg = int(o.get("feature_group_count", 1) or 1)
+        self.bg = int(o.get("batch_group_count", 1) or 1)
+        if self.fg < 1 or self.bg < 1 or (self.fg > 1 and self.bg > 1):
+            raise ValueError("STABLEHLO_CONVOLUTION: feature_group_count/batch_group_count must be >= 1 and not "
+                             "both > 1")
+        self.dtype = node.outputs[0].dtype
+
+    def __call__(self, lhs, rhs):
+        from numpy.lib.stride_tricks import sliding_window_view
+        from .stablehlo import stablehlo_pad_array
+        lhs, rhs = np.asarray(lhs), np.asarray(rhs)
+        o = self.o
+        isp, ksp, osp = o["input_spatial_dimensions"], o["kernel_spatial_dimensions"], o["output_spatial_dimensions"]
+        k = len(isp)
+        if lhs.ndim != k + 2 or rhs.ndim != k + 2 or len(ksp) != k or len(osp) != k:
+            raise ValueError("STABLEHLO_CONVOLUTION: the dimension numbers do not match the operand ranks")
+        if sorted([self.ib, self.if_] + isp) != list(range(k + 2)) or \
+                sorted([self.ki, self.ko] + ksp) != list(range(k + 2)) or \
+                sorted([self.ob, self.of] + osp) != list(range(k + 2)):
+            raise ValueError("STABLEHLO_CONVOLUTION: dimension numbers must be permutations of the dimensions")
+
+        def vec(name, default):
+            v = o[name]
+            return v if v else [default] * k
+        strides, lhs_dil, rhs_dil = vec("window_strides", 1), vec("lhs_dilation", 1), vec("rhs_dilation", 1)
+        reversal = [bool(v) for v in (o["window_reversal"] or [0] * k)]
+        pad = o["padding"] or [0] * (2 * k)
+        if len(pad) != 2 * k or min(strides + lhs_dil + rhs_dil) < 1:
+            raise ValueError("STABLEHLO_CONVOLUTION: bad padding/strides/dilations")
+        if self.dtype.kind == "f":
+            work = np.result_type(lhs.dtype, rhs.dtype, np.float32)
+        else:
+            work = np.int64
+        x = np.transpose(lhs, [self.ib] + isp + [self.if_]).astype(work)          # B, S..., C
+        w = np.transpose(rhs, ksp + [self.ki, self.ko]).astype(work)               # K..., I, O
+        for d, r in enumerate(reversal):
+            if r:
+                w = np.flip(w, axis=d)
+        x = stablehlo_pad_array(x, 0, [0] + pad[0::2] + [0], [0] + pad[1::2] + [0],
+                                [0] + [v - 1 for v in lhs_dil] + [0])
+        b, c = x.shape[0], x.shape[-1]
+        kshape = w.shape[:k]
+        i_feat, o_feat = w.shape[k], w.shape[k + 1]
+        dw = [(n - 1) * dl + 1 for n, dl in zip(kshape, rhs_dil)]
+        out_sp = [0 if s < d else (s - d) // st + 1 for s, d, st in zip(x.shape[1:-1], dw, strides)]
+        if c != i_feat * self.fg or o_feat % self.fg or o_feat % self.bg or b % self.bg:
+            raise ValueError(f"STABLEHLO_CONVOLUTION: feature counts do not match (input {c}, kernel in {i_feat}, "
+                             f"out {o_feat}, feature groups {self.fg}, batch groups {self.bg})")
+        out_b = b // self.bg
+        check_allocation([out_b] + out_sp + [o_feat], self.dtype, "STABLEHLO_CONVOLUTION output")
+        if 0 in out_sp or out_b == 0 or o_feat == 0:
+            res = np.zeros([out_b] + out_sp + [o_feat], work)
+        else:
+            check_allocation([b] + out_sp + [c] + list(kshape), work, "STABLEHLO_CONVOLUTION windows")
+            view = sliding_window_view(x, dw, axis=tuple(range(1, k + 1)))        # B, P..., C, DW...
+            sl = (slice(None),) + tuple(slice(None, None, st) for st in strides) + (slice(None),) + \
+                tuple(slice(None, None, dl) for dl in rhs_dil)
+            p = view[sl][(slice(None),) + tuple(slice(0, n) for n in out_sp)]    # B, O..., C, K...
+            sp = "".join("hijklm"[:k])
+            kk = "".join("pqrstu"[:k])
+            if self.bg > 1:
+                p = p.reshape((self.bg, out_b) + p.shape[1:])
+                wg = w.reshape(kshape + (i_feat, self.bg, o_feat // self.bg))
+                res = np.einsum(f"gb{sp}c{kk},{kk}cgo->b{sp}go", p, wg, optimize=True)
+            else:
+                pg = p.reshape(p.shape[:k + 1] + (self.fg, i_feat) + p.shape[k + 2:])
+                wg = w.reshape(kshape + (i_feat, self.fg, o_feat // self.fg))
+                res = np.einsum(f"b{sp}gc{kk},{kk}cgo->b{sp}go", pg, wg, optimize=True)
+            res = res.reshape([out_b] + out_sp + [o_feat])
+        # B, O..., F -> the result layout
+        perm = [0] * (k + 2)
+        perm[self.ob] = 0
+        perm[self.of] = k + 1
+        for j, d in enumerate(osp):
+            perm[d] = j + 1
+        return np.ascontiguousarray(np.transpose(res, perm)).astype(self.dtype)
