@@ -196,3 +196,12 @@ def test_l2_normalization(rng, tin, shape, q_in):
     content, inputs = _unary(rng, "L2_NORMALIZATION", tin, shape, q_in, q_out)
     inputs[0].reshape(-1, shape[-1])[0] = q_in[1]          # an all-zero row
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,q_in,q_out", [("INT8", (0.05, -128), (0.02, -128)), ("INT8", (0.1, -100), (0.05, -120))])
+def test_rsqrt(rng, tin, q_in, q_out):
+    content, inputs = _unary(rng, "RSQRT", tin, (3, 100), q_in, q_out)
+    lo = q_in[1]
+    inputs[0][...] = np.clip(np.abs(inputs[0].astype(np.int64)) + lo, lo, 127 if tin == "INT8" else 32767)
+    inputs[0].ravel()[:5] = lo
+    both_resolvers(content, inputs)

@@ -321,3 +321,33 @@ class QL2Norm:
             return np.clip(r, 0, 255).astype(self.dtype)
         r = Q.multiply_by_quantized_multiplier(v, m, s + 7)
         return np.clip(r, -128, 127).astype(self.dtype)
+
+
+def _q8s_node(node) -> bool:
+    return q_node(node) and node.inputs[0].type_name == "INT8"
+
+
+@register("RSQRT", when=_q8s_node, priority=10, types=("INT8",))
+class QRsqrt:
+    """1/sqrt(x - zp): fixed-point inverse square root of the integer, a 20-bit shift to keep it integer,
+    then the 1 / (sqrt(input_scale) * output_scale) rescale."""
+
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        si, so = np.float32(i.quantization.scale), np.float32(o.quantization.scale)
+        m = float(np.float32(np.float32(1.0) / np.float32(np.float32(np.sqrt(si)) * so)))
+        self.q, self.shift = Q.quantize_multiplier(m)
+        self.zi, self.zo = i.quantization.zero_point, o.quantization.zero_point
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.dtype = o.dtype
+
+    def __call__(self, x):
+        from ..fixedpoint import inv_sqrt_quantized_multiplier_exp
+        v = x.astype(np.int64) - self.zi
+        m, s = inv_sqrt_quantized_multiplier_exp(np.maximum(v, 0), -1)
+        k = 20
+        data = Q.multiply_by_quantized_multiplier(np.ones_like(v), m, s + k)
+        r = Q.multiply_by_quantized_multiplier(data, self.q, self.shift - k) + self.zo
+        r = np.clip(r, self.lo, self.hi)
+        r = np.where(v == 0, self.hi, r)
+        return r.astype(self.dtype)
