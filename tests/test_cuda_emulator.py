@@ -229,6 +229,51 @@ def test_sanitizer_mode_reports_out_of_bounds_with_source_line(tmp_path):
     assert "heap-buffer-overflow" in r.stderr and "oob_kernel.cu:4" in r.stderr, r.stderr[-3000:]
 
 
+SMEM_OOB_SCRIPT = r'''
+import sys
+import numpy as np
+from tfl_gpu.delegates.cuda.emulator import EmuModule
+m = EmuModule("""
+extern __shared__ float file_scope_smem[];
+extern "C" __global__ void dyn(float* y, int n) {
+    extern __shared__ float buf[];
+    buf[threadIdx.x] = threadIdx.x;
+    __syncthreads();
+    y[threadIdx.x] = file_scope_smem[(threadIdx.x + 1) % n];
+}
+extern "C" __global__ void stat(float* y, int n) {
+    __shared__ float tile[32];
+    tile[threadIdx.x] = 1.f;
+    __syncthreads();
+    y[threadIdx.x] = tile[threadIdx.x];
+}
+""", name="smem_kernel.cu")
+y = np.zeros(64, np.float32)
+which = sys.argv[1]
+m.get_function(which)(1, 32, (y, 32), shared_mem=32 * 4)
+print("in-bounds ok", y[:3], flush=True)
+m.get_function(which)(1, 64, (y, 64), shared_mem=32 * 4)
+'''
+
+
+@pytest.mark.skipif(_libasan() is None, reason="g++ has no AddressSanitizer runtime")
+@pytest.mark.parametrize("which,what", [("dyn", "heap-buffer-overflow"), ("stat", "out of bounds")])
+def test_sanitizer_mode_reports_shared_memory_overflow(which, what):
+    env = dict(os.environ, LD_PRELOAD=_libasan(), ASAN_OPTIONS="detect_leaks=0", TFL_GPU_EMU_SANITIZE="1")
+    r = subprocess.run([sys.executable, "-c", SMEM_OOB_SCRIPT, which], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert "in-bounds ok" in r.stdout, r.stderr[-3000:]
+    assert r.returncode != 0 and what in r.stderr and "smem_kernel.cu:" in r.stderr, r.stderr[-3000:]
+
+
+def test_kernel_named_like_a_libc_function():
+    """Kernels are not interposed by same-named libc symbols (the library exports only its launchers)."""
+    m = EmuModule('extern "C" __global__ void stat(float* y) { y[threadIdx.x] = 2.f; }', name="libc_names.cu")
+    y = np.zeros(8, np.float32)
+    m.get_function("stat")(1, 8, (y,))
+    assert (y == 2).all()
+
+
 @pytest.mark.skipif(_libasan() is None, reason="g++ has no AddressSanitizer runtime")
 def test_kernels_clean_under_sanitizers():
     """A subset of the kernel suite with the kernels built with -fsanitize=address,undefined."""

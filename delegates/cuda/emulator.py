@@ -139,9 +139,17 @@ _CUDA_INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"](cuda_fp16\.h|cuda_runtime
 def _transform(src: str) -> str:
     # CUDA headers: the emulator header provides what the kernels use (__half, vector types, intrinsics)
     src = _CUDA_INCLUDE_RE.sub(lambda m: f"// {m.group(0).strip()} (provided by cuda_emu.h)", src)
-    # `extern __shared__ T name[];` -> a pointer into the emulator's dynamic shared memory
-    return _DYN_SMEM_RE.sub(lambda m: f"static {m.group(2).strip()}* const {m.group(3)} = "
-                                      f"({m.group(2).strip()}*)emu_dyn_smem;", src)
+    # `extern __shared__ T name[];` -> a pointer to the launch's dynamic shared memory: a local inside a
+    # function (evaluated per call), a macro at file scope
+    code = _COMMENT_RE.sub(lambda m: " " * len(m.group(0)), src)   # same offsets, no braces in comments
+
+    def rep(m):
+        t, name = m.group(2).strip(), m.group(3)
+        depth = code.count("{", 0, m.start()) - code.count("}", 0, m.start())
+        if depth > 0:
+            return f"{t}* const {name} = ({t}*)emu_dyn_smem_ptr;"
+        return f"#define {name} (({t}*)emu_dyn_smem_ptr)\n"
+    return _DYN_SMEM_RE.sub(rep, src)
 
 
 def _launchers(kernels: dict[str, list[Param]], direct: set) -> str:
@@ -151,7 +159,7 @@ def _launchers(kernels: dict[str, list[Param]], direct: set) -> str:
                         for i, p in enumerate(params))
         call = ", ".join(f"a{i}" for i in range(len(params)))
         parts.append(
-            f'extern "C" int emu_launch__{name}(const unsigned* g, const unsigned* b, size_t smem, '
+            f'EMU_EXPORT int emu_launch__{name}(const unsigned* g, const unsigned* b, size_t smem, '
             f'void** args, size_t stack) {{\n{decls}'
             f"    auto body = [&]() {{ {name}({call}); }};\n"
             f"    return emu_launch_grid(g, b, smem, [](void* c) {{ (*(decltype(body)*)c)(); }}, &body, stack, "
@@ -212,7 +220,7 @@ def compile_source(src: str, sanitize: bool = False, name: str = "kernels") -> t
     header = HEADER.read_text()
     full = (f'#include "{HEADER}"\n#line 1 "{name}"\n' + _transform(src) + "\n#line 1 \"<emu-launchers>\"\n"
             + _launchers(kernels, sync_free_kernels(src) if not _env_flag("TFL_GPU_EMU_NO_DIRECT") else set()))
-    flags = [os.environ.get("TFL_GPU_EMU_OPT", "-O3"), "-march=native", "-std=c++17", "-fPIC", "-shared", "-fno-strict-aliasing", "-w", "-x", "c++"]
+    flags = [os.environ.get("TFL_GPU_EMU_OPT", "-O3"), "-march=native", "-std=c++17", "-fPIC", "-shared", "-fvisibility=hidden", "-Wl,-Bsymbolic", "-fno-strict-aliasing", "-w", "-x", "c++"]
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-sanitize=alignment", "-fno-omit-frame-pointer",
                   "-g", "-O1", "-fno-sanitize-recover=undefined"]

@@ -51,7 +51,13 @@ static inline int4 make_int4(int x, int y, int z, int w) { return {x, y, z, w}; 
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 #define __constant__ static
+#ifdef EMU_ASAN
+// sanitizer mode: plain statics, so ASan puts redzones around them (out-of-bounds shared accesses are
+// reported); they are not NaN-filled then
+#define __shared__ __attribute__((aligned(16))) static
+#else
 #define __shared__ __attribute__((section("emu_shared"), aligned(16))) static
+#endif
 #define warpSize 32
 
 // ------------------------------------------------------------------------------------------------ fibers
@@ -91,6 +97,9 @@ static const char* emu_error;
 static int emu_direct;            // threads run as plain calls (kernel has no barrier or warp collective)
 static int emu_direct_violation;
 static char emu_dyn_smem[256 * 1024] __attribute__((aligned(64)));
+// Dynamic shared memory of the current launch: the static buffer, or (sanitizer mode) a heap block of
+// exactly the requested size, so accesses past shared_mem bytes are reported.
+static char* emu_dyn_smem_ptr = emu_dyn_smem;
 #ifdef EMU_ASAN
 static void* emu_sched_fake;
 static const void* emu_sched_bottom;
@@ -418,8 +427,25 @@ static inline __half __ushort_as_half(unsigned short u) { __half h; h.x = u; ret
 
 // ------------------------------------------------------------------------------------------------ launch
 // Runs the whole grid.  Returns 0, or 1 with emu_error set (deadlock, divergent barrier, bad config).
+static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t smem, void (*body)(void*),
+                                void* ctx, size_t stack_size, int direct);
+
 static int emu_launch_grid(const unsigned* g, const unsigned* b, size_t smem, void (*body)(void*), void* ctx,
                            size_t stack_size, int direct) {
+#ifdef EMU_ASAN
+    if (smem > sizeof(emu_dyn_smem)) { emu_error = "dynamic shared memory larger than 256 KiB"; return 1; }
+    emu_dyn_smem_ptr = (char*)malloc(smem ? smem : 1);
+    int rc = emu_launch_grid_impl(g, b, smem, body, ctx, stack_size, direct);
+    free(emu_dyn_smem_ptr);
+    emu_dyn_smem_ptr = emu_dyn_smem;
+    return rc;
+#else
+    return emu_launch_grid_impl(g, b, smem, body, ctx, stack_size, direct);
+#endif
+}
+
+static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t smem, void (*body)(void*),
+                                void* ctx, size_t stack_size, int direct) {
     emu_error = nullptr;
     emu_direct = 0;
     unsigned nthreads = b[0] * b[1] * b[2];
@@ -461,7 +487,7 @@ static int emu_launch_grid(const unsigned* g, const unsigned* b, size_t smem, vo
             emu_block_idx = dim3(bx, by, bz);
             if (__stop_emu_shared != __start_emu_shared && __start_emu_shared)
                 memset(__start_emu_shared, 0xFF, (size_t)(__stop_emu_shared - __start_emu_shared));
-            if (smem) memset(emu_dyn_smem, 0xFF, smem);
+            if (smem) memset(emu_dyn_smem_ptr, 0xFF, smem);
             int i = 0;
             for (unsigned tz = 0; tz < b[2]; tz++)
             for (unsigned ty = 0; ty < b[1]; ty++)
@@ -487,7 +513,7 @@ static int emu_launch_grid(const unsigned* g, const unsigned* b, size_t smem, vo
         emu_block_idx = dim3(bx, by, bz);
         if (__stop_emu_shared != __start_emu_shared && __start_emu_shared)
             memset(__start_emu_shared, 0xFF, (size_t)(__stop_emu_shared - __start_emu_shared));
-        if (smem) memset(emu_dyn_smem, 0xFF, smem);
+        if (smem) memset(emu_dyn_smem_ptr, 0xFF, smem);
         int i = 0;
         for (unsigned tz = 0; tz < b[2]; tz++)
         for (unsigned ty = 0; ty < b[1]; ty++)
@@ -547,6 +573,9 @@ static int emu_launch_grid(const unsigned* g, const unsigned* b, size_t smem, vo
     return 0;
 }
 
-extern "C" const char* emu_last_error() { return emu_error; }
-extern "C" void* emu_malloc(size_t n) { return malloc(n ? n : 1); }
-extern "C" void emu_free(void* p) { free(p); }
+// The library is built with -fvisibility=hidden (a kernel named like a libc function, e.g. `stat`, must not
+// be interposed by it): only these entry points and the generated launchers are exported.
+#define EMU_EXPORT extern "C" __attribute__((visibility("default")))
+EMU_EXPORT const char* emu_last_error() { return emu_error; }
+EMU_EXPORT void* emu_malloc(size_t n) { return malloc(n ? n : 1); }
+EMU_EXPORT void emu_free(void* p) { free(p); }
