@@ -275,7 +275,8 @@ SRW_CASES = [
 @pytest.mark.parametrize("body,tn,init", [
     ("STABLEHLO_ADD", "FLOAT32", 0.0), ("ADD", "FLOAT32", 1.5), ("STABLEHLO_MAXIMUM", "FLOAT32", -np.inf),
     ("MINIMUM", "FLOAT32", np.inf), ("STABLEHLO_MULTIPLY", "FLOAT32", 1.0), ("STABLEHLO_ADD", "INT8", 3),
-    ("STABLEHLO_MAXIMUM", "INT32", -5), ("STABLEHLO_AND", "INT32", 1), ("LOGICAL_OR", "BOOL", False), ("STABLEHLO_AND", "BOOL", True),
+    ("STABLEHLO_MAXIMUM", "INT32", -5), ("STABLEHLO_AND", "INT32", 1), ("LOGICAL_OR", "BOOL", False),
+    ("STABLEHLO_AND", "BOOL", True),
 ])
 def test_stablehlo_reduce_window(rng, case, body, tn, init):
     shape, opts = SRW_CASES[case]

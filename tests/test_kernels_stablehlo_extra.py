@@ -329,7 +329,8 @@ def test_while_counts():
 def _naive_conv(lhs, rhs, o):
     """Direct evaluation of the specification, one output element at a time (2 spatial dimensions)."""
     ib, if_, isp = o["input_batch_dimension"], o["input_feature_dimension"], o["input_spatial_dimensions"]
-    ki, ko, ksp = o["kernel_input_feature_dimension"], o["kernel_output_feature_dimension"], o["kernel_spatial_dimensions"]
+    ki, ko = o["kernel_input_feature_dimension"], o["kernel_output_feature_dimension"]
+    ksp = o["kernel_spatial_dimensions"]
     ob, of, osp = o["output_batch_dimension"], o["output_feature_dimension"], o["output_spatial_dimensions"]
     x = np.transpose(lhs, [ib] + isp + [if_]).astype(np.float64)
     w = np.transpose(rhs, ksp + [ki, ko]).astype(np.float64)

@@ -72,7 +72,8 @@ register("STABLEHLO_ADD", types=_NUM_TYPES)(_elementwise("STABLEHLO_ADD", np.add
 register("STABLEHLO_MULTIPLY", types=_NUM_TYPES)(_elementwise("STABLEHLO_MULTIPLY", np.multiply))
 register("STABLEHLO_MAXIMUM", types=_NUM_TYPES)(_elementwise("STABLEHLO_MAXIMUM", _max))
 register("STABLEHLO_MINIMUM", types=_NUM_TYPES)(_elementwise("STABLEHLO_MINIMUM", _min))
-register("STABLEHLO_AND", when=not_ref, types=("BOOL",) + _INT_TYPES)(_elementwise("STABLEHLO_AND", _and, ("BOOL",) + _INT_TYPES))
+register("STABLEHLO_AND", when=not_ref, types=("BOOL",) + _INT_TYPES)(
+    _elementwise("STABLEHLO_AND", _and, ("BOOL",) + _INT_TYPES))
 
 
 def _shift_left(a, b):

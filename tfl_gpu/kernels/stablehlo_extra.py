@@ -566,7 +566,8 @@ class StablehloConvolution:
                   for k in ("window_strides", "padding", "lhs_dilation", "rhs_dilation", "window_reversal",
                             "input_spatial_dimensions", "kernel_spatial_dimensions", "output_spatial_dimensions")}
         self.ib, self.if_ = int(o.get("input_batch_dimension", 0)), int(o.get("input_feature_dimension", 0))
-        self.ki, self.ko = int(o.get("kernel_input_feature_dimension", 0)), int(o.get("kernel_output_feature_dimension", 0))
+        self.ki = int(o.get("kernel_input_feature_dimension", 0))
+        self.ko = int(o.get("kernel_output_feature_dimension", 0))
         self.ob, self.of = int(o.get("output_batch_dimension", 0)), int(o.get("output_feature_dimension", 0))
         self.fg = int(o.get("feature_group_count", 1) or 1)
         self.bg = int(o.get("batch_group_count", 1) or 1)
