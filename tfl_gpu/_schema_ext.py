@@ -24,7 +24,8 @@ class StablehloCaseOptions(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
         if o != 0:
             a = self._tab.Vector(o)
-            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+            pos = a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, pos)
         return 0
 
     def BranchSubgraphIndicesAsNumpy(self):
