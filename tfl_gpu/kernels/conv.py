@@ -492,9 +492,8 @@ class DepthwiseConv2D(_ConvBase):
         for ni in range(n):
             tn, on = taps[ni], out[ni]
             for r0 in range(0, oh, rows):
-                r1 = min(oh, r0 + rows)
-                a = on[r0:r1]
-                einsum(spec, tn[..., r0:r1, :], row, out=a)
+                a = on[r0:r0 + rows]
+                einsum(spec, tn[..., r0:r0 + rows, :], row, out=a)
                 if brow is not None:
                     a += brow
                 if lo is not None:
