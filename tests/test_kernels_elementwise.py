@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from oracle import assert_same_as_litert, run_litert, run_ours
+from oracle import assert_close, assert_same_as_litert, run_litert, run_ours
 from tfl_gpu.writer import _type_of, single_op_model
 
 F32 = np.float32
@@ -665,3 +665,44 @@ def test_quantized_select(op, dtype, rng):
     b = rng.integers(info.min, info.max + 1, (3, 4)).astype(dtype)
     content = _q_model(op, [c.shape, a.shape, b.shape], dtype, [None, q, q], _type_of(np.dtype(dtype)), q)
     assert_same_as_litert(content, [c, a, b], exact=True)
+
+
+# ------------------------------------------------------------------- strided (non-contiguous) inputs
+
+def _kernel_for(content, resolver="BUILTIN"):
+    from tfl_gpu.kernels.registry import Node, find
+    from tfl_gpu.model import read_model
+    sg = read_model(content).subgraphs[0]
+    node = Node(sg.operators[0], sg.tensors, resolver)
+    return find(node).factory(node)
+
+
+@pytest.mark.parametrize("op,n_in,out,opts", [
+    ("ADD", 2, "FLOAT32", {"fused_activation_function": "RELU6"}), ("MAXIMUM", 2, "FLOAT32", {}),
+    ("FLOOR_MOD", 2, "FLOAT32", {}), ("LESS", 2, "BOOL", {}), ("SELECT_V2", 3, "FLOAT32", {}),
+    ("CAST", 1, "INT32", {}), ("LOGISTIC", 1, "FLOAT32", {}), ("GELU", 1, "FLOAT32", {}),
+    ("SOFTMAX", 1, "FLOAT32", {"beta": 1.0}), ("L2_NORMALIZATION", 1, "FLOAT32", {}),
+    ("LOCAL_RESPONSE_NORMALIZATION", 1, "FLOAT32", dict(radius=2, bias=1.0, alpha=0.5, beta=0.5)),
+    ("LEAKY_RELU", 1, "FLOAT32", {"alpha": 0.3}), ("PRELU", 2, "FLOAT32", {}), ("ABS", 1, "FLOAT32", {})])
+def test_strided_inputs(op, n_in, out, opts, rng):
+    """Kernels get views (slices, transposes) from other kernels: strided inputs give the same results as
+    LiteRT on contiguous copies, and are left untouched. Sizes cross the 2 * 65536 blocking threshold."""
+    base = [rand(rng, (2, 400, 2, 500), F32, -20, 20) for _ in range(n_in)]
+    views = [b.transpose(1, 0, 3, 2)[::2, :, ::3] for b in base]          # (200, 2, 167, 2), strided
+    if op == "SELECT_V2":
+        views[0] = views[0] > 0
+    if op == "PRELU":
+        views[1] = views[1][:1, :1, :1, :]                               # per-channel alpha
+    if op == "LOCAL_RESPONSE_NORMALIZATION":
+        views = [views[0].transpose(0, 2, 1, 3)]
+    keep = [v.copy() for v in views]
+    contiguous = [np.ascontiguousarray(v) for v in views]
+    content = _model(op, contiguous, out, **opts)
+    ref = run_litert(content, contiguous)[0]
+    ours = np.asarray(_kernel_for(content)(*views))
+    if ref.dtype == np.bool_ or out == "INT32":
+        np.testing.assert_array_equal(ours, ref)
+    else:
+        assert_close(ours.astype(ref.dtype), ref)
+    for v, k in zip(views, keep):
+        np.testing.assert_array_equal(v, k)
