@@ -26,7 +26,7 @@ SENTENCES = [b"the quick brown fox jumps over the lazy dog", b"a b c d e", b"one
              b"  leading and  double   spaces ", b"tabs\tand\nnewlines here", b"x y"]
 
 
-@pytest.mark.parametrize("n,skip,include_all", [(1, 0, False), (2, 0, False), (2, 1, False), (3, 2, False),
+@pytest.mark.parametrize("n,skip,include_all", [(0, 1, True), (1, 0, False), (2, 0, False), (2, 1, False), (3, 2, False),
                                                 (3, 1, True), (2, 3, True), (4, 0, False)])
 @pytest.mark.parametrize("sentence", SENTENCES)
 def test_skip_gram(n, skip, include_all, sentence):

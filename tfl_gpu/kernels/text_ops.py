@@ -419,6 +419,8 @@ class EmbeddingLookupSparse:
                                         ("weights", "FLOAT32"))):
             if node.inputs[i] is not None and node.inputs[i].type_name != tn:
                 raise ValueError(f"EMBEDDING_LOOKUP_SPARSE: {what} must be {tn}, got {node.inputs[i].type_name}")
+        if node.inputs[4] is not None and node.inputs[4].type_name != "FLOAT32":
+            raise ValueError(f"EMBEDDING_LOOKUP_SPARSE: params must be FLOAT32, got {node.inputs[4].type_name}")
 
     def __call__(self, ids, indices, dense_shape, weights, params):
         ids, indices = np.asarray(ids), np.asarray(indices)
