@@ -357,3 +357,27 @@ def test_tile_and_broadcast_to(rng):
     mb.op("BROADCAST_TO", [xi, mb.const("s", np.array([4, 2, 5, 3], np.int32))], [y], version=2)
     mb.output(y)
     check_vs_litert(mb.build(), [x])
+
+
+def test_ops_validate_runtime_shapes_instead_of_reading_out_of_bounds(rng):
+    """Mismatched operands are a clear ValueError before any kernel runs (no out-of-bounds access)."""
+    from types import SimpleNamespace
+    from tfl_gpu.delegates.cuda import ops
+    from tfl_gpu.delegates.cuda.backend import EmulatorBackend
+    be = EmulatorBackend()
+    spec = SimpleNamespace(constant=None, index=0, type_name="FLOAT32")
+    node = SimpleNamespace(op="CONV_2D", options={"padding": "SAME"}, inputs=[spec, spec, spec], outputs=[spec])
+    conv = ops.Conv2D(node, {}, be)
+    x, w = be.to_device(f32(rng, (1, 5, 5, 3))), be.to_device(f32(rng, (4, 3, 3, 2)))
+    with pytest.raises(ValueError, match="channels"):
+        conv([x, w, be.to_device(f32(rng, (4,)))])
+    with pytest.raises(ValueError, match="bias"):
+        conv([x, be.to_device(f32(rng, (4, 3, 3, 3))), be.to_device(f32(rng, (7,)))])
+    node = SimpleNamespace(op="FULLY_CONNECTED", options={}, inputs=[spec, spec, spec], outputs=[spec])
+    fc = ops.FullyConnected(node, {}, be)
+    with pytest.raises(ValueError, match="multiple"):
+        fc([be.to_device(f32(rng, (2, 5))), be.to_device(f32(rng, (3, 4))), None])
+    node = SimpleNamespace(op="CONCATENATION", options={"axis": 1}, inputs=[spec, spec], outputs=[spec])
+    cat = ops.Concatenation(node, {}, be)
+    with pytest.raises(ValueError, match="differ"):
+        cat([be.to_device(f32(rng, (2, 3))), be.to_device(f32(rng, (3, 3)))])

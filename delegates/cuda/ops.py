@@ -73,6 +73,11 @@ def _const(node, consts, i):
     return None
 
 
+def _check_bias(op, b, n):
+    if b is not None and int(b.size) != n:
+        raise ValueError(f"{op.node.op}: bias has {int(b.size)} values for {n} output channels")
+
+
 def _check_size(*shapes):
     for s in shapes:
         if int(np.prod(s, dtype=np.int64)) > INT_MAX:
@@ -272,8 +277,13 @@ class Conv2D(DevOp):
         x = ins[0]
         w = self.w if self.w is not None else ins[1]
         b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        if x.ndim != 4 or w.ndim != 4:
+            raise ValueError("CONV_2D needs 4-D input and filter")
         N, H, W, IC = (int(v) for v in x.shape)
-        OC, KH, KW, _ = (int(v) for v in w.shape)
+        OC, KH, KW, WIC = (int(v) for v in w.shape)
+        if WIC != IC:
+            raise ValueError(f"CONV_2D: input has {IC} channels, the filter expects {WIC}")
+        _check_bias(self, b, OC)
         OH, pt = _same_pad(H, KH, self.sh, self.dh, self.padding)
         OW, pl = _same_pad(W, KW, self.sw, self.dw, self.padding)
         _check_size((N, OH, OW, OC), x.shape)
@@ -305,10 +315,13 @@ class DepthwiseConv2D(Conv2D):
         x = ins[0]
         w = self.w if self.w is not None else ins[1]
         b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        if x.ndim != 4 or w.ndim != 4:
+            raise ValueError("DEPTHWISE_CONV_2D needs 4-D input and filter")
         N, H, W, IC = (int(v) for v in x.shape)
         _, KH, KW, OC = (int(v) for v in w.shape)
         if IC == 0 or OC % IC:
             raise ValueError(f"depthwise filter has {OC} channels for {IC} input channels")
+        _check_bias(self, b, OC)
         OH, pt = _same_pad(H, KH, self.sh, self.dh, self.padding)
         OW, pl = _same_pad(W, KW, self.sw, self.dw, self.padding)
         _check_size((N, OH, OW, OC))
@@ -347,7 +360,11 @@ class TransposeConv(DevOp):
         w = self.w if self.w is not None else ins[1]
         b = self.b if self.b is not None else (ins[3] if len(ins) > 3 else None)
         N, H, W, IC = (int(v) for v in x.shape)
-        OC, KH, KW, _ = (int(v) for v in w.shape)
+        OC, KH, KW, WIC = (int(v) for v in w.shape)
+        if WIC != IC or len(self.out_shape) != 4 or self.out_shape[3] != OC or self.out_shape[0] != N:
+            raise ValueError(f"TRANSPOSE_CONV: input {tuple(x.shape)}, filter {tuple(w.shape)} and output shape "
+                             f"{self.out_shape} do not agree")
+        _check_bias(self, b, OC)
         _, OH, OW, _ = self.out_shape
         if self.padding == "SAME":
             pt = max((H - 1) * self.sh + KH - OH, 0) // 2
@@ -396,6 +413,7 @@ class Conv2DTransposeBias(DevOp):
         OC, KH, KW, wic = (int(v) for v in w.shape)
         if wic != IC:
             raise ValueError(f"Convolution2DTransposeBias: input has {IC} channels, weights expect {wic}")
+        _check_bias(self, b, OC)
         ph = max(0, KH - (H - 1) % self.sh - 1) if self.same else 0
         pw = max(0, KW - (W - 1) % self.sw - 1) if self.same else 0
         OH, OW = self.sh * (H - 1) + KH - ph, self.sw * (W - 1) + KW - pw
@@ -430,6 +448,7 @@ class FullyConnected(DevOp):
         w = self.w if self.w is not None else ins[1]
         b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
         N, K = (int(v) for v in w.shape)
+        _check_bias(self, b, N)
         if K == 0 or x.size % K:
             raise ValueError(f"FULLY_CONNECTED input of {x.size} elements is not a multiple of depth {K}")
         M = x.size // K
@@ -658,6 +677,11 @@ class Concatenation(DevOp):
         xs = [c if c is not None else a for c, a in zip(self.c, ins)]
         r = xs[0].ndim
         ax = self.axis + r if self.axis < 0 else self.axis
+        if not 0 <= ax < r:
+            raise ValueError(f"CONCATENATION axis {self.axis} out of range for rank {r}")
+        for x in xs:
+            if x.ndim != r or any(x.shape[d] != xs[0].shape[d] for d in range(r) if d != ax):
+                raise ValueError(f"CONCATENATION: shapes {[tuple(v.shape) for v in xs]} differ off axis {ax}")
         total = sum(int(x.shape[ax]) for x in xs)
         shape = list(xs[0].shape)
         shape[ax] = total
