@@ -23,17 +23,28 @@ def not_ref(node) -> bool:
 
 
 class Table:
-    __slots__ = ("key_type", "value_type", "map", "initialized")
+    __slots__ = ("key_type", "value_type", "map", "initialized", "_sorted")
 
     def __init__(self, key_type: str, value_type: str):
         self.key_type, self.value_type = key_type, value_type
         self.map: dict = {}
         self.initialized = False
+        self._sorted = None
+
+    def sorted_arrays(self, value_dtype):
+        """(sorted numeric keys, values in that order), built once: the table never changes after import."""
+        if self._sorted is None:
+            keys = np.array(list(self.map.keys()))
+            vals = np.array(list(self.map.values()), dtype=value_dtype)
+            order = np.argsort(keys, kind="stable")
+            self._sorted = (keys[order], vals[order] if vals.size else vals)
+        return self._sorted
 
     def __deepcopy__(self, memo):
         t = Table(self.key_type, self.value_type)
         t.map = dict(self.map)
         t.initialized = self.initialized
+        t._sorted = self._sorted
         return t
 
 
@@ -130,6 +141,14 @@ class HashtableFind:
             raise ValueError("HASHTABLE_FIND: the default value is empty")
         dv = d[0]
         m = table.map
+        if self.key_type != "STRING" and m:
+            sk, sv = table.sorted_arrays(self.dtype)
+            flat = keys.reshape(-1)
+            pos = np.minimum(np.searchsorted(sk, flat), len(sk) - 1)
+            hit = sk[pos] == flat
+            out = np.full(flat.shape, dv, dtype=self.dtype)
+            out[hit] = sv[pos[hit]]
+            return out.reshape(keys.shape)
         out = np.empty(keys.size, dtype=self.dtype)
         for i, k in enumerate(keys.reshape(-1)):
             out[i] = m.get(_key(k, self.key_type), dv)
