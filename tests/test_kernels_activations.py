@@ -59,11 +59,16 @@ def test_dense_sweep(op):
         check(op, [x], resolver="BUILTIN_REF")
 
 
-@pytest.mark.parametrize("op", ["LOGISTIC", "ELU", "HARD_SWISH", "LEAKY_RELU", "GELU"])
-def test_large_input_blocked_path(op, rng):
+@pytest.mark.parametrize("op,opts", [("LOGISTIC", {}), ("ELU", {}), ("HARD_SWISH", {}), ("GELU", {}),
+                                     ("GELU", {"approximate": True}), ("LEAKY_RELU", {"alpha": 0.3}),
+                                     ("LEAKY_RELU", {"alpha": -0.5}), ("LEAKY_RELU", {"alpha": 2.0}),
+                                     ("LEAKY_RELU", {"alpha": 0.0})])
+def test_large_input_blocked_path(op, opts, rng):
     """Inputs over two blocks (65536 elements) run blockwise; an odd size leaves a partial last block."""
     x = rand(rng, (3, 5, 9871))
-    check(op, [x], **({"alpha": 0.3} if op == "LEAKY_RELU" else {}))
+    x.reshape(-1)[::997] = [np.inf, -np.inf, np.nan] * (x.size // 997 // 3) + [0.0] * (len(x.reshape(-1)[::997]) -
+                                                                                       3 * (x.size // 997 // 3))
+    check(op, [x], **opts)
 
 
 @pytest.mark.parametrize("approximate", [False, True])

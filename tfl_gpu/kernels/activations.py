@@ -54,9 +54,16 @@ class _Elementwise:
             if self.blocked and xf.size > 2 * _BLOCK:
                 flat = xf.reshape(-1)
                 y = np.empty(flat.shape, _F32)
-                f = self.f
-                for i in range(0, flat.size, _BLOCK):
-                    y[i:i + _BLOCK] = f(flat[i:i + _BLOCK])
+                f_out = getattr(self, "f_out", None)
+                if f_out is not None:           # writes each block straight into the output
+                    tmp = np.empty(_BLOCK, _F32)
+                    for i in range(0, flat.size, _BLOCK):
+                        xb = flat[i:i + _BLOCK]
+                        f_out(xb, y[i:i + _BLOCK], tmp[:xb.size])
+                else:
+                    f = self.f
+                    for i in range(0, flat.size, _BLOCK):
+                        y[i:i + _BLOCK] = f(flat[i:i + _BLOCK])
                 y = y.reshape(xf.shape)
             else:
                 y = self.f(xf)
@@ -115,6 +122,13 @@ class Logistic(_Elementwise):
     blocked = True
     f = staticmethod(logistic)
 
+    @staticmethod
+    def f_out(x, out, tmp):
+        np.negative(x, out=out)
+        np.exp(out, out=out)
+        out += _F32(1)
+        np.reciprocal(out, out=out)
+
 
 @register("ELU", when=float_node_not_ref, types=("FLOAT32",))
 class Elu(_Elementwise):
@@ -123,6 +137,13 @@ class Elu(_Elementwise):
     def f(x):
         # expm1(min(x, 0)) + max(x, 0): exact, branch-free (np.where with random masks is slow)
         return np.expm1(np.minimum(x, _F32(0))) + np.maximum(x, _F32(0))
+
+    @staticmethod
+    def f_out(x, out, tmp):
+        np.minimum(x, _F32(0), out=out)
+        np.expm1(out, out=out)
+        np.maximum(x, _F32(0), out=tmp)
+        out += tmp
 
 
 @register("HARD_SWISH", when=float_node, types=("FLOAT32",))
@@ -138,6 +159,13 @@ class HardSwish(_Elementwise):
         r *= x * _F32(1.0 / 6.0)
         return r
 
+    @staticmethod
+    def f_out(x, out, tmp):
+        np.add(x, _F32(3), out=tmp)
+        clip(tmp, _F32(0), _F32(6), out=tmp)
+        np.multiply(x, _F32(1.0 / 6.0), out=out)
+        out *= tmp
+
 
 @register("LEAKY_RELU", when=float_node, types=("FLOAT32",))
 class LeakyRelu(_Elementwise):
@@ -152,6 +180,16 @@ class LeakyRelu(_Elementwise):
             return np.maximum(y, x, out=y)
         # x > 0 ? x : alpha * x, as max(x, 0) + alpha * min(x, 0): exact for every alpha, branch-free
         return _relu_plus_scaled_neg(x, self.alpha)
+
+    def f_out(self, x, out, tmp):
+        if 0 < self.alpha <= 1:
+            np.multiply(x, self.alpha, out=out)
+            np.maximum(out, x, out=out)
+        else:
+            np.minimum(x, _F32(0), out=out)
+            out *= self.alpha
+            np.maximum(x, _F32(0), out=tmp)
+            out += tmp
 
 
 def _relu_plus_scaled_neg(x, alpha):
