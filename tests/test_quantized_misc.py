@@ -205,3 +205,11 @@ def test_rsqrt(rng, tin, q_in, q_out):
     inputs[0][...] = np.clip(np.abs(inputs[0].astype(np.int64)) + lo, lo, 127 if tin == "INT8" else 32767)
     inputs[0].ravel()[:5] = lo
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,shape,q_in", [("INT8", (2, 10), (0.1, -3)), ("INT8", (3, 257), (0.05, 0)), ("INT8", (4, 64), (0.4, 5)), ("UINT8", (3, 40), (0.5, 100)),
+                                            ("UINT8", (2, 50), (0.1, 128))])
+def test_log_softmax(rng, tin, shape, q_in):
+    q_out = (16.0 / 256, 127) if tin == "INT8" else (16.0 / 256, 255)
+    content, inputs = _unary(rng, "LOG_SOFTMAX", tin, shape, q_in, q_out)
+    both_resolvers(content, inputs)

@@ -169,3 +169,62 @@ def inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1):
     v = np.where(small, INT32_MAX, v)
     shift = np.where(small, 0, shift * reverse_shift)
     return v, shift
+
+
+def reverse_scaling(multiplier: int, left_shift: int):
+    """PreprocessLogSoftmaxScalingExp's reverse scaling divisor: (multiplier, left shift) of
+    2**(31 - left_shift) / multiplier, quantized as a multiplier smaller than one."""
+    real = float(1 << (31 - left_shift)) / float(multiplier)
+    return quantize_multiplier(real)
+
+
+def sat_mul_pot_param(x, exponent):
+    """SaturatingRoundingMultiplyByPOTParam with a per-element exponent."""
+    x = np.asarray(x, np.int64)
+    e = np.asarray(exponent, np.int64)
+    pos = np.maximum(e, 0)
+    neg = np.maximum(-e, 0)
+    thr = (np.int64(1) << (31 - np.minimum(pos, 31))) - 1
+    left = _wrap32(x << pos)
+    left = np.where(x > thr, INT32_MAX, left)
+    left = np.where(x < -thr, INT32_MIN, left)
+    right = rounding_divide_by_pot(x, neg)
+    return np.where(e > 0, left, np.where(e < 0, right, x))
+
+
+def sat_add(a, b):
+    return np.clip(np.asarray(a, np.int64) + np.asarray(b, np.int64), INT32_MIN, INT32_MAX)
+
+
+def sat_sub(a, b):
+    return np.clip(np.asarray(a, np.int64) - np.asarray(b, np.int64), INT32_MIN, INT32_MAX)
+
+
+def log_x_for_x_ge_1(x, input_int_bits: int, output_int_bits: int):
+    """log(x) for x >= 1: x raw in Q(input_int_bits), result raw in Q(output_int_bits)."""
+    z_a = np.asarray(x, np.int64)
+    accum_bits = output_int_bits + 1
+    log_2, sqrt_sqrt_half, sqrt_half = 1488522236, 1805811301, 1518500250
+    one_quarter = 536870912
+    alpha_n, alpha_d, alpha_i, alpha_f = 117049297, 127690142, 1057819769, 638450708
+    shifted_quarter = rescale(one_quarter, 0, accum_bits)
+    ha = count_leading_zeros32(z_a)
+    r_a_tmp = sat_mul_pot_param(z_a, ha - 1)
+    r_a = sat_mul_pot_param(mul(r_a_tmp, sqrt_half), 1)
+    z_a_pow = sat_add(sat_mul_pot_param(input_int_bits - ha, 31 - accum_bits), shifted_quarter)
+    z_b = mul(z_a, sqrt_half)
+    hb = count_leading_zeros32(z_b) - 1
+    r_b = sat_mul_pot_param(z_a, hb)
+    z_b_pow = sat_sub(sat_mul_pot_param(input_int_bits - hb, 31 - accum_bits), shifted_quarter)
+    r = np.minimum(r_a, r_b)
+    z_pow = np.maximum(z_a_pow, z_b_pow)
+    p = rounding_half_sum(r, sqrt_sqrt_half)
+    q = _wrap32(r - sqrt_sqrt_half)
+    q = _wrap32(q + q)
+    common_sq = mul(q, q)
+    num = _wrap32(mul(q, r) + mul(mul(q, common_sq), alpha_n))
+    denom = _wrap32(mul(p, _wrap32(_wrap32(alpha_i + q) + mul(alpha_d, common_sq))) + mul(alpha_f, q))
+    recip = one_over_one_plus_x_for_x_in_0_1(denom)
+    num_scaled = rescale(num, 0, accum_bits)
+    s = _wrap32(mul(z_pow, log_2) + mul(num_scaled, recip))
+    return rescale(s, accum_bits, output_int_bits)

@@ -187,3 +187,77 @@ class QSoftmax16:
         right = 31 - hp1
         r = (e * recip + (np.int64(1) << (right - 1))) >> right
         return np.clip(r, 0, 32767).astype(np.int16)
+
+
+# ----------------------------------------------------------------------------- LOG_SOFTMAX
+
+@register("LOG_SOFTMAX", when=q_softmax_node, priority=10, types=("INT8", "UINT8"))
+class QLogSoftmax:
+    """BUILTIN: the softmax exp table, logf of the sequential float32 sum, rint of the float32 log
+    probability. BUILTIN_REF: gemmlowp fixed point (exp, log, Q5.26 differences)."""
+
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        self.in_scale = np.float32(i.quantization.scale)
+        self.out_scale = np.float32(o.quantization.scale)
+        self.out_zp = o.quantization.zero_point
+        self.lo, self.hi = Q.QRANGE[o.type_name]
+        self.dtype = o.dtype
+        self.ref = node.resolver == "BUILTIN_REF"
+        beta = 1.0
+        scale = np.float32(-self.in_scale * np.float32(beta))
+        self.table = c_expf(scale * np.arange(256, dtype=np.float32))[::-1].copy()
+        if self.ref:
+            self.mult, self.left_shift = F.softmax_input_params(beta, float(self.in_scale), 5)
+            self.rev_mult, self.rev_shift = F.reverse_scaling(self.mult, self.left_shift)
+            self.diff_min = -F.calculate_input_radius(5, self.left_shift, 31)
+            self.signed = i.type_name == "INT8"
+
+    def __call__(self, x):
+        if self.ref:
+            return self._reference(x)
+        xi = x.astype(np.int64)
+        mx = xi.max(axis=-1, keepdims=True)
+        vals = self.table[255 + (xi - mx)]
+        sum_exp = np.cumsum(vals, axis=-1, dtype=np.float32)[..., -1:]
+        log_sum = _c_logf(sum_exp)
+        scale = np.float32(self.in_scale / self.out_scale)
+        pre = ((self.in_scale * mx.astype(np.float32)).astype(np.float32) + log_sum).astype(np.float32) / self.out_scale
+        log_prob = (scale * xi.astype(np.float32)).astype(np.float32) - pre.astype(np.float32)
+        q = np.rint(log_prob.astype(np.float64)).astype(np.int64) + self.out_zp
+        return np.clip(q, self.lo, self.hi).astype(self.dtype)
+
+    def _reference(self, x):
+        xi = x.astype(np.int64)
+        mx = xi.max(axis=-1, keepdims=True)
+        diff = xi - mx
+        valid = diff >= self.diff_min
+        d5 = F.mbqm_greater_than_one(diff, self.mult, self.left_shift)
+        e = np.where(valid, F.exp_on_negative_values(np.where(valid, d5, 0), 5), 0)
+        acc = Q._wrap32(F.rescale(e, 0, 12).sum(axis=-1, keepdims=True))
+        log_sum = F.log_x_for_x_ge_1(acc, 12, 5)
+        adjusted = np.maximum(self.diff_min - 1,
+                              Q.multiply_by_quantized_multiplier(Q._wrap32(log_sum + Q.INT32_MIN), self.rev_mult,
+                                                                 self.rev_shift))
+        keep = diff > adjusted
+        out = Q.rounding_divide_by_pot(Q._wrap32(d5 - log_sum), 31 - 5 - 4)
+        if self.signed:
+            r = np.clip(out + 127, -128, 127)
+            r = np.where(keep, r, -128)
+        else:
+            r = np.clip(out + 255, 0, 255)
+            r = np.where(keep, r, 0)
+        return r.astype(self.dtype)
+
+
+def _c_logf(values):
+    import ctypes
+    import ctypes.util
+    v = np.asarray(values, np.float32)
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        libm.logf.restype = ctypes.c_float
+        libm.logf.argtypes = [ctypes.c_float]
+        return np.array([libm.logf(float(a)) for a in v.ravel()], np.float32).reshape(v.shape)
+    except OSError:
+        return np.log(v.astype(np.float64)).astype(np.float32)
