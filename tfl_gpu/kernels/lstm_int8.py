@@ -257,6 +257,7 @@ def _zp(t) -> int:
 
 
 def _mbqm(x, qs):
+    """MultiplyByQuantizedMultiplier of int32 accumulators (C int32 wrap first)."""
     return Q.multiply_by_quantized_multiplier(Q._wrap32(np.asarray(x, np.int64)), qs[0], qs[1])
 
 
@@ -361,57 +362,92 @@ class _IntegerLstmCell:
         self.tanh3 = tanh_table(3)
         self.tanh_cell = tanh_table(15 + cell_scale)
 
-    def _gate(self, g, x_acc, h, c=None):
-        acc_in = x_acc[g]
-        acc_rec = self.b_rec[g] + (h.astype(np.float64) @ self.w_rec[g]).astype(np.int64)
-        gate = _sat16(_mbqm(acc_in, self.s_in[g]))
-        gate = _sat16(gate + _mbqm(acc_rec, self.s_rec[g]))
+    def _stack(self):
+        """All gates side by side: one GEMM and one vectorized requantization for each operand."""
+        G = self.gates
+        C = self.n_cell
+        self.slot = {g: k for k, g in enumerate(G)}
+        cat = np.concatenate
+        self.W_in = cat([self.w_in[g] for g in G], axis=1)
+        self.W_rec = cat([self.w_rec[g] for g in G], axis=1)
+        # float32 GEMMs are exact while every partial sum stays below 2**24
+        if self.W_in.shape[0] * 128 * 128 < (1 << 24):
+            self.W_in = self.W_in.astype(np.float32)
+        if self.W_rec.shape[0] * 128 * 128 < (1 << 24):
+            self.W_rec = self.W_rec.astype(np.float32)
+        self.B_in = cat([self.b_in[g] for g in G])
+        self.B_rec = cat([self.b_rec[g] for g in G])
+        self.Q_in = (cat([np.full(C, self.s_in[g][0], np.int64) for g in G]),
+                     cat([np.full(C, self.s_in[g][1], np.int64) for g in G]))
+        self.Q_rec = (cat([np.full(C, self.s_rec[g][0], np.int64) for g in G]),
+                      cat([np.full(C, self.s_rec[g][1], np.int64) for g in G]))
+
+    def _peephole(self, gate, g, c):
+        # LiteRT walks the peephole product with the output size as vector length: over the first
+        # batch * n_output elements of the flattened gate and cell state, with weights [0, n_output)
+        # (the intended per-cell product whenever n_output == n_cell); the batch-major sequence kernel
+        # steps one batch row at a time, so there it covers the first n_output values of each row
+        B, C = gate.shape
+        O = min(self.n_output, C)
+        if self.batch_major:
+            gate = gate.copy()
+            gate[:, :O] = _sat16(gate[:, :O] + _mbqm(self.peep[g][:O] * c[:, :O], self.s_peep[g]))
+            return gate
+        n = B * O
+        gf = gate.reshape(-1).copy()
+        w = np.tile(self.peep[g][:O], B)
+        gf[:n] = _sat16(gf[:n] + _mbqm(w * c.reshape(-1)[:n], self.s_peep[g]))
+        return gf.reshape(B, C)
+
+    def _finish(self, gates, g, c):
+        """Peephole and layer norm of gate g (slice of the stacked pre-activations)."""
+        C = self.n_cell
+        k = self.slot[g]
+        gate = gates[:, k * C:(k + 1) * C]
         if self.peephole and g != 2:
-            # LiteRT walks the peephole product with the output size as vector length: over the first
-            # batch * n_output elements of the flattened gate and cell state, with weights [0, n_output)
-            # (the intended per-cell product whenever n_output == n_cell)
-            # (the batch-major sequence kernel steps one batch at a time: there, per batch row)
-            B, C = gate.shape
-            O = min(self.n_output, C)
-            if self.batch_major:
-                gate = gate.copy()
-                gate[:, :O] = _sat16(gate[:, :O] + _mbqm(self.peep[g][:O] * c[:, :O], self.s_peep[g]))
-            else:
-                n = B * O
-                gf = gate.reshape(-1).copy()
-                w = np.tile(self.peep[g][:O], B)
-                gf[:n] = _sat16(gf[:n] + _mbqm(w * c.reshape(-1)[:n], self.s_peep[g]))
-                gate = gf.reshape(B, C)
+            gate = self._peephole(gate, g, c)
         if self.layer_norm:
             gate = layer_norm16(gate, self.ln_w[g], self.ln_b[g], self.s_ln[g], self.guard[g])
         return gate
 
     def run(self, x_seq, h, c, reverse=False):
         """x_seq: int8 [T, B, I]; h int8 [B, O] and c int16 [B, C] updated in place; returns int8 [T, B, O]."""
+        if not hasattr(self, "W_in"):
+            self._stack()
         T, B = x_seq.shape[:2]
-        xs = x_seq.reshape(T * B, x_seq.shape[2]).astype(np.float64)
-        pre = {g: (self.b_in[g] + (xs @ self.w_in[g]).astype(np.int64)).reshape(T, B, -1) for g in self.gates}
+        C = self.n_cell
+        xs = x_seq.reshape(T * B, x_seq.shape[2]).astype(self.W_in.dtype)
+        acc = self.B_in + (xs @ self.W_in).astype(np.int64)
+        pre = _sat16(_mbqm(acc, self.Q_in)).reshape(T, B, -1)       # gate = sat(0 + input part)
         out = np.empty((T, B, self.n_output), np.int8)
         order = range(T - 1, -1, -1) if reverse else range(T)
         cs = self.cell_scale
+        plain = not (self.peephole or self.layer_norm)
+        k = 0 if self.cifg else 1
+        sig, tanh3 = self.sig, self.tanh3
         for t in order:
-            x_acc = {g: pre[g][t] for g in self.gates}
-            hv = h.astype(np.int64)
+            hv = h.astype(self.W_rec.dtype)
             cv = c.astype(np.int64)
-            if not self.cifg:
-                ig = self.sig[self._gate(0, x_acc, hv, cv) + 32768].astype(np.int64)
-            fg = self.sig[self._gate(1, x_acc, hv, cv) + 32768].astype(np.int64)
-            gg = self.tanh3[self._gate(2, x_acc, hv) + 32768].astype(np.int64)
+            acc = self.B_rec + (hv @ self.W_rec).astype(np.int64)
+            gates = _sat16(pre[t] + _mbqm(acc, self.Q_rec))
+            if plain:
+                act = sig[gates + 32768].astype(np.int64)
+                fg = act[:, k * C:(k + 1) * C]
+                gg = tanh3[gates[:, (k + 1) * C:(k + 2) * C] + 32768].astype(np.int64)
+                ig = act[:, :C] if not self.cifg else 32767 - fg
+            else:
+                fg = sig[self._finish(gates, 1, cv) + 32768].astype(np.int64)
+                gg = tanh3[self._finish(gates, 2, cv) + 32768].astype(np.int64)
+                ig = sig[self._finish(gates, 0, cv) + 32768].astype(np.int64) if not self.cifg else 32767 - fg
             cn = _wrap16(_rdbpot(fg * cv, 15))
-            if self.cifg:
-                ig = 32767 - fg
-            upd = _wrap16(_rdbpot(ig * gg, 30 + cs))
-            cn = _sat16(cn + upd)
+            cn = _sat16(cn + _wrap16(_rdbpot(ig * gg, 30 + cs)))
             if self.cell_clip > 0:
                 cn = np.clip(cn, -self.cell_clip, self.cell_clip)
-            og = self.sig[self._gate(3, x_acc, hv, cn) + 32768].astype(np.int64)
-            th = self.tanh_cell[cn + 32768].astype(np.int64)
-            prod = og * th
+            if plain:
+                og = act[:, (k + 2) * C:(k + 3) * C]
+            else:
+                og = sig[self._finish(gates, 3, cn) + 32768].astype(np.int64)
+            prod = og * self.tanh_cell[cn + 32768]
             if self.proj:
                 s1 = np.clip(_mbqm(prod, self.s_hidden) - self.hidden_zp, -128, 127)
                 acc = self.b_proj + (s1.astype(np.float64) @ self.w_proj).astype(np.int64)
@@ -420,8 +456,8 @@ class _IntegerLstmCell:
                     hn = np.clip(hn, -self.proj_clip, self.proj_clip)
             else:
                 hn = np.clip(_mbqm(prod, self.s_hidden) + self.hidden_zp, -128, 127)
-            c[...] = cn.astype(np.int16)
-            h[...] = hn.astype(np.int8)
+            c[...] = cn
+            h[...] = hn
             out[t] = hn
         return out
 

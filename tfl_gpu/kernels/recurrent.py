@@ -468,6 +468,9 @@ class _LstmCell:
         out = np.empty((T, B, self.n_output), F32)
         order = range(T - 1, -1, -1) if reverse else range(T)
         hybrid = isinstance(self.in_m, HybridMatrix)
+        if not (self.layer_norm or self.peep or self.diag) and act in ("TANH", "NONE", "RELU"):
+            self._run_plain(pre, order, out, h, c, act, cell_clip, proj_clip, asym, hybrid)
+            return out
         for t in order:
             if self.diag:
                 z = pre[t] + np.tile(h, G) * self.rec_diag
@@ -511,6 +514,53 @@ class _LstmCell:
             h[...] = hn
             out[t] = hn
         return out
+
+    def _run_plain(self, pre, order, out, h, c, act, cell_clip, proj_clip, asym, hybrid):
+        """The common LSTM (no peephole, layer norm or diagonal weights) with few numpy calls per step:
+        one sigmoid over all gates (the cell gate's slice is then replaced by its activation)."""
+        C, G = self.n_cell, self.ng
+        k = 0 if self.cifg else 1          # gate slots: [i,] f, g, o
+        B = h.shape[0]
+        sig = np.empty((B, G * C), F32)
+        hc = np.empty((B, C), F32)
+        rec = self.rec_m
+        proj = self.proj
+        for t in order:
+            if hybrid and not h.any():
+                z = pre[t]
+            else:
+                z = pre[t] + rec(h, asym)
+            np.negative(z, out=sig)
+            with np.errstate(over="ignore"):
+                np.exp(sig, out=sig)
+            sig += F32(1)
+            np.reciprocal(sig, out=sig)
+            fg = sig[:, k * C:(k + 1) * C]
+            zg = z[:, (k + 1) * C:(k + 2) * C]
+            g = np.tanh(zg) if act == "TANH" else _activate(zg, act)
+            ig = (F32(1) - fg) if self.cifg else sig[:, :C]
+            cn = fg * c
+            cn += ig * g
+            if cell_clip > 0:
+                np.clip(cn, F32(-cell_clip), F32(cell_clip), out=cn)
+            og = sig[:, (k + 2) * C:(k + 3) * C]
+            if act == "TANH":
+                np.tanh(cn, out=hc)
+            else:
+                hc[...] = _activate(cn, act)
+            hc *= og
+            if proj is not None:
+                if hybrid and not hc.any():
+                    hn = np.broadcast_to(self.proj_bias, (B, self.n_output)).astype(F32)
+                else:
+                    hn = proj(hc, asym) + self.proj_bias
+                if proj_clip > 0:
+                    np.clip(hn, F32(-proj_clip), F32(proj_clip), out=hn)
+            else:
+                hn = hc
+            c[...] = cn
+            h[...] = hn
+            out[t] = hn
 
     def _norm(self, v, gate):
         if not self.layer_norm:
