@@ -602,9 +602,11 @@ def test_one_interpreter_from_two_threads_is_refused():
     it.set_tensor(1, np.zeros(2, np.float32))
     it.set_tensor(2, np.array(np.iinfo(np.int32).max, np.int32))
     errors = []
-    th = threading.Thread(target=lambda: errors.append(outcome(it.invoke)))
+    th = threading.Thread(target=lambda: errors.append(outcome(it.invoke)), daemon=True)
     th.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while not it._busy.locked() and time.monotonic() < deadline:     # wait until invoke() is running
+        time.sleep(0.01)
     try:
         for call in (it.invoke, it.allocate_tensors, lambda: it.set_tensor(0, np.array(1, np.int32)),
                      lambda: it.resize_tensor_input(1, [3]), it.reset_all_variables):

@@ -428,9 +428,12 @@ def test_cancel_stops_endless_while_and_interpreter_recovers(rng):
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
-    th = threading.Thread(target=run)
+    th = threading.Thread(target=run, daemon=True)
     th.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while not it._busy.locked() and time.monotonic() < deadline:     # wait until invoke() is running
+        time.sleep(0.01)
+    time.sleep(0.2)
     assert th.is_alive()
     it.cancel()
     th.join(10)
