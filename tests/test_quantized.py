@@ -119,3 +119,12 @@ def test_dequantize_per_channel_const(rng):
     mb.op("ADD", [x, d], [y])
     mb.output(y)
     both_resolvers(mb.build(), [rng.normal(size=(5, 6)).astype(np.float32)])
+
+
+def test_quantize_float_per_channel(rng):
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 5, 4], "FLOAT32")
+    y = mb.tensor("y", [2, 5, 4], "INT8", quant=qp([0.01, 0.02, 0.05, 0.1], [0, 0, 0, 0], dim=2))
+    mb.op("QUANTIZE", [x], [y])
+    mb.output(y)
+    both_resolvers(mb.build(), [rng.normal(0, 2, (2, 5, 4)).astype(np.float32)])

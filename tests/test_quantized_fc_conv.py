@@ -219,3 +219,15 @@ def test_int4_weights(rng, op):
     mb.op(op, [x, wi, b], [y], version=version, **opts)
     mb.output(y)
     both_resolvers(mb.build(), [xin])
+
+
+@pytest.mark.parametrize("tin_b,tout", [("INT8", "INT32"), ("INT8", "INT16")])
+def test_batch_matmul_mixed_types(rng, tin_b, tout):
+    mb = ModelBuilder()
+    tin_a = "INT8" if tout == "INT32" else "INT16"
+    a = mb.input("a", [2, 5, 7], tin_a, quant=qp(0.05 if tin_a == "INT8" else 0.001, -3 if tin_a == "INT8" else 0))
+    b = mb.input("b", [2, 7, 4], tin_b, quant=qp(0.04, 0))
+    y = mb.tensor("y", [], tout, quant=None if tout == "INT32" else qp(0.01, 0))
+    mb.op("BATCH_MATMUL", [a, b], [y])
+    mb.output(y)
+    both_resolvers(mb.build(), [rand_q(rng, (2, 5, 7), tin_a), rand_q(rng, (2, 7, 4), tin_b)])

@@ -140,3 +140,25 @@ class QBatchMatMul:
             r = Q.multiply_by_quantized_multiplier(acc, self.q, self.shift)
         r = r + self.zo
         return np.clip(r, self.lo, self.hi).astype(self.dtype)
+
+
+def q_bmm_int32_node(node) -> bool:
+    return (len(node.inputs) >= 2 and node.inputs[0].type_name == "INT8" and node.inputs[1] is not None
+            and node.inputs[1].type_name == "INT8" and node.outputs[0].type_name == "INT32")
+
+
+@register("BATCH_MATMUL", when=q_bmm_int32_node, priority=10, types=("INT8 -> INT32",))
+class QBatchMatMulInt32:
+    """int8 x int8 -> int32: the plain integer products (LiteRT ignores the zero points here)."""
+
+    def __init__(self, node):
+        self.adj_x = bool(node.options.get("adj_x", False))
+        self.adj_y = bool(node.options.get("adj_y", False))
+
+    def __call__(self, a, b):
+        av, bv = a.astype(np.float64), b.astype(np.float64)
+        if self.adj_x:
+            av = np.swapaxes(av, -1, -2)
+        if self.adj_y:
+            bv = np.swapaxes(bv, -1, -2)
+        return Q._wrap32(np.matmul(av, bv).astype(np.int64)).astype(np.int32)
