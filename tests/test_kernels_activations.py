@@ -212,7 +212,7 @@ def test_log_softmax_scalar():
 def test_l2_normalization_tiny_norms():
     """The norm is floored at 1e-6: zero rows stay zero, tiny rows are not blown up to unit length."""
     x = np.array([[0, 0, 0], [1e-4, 0, 0], [1e-7, 0, 0], [3e-7, 4e-7, 0], [1e20, 1e20, 0]], F32)
-    ours, ref = check("L2_NORMALIZATION", [x])
+    _, ref = check("L2_NORMALIZATION", [x])
     np.testing.assert_allclose(ref[0][:4, 0], [0, 1, 0.1, 0.3], rtol=1e-5)
 
 
@@ -240,7 +240,8 @@ def test_lrn_special_values(radius):
 @pytest.mark.parametrize("op,opts", [("LOCAL_RESPONSE_NORMALIZATION", dict(radius=2, bias=1.0, alpha=0.3, beta=0.7)),
                                      ("LOCAL_RESPONSE_NORMALIZATION", dict(radius=0, bias=2.0, alpha=1.0, beta=1.0)),
                                      ("SOFTMAX", dict(beta=1.0)), ("LOG_SOFTMAX", {}), ("L2_NORMALIZATION", {}),
-                                     ("GELU", {}), ("LOGISTIC", {}), ("HARD_SWISH", {}), ("LEAKY_RELU", dict(alpha=0.1))])
+                                     ("GELU", {}), ("LOGISTIC", {}), ("HARD_SWISH", {}),
+                                     ("LEAKY_RELU", dict(alpha=0.1))])
 def test_sprinkled_non_finite_values(op, opts, rng):
     """inf, -inf, NaN and huge values at random places: NaN propagation must follow LiteRT's kernels."""
     x = rand(rng, (2, 3, 5, 17), -4, 4)

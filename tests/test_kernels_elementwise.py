@@ -77,7 +77,7 @@ def test_fused_activation_float(op, act, resolver, rng):
     """Every fused activation; TANH and SIGN_BIT are ignored by the float kernels (runtime, not name)."""
     a, b = rand(rng, (3, 4, 5), lo=-8, hi=8), rand(rng, (4, 1), lo=-8, hi=8)
     b = np.where(np.abs(b) < 0.1, F32(0.3), b).astype(F32)
-    ours, ref = check(op, [a, b], fused_activation_function=act, resolver=resolver)
+    _, ref = check(op, [a, b], fused_activation_function=act, resolver=resolver)
     if act in ("TANH", "SIGN_BIT"):
         plain = {"ADD": a + b, "SUB": a - b, "MUL": a * b, "DIV": a / b}[op]
         np.testing.assert_allclose(ref[0], plain, rtol=1e-6)     # LiteRT really ignores it
@@ -152,11 +152,11 @@ def test_int_division_semantics():
     """DIV truncates toward zero, FLOOR_DIV floors, FLOOR_MOD takes the divisor's sign."""
     a = np.array([7, -7, 7, -7, 0, 6, -6], np.int32)
     b = np.array([2, 2, -2, -2, 3, -4, 4], np.int32)
-    ours, ref = check("DIV", [a, b], exact=True)
+    _, ref = check("DIV", [a, b], exact=True)
     np.testing.assert_array_equal(ref[0], [3, -3, -3, 3, 0, -1, -1])
-    ours, ref = check("FLOOR_DIV", [a, b], exact=True)
+    _, ref = check("FLOOR_DIV", [a, b], exact=True)
     np.testing.assert_array_equal(ref[0], [3, -4, -4, 3, 0, -2, -2])
-    ours, ref = check("FLOOR_MOD", [a, b], exact=True)
+    _, ref = check("FLOOR_MOD", [a, b], exact=True)
     np.testing.assert_array_equal(ref[0], [1, 1, -1, -1, 0, -2, 2])
 
 
@@ -168,7 +168,7 @@ def test_int_overflow_behaviour():
         check(op, [np.array([big, -big - 1, 65536, 5], i32), np.array([1, 1, 65536, -big], i32)], exact=True)
     check("ADD", [np.array([2**62, 2**63 - 1], np.int64), np.array([2**62, 1], np.int64)], exact=True)
     check("MUL", [np.array([2**62, 2**40], np.int64), np.array([4, 2**30], np.int64)], exact=True)
-    ours, ref = check("POW", [np.array([3, 3, 3, -3, 7, 2, -2, 0, 0, -1, 2, 10], i32),
+    _, ref = check("POW", [np.array([3, 3, 3, -3, 7, 2, -2, 0, 0, -1, 2, 10], i32),
                               np.array([19, 20, 15, 19, 11, 30, 31, 0, 3, 7, 32, 40], i32)], exact=True)
     assert ref[0][1] == -2**31           # 3**20 does not wrap
     check("DIV", [np.array([-big - 1, -big - 1, big], i32), np.array([-1, 2, -1], i32)], exact=True)
@@ -202,7 +202,7 @@ def test_float_overflow_clamps_to_flt_max(op, act):
     """LiteRT's float ADD/SUB/MUL/DIV clamp to [-FLT_MAX, FLT_MAX] even without an activation."""
     a = np.array([np.inf, -np.inf, np.nan, 3e38, -3e38, 1, -1, 2], F32)
     b = np.array([1, 1, 1, 3e38, 3e38, 0, 0, np.nan], F32)
-    ours, ref = check(op, [a, b], fused_activation_function=act)
+    _, ref = check(op, [a, b], fused_activation_function=act)
     assert not np.isinf(ref[0]).any()
     check(op, [a, b], fused_activation_function=act, resolver="BUILTIN_REF")
 
@@ -316,7 +316,7 @@ def test_ops_missing_from_litert_reference_resolver(op):
 
 def test_round_is_half_to_even():
     x = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 3.5000002, 1e7 + 0.5], F32)
-    ours, ref = check("ROUND", [x])
+    _, ref = check("ROUND", [x])
     np.testing.assert_array_equal(ref[0], np.array([0, 2, 2, 0, -2, -2, 2, 4, 1e7], F32))
 
 
@@ -522,7 +522,7 @@ def test_cast(src, dst, rng):
 
 def test_cast_signed_float_to_int_truncates(rng):
     x = np.array([-2.7, -0.5, 0.5, 2.7, -100.9, 3e4], F32)
-    ours, ref = check("CAST", [x], "INT32", exact=True)
+    _, ref = check("CAST", [x], "INT32", exact=True)
     np.testing.assert_array_equal(ref[0], [-2, 0, 0, 2, -100, 30000])
     check("CAST", [x], "INT64", exact=True)
     check("CAST", [x], "BOOL", exact=True)
@@ -535,7 +535,7 @@ def test_cast_float_to_int_saturates(dst):
     info = np.iinfo(np.dtype(dst.lower()))
     x = np.array([np.nan, np.inf, -np.inf, 1e30, -1e30, 2.9, -2.9, 2147483520.0, -2147483648.0, 255.5, -0.9],
                  F32)
-    ours, ref = check("CAST", [x], dst, exact=True)
+    _, ref = check("CAST", [x], dst, exact=True)
     assert ref[0][0] == info.max and ref[0][1] == info.max and ref[0][2] == info.min
 
 
@@ -548,7 +548,7 @@ def test_cast_rank0_and_empty(shape, src, dst, rng):
 
 def test_add_n_clamps_like_add():
     a = np.array([3e38, -3e38, np.inf, 1, np.nan], F32)
-    ours, ref = check("ADD_N", [a, a, a])
+    _, ref = check("ADD_N", [a, a, a])
     assert not np.isinf(ref[0]).any()
 
 
