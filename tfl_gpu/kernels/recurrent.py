@@ -55,28 +55,31 @@ def _activate(x: np.ndarray, act: str) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------- hybrid math
 
+def _round_away(v: np.ndarray) -> np.ndarray:
+    """std::round of float32 values (halves away from zero), exact: the half is added in float64."""
+    return np.copysign(np.floor(np.abs(v).astype(np.float64) + 0.5), v)
+
+
 def quantize_rows(x: np.ndarray, asymmetric: bool):
     """Quantizes each row of a float32 [rows, k] array like LiteRT's (A)SymmetricQuantizeFloats.
-    Returns (q as int64 [rows, k], scaling factor float32 [rows], zero point int64 [rows])."""
-    x = np.ascontiguousarray(x, F32)
+    Returns (q as float64 integers [rows, k], scaling factor float32 [rows], zero point float64 [rows])."""
+    x = np.asarray(x, F32)
     rows = x.shape[0]
     if x.shape[1] == 0:
-        return np.zeros(x.shape, np.int64), np.ones(rows, F32), np.zeros(rows, np.int64)
-    mn = x.min(axis=1)
-    mx = x.max(axis=1)
+        return np.zeros(x.shape), np.ones(rows, F32), np.zeros(rows)
     if not asymmetric:
-        rng = np.maximum(np.abs(mn), np.abs(mx)).astype(F32)
+        rng = np.abs(x).max(axis=1)                  # max(|min|, |max|)
         zero = rng == 0
         safe = np.where(zero, F32(1), rng)
         sf = np.where(zero, F32(1), safe / F32(127)).astype(F32)
         inv = (F32(127) / safe).astype(F32)
-        q = Q.round_half_away_f32(x * inv[:, None])
+        q = _round_away((x * inv[:, None]).astype(F32))
         np.clip(q, -127, 127, out=q)
-        q = q.astype(np.int64)
-        q[zero] = 0
-        return q, sf, np.zeros(rows, np.int64)
-    rmin = np.minimum(F32(0), mn).astype(np.float64)
-    rmax = np.maximum(F32(0), mx).astype(np.float64)
+        if zero.any():
+            q[zero] = 0
+        return q, sf, np.zeros(rows)
+    rmin = np.minimum(F32(0), x.min(axis=1)).astype(np.float64)
+    rmax = np.maximum(F32(0), x.max(axis=1)).astype(np.float64)
     zero = rmin == rmax
     scale = np.where(zero, 1.0, (rmax - rmin) / 255.0)
     zp_min = -128.0 - rmin / scale
@@ -85,34 +88,37 @@ def quantize_rows(x: np.ndarray, asymmetric: bool):
     err_max = 127.0 + np.abs(rmax / scale)
     zpd = np.where(err_min < err_max, zp_min, zp_max)
     zp = np.where(zpd <= -128.0, -128.0, np.where(zpd >= 127.0, 127.0, Q.round_half_away(zpd)))
-    zp = np.where(zero, 0.0, zp).astype(np.int64)
+    zp = np.where(zero, 0.0, zp)
     sf = np.where(zero, F32(1), scale.astype(F32)).astype(F32)
     inv = (F32(1) / sf).astype(F32)
     v = (zp.astype(F32)[:, None] + x * inv[:, None]).astype(F32)
-    q = Q.round_half_away_f32(v)
+    q = _round_away(v)
     np.clip(q, -128, 127, out=q)
-    q = q.astype(np.int64)
-    q[zero] = 0
+    if zero.any():
+        q[zero] = 0
     return q, sf, zp
 
 
 class HybridMatrix:
     """An int8 weight matrix [n, k] with per-tensor ``scales`` per block of rows (one per stacked gate):
-    ``(x_rows) -> float32 [rows, n]`` = dot(q(x) - zp, w) * (row_scale * weight_scale)."""
+    ``(x_rows) -> float32 [rows, n]`` = dot(q(x) - zp, w) * (row_scale * weight_scale). The integer dot
+    products run in float32 BLAS where every partial sum is exact (k * 255 * 127 < 2**24), else float64."""
 
     def __init__(self, w_int: np.ndarray, row_scales: np.ndarray):
         w = np.asarray(w_int, np.int64)
         self.n, self.k = w.shape
-        self.gemm = Q.IntGemm(w, 128)
+        self.dt = np.float32 if self.k * 256 * 128 < (1 << 24) else np.float64
+        self.wt = np.ascontiguousarray(w.T.astype(self.dt))
+        self.wsum = w.sum(axis=1).astype(self.dt)
         self.scales = np.asarray(row_scales, F32)       # [n]
 
     def __call__(self, x: np.ndarray, asymmetric: bool) -> np.ndarray:
         q, sf, zp = quantize_rows(x, asymmetric)
-        dot = self.gemm(q)
+        dot = q.astype(self.dt) @ self.wt
         if asymmetric:
-            dot -= zp[:, None] * self.gemm.wsum[None, :]
+            dot -= zp.astype(self.dt)[:, None] * self.wsum[None, :]
         prod = (sf[:, None] * self.scales[None, :]).astype(F32)
-        return (dot.astype(F32) * prod).astype(F32)
+        return dot.astype(F32) * prod
 
 
 class FloatMatrix:
