@@ -173,6 +173,19 @@ def test_divergent_barrier_and_deadlock_reported(mod):
     np.testing.assert_array_equal(y, np.arange(64)[::-1])
 
 
+def test_dynamic_shared_memory_limit(mod, rng):
+    x = rng.standard_normal((1, 64)).astype(np.float32)
+    out = np.zeros(1, np.float32)
+    with pytest.raises(EmulatorError, match="48 KiB"):
+        mod.get_function("rowsum")((1,), (64,), (x, out, 64), shared_mem=49 * 1024)
+    mod.lib.emu_set_allow_large_smem(1)
+    try:
+        mod.get_function("rowsum")((1,), (64,), (x, out, 64), shared_mem=49 * 1024)
+    finally:
+        mod.lib.emu_set_allow_large_smem(0)
+    np.testing.assert_allclose(out, x.sum(1), rtol=1e-5, atol=1e-5)
+
+
 def test_large_local_arrays(mod):
     y = np.zeros(128, np.float32)
     mod.get_function("big_local")(1, 128, (y, 7))

@@ -94,6 +94,7 @@ static size_t emu_stack_stride, emu_stacks_len;
 static void (*emu_body)(void*);
 static void* emu_body_ctx;
 static const char* emu_error;
+static int emu_allow_large_smem;  // set by emu_set_allow_large_smem (the GPU side raised the limit)
 static int emu_direct;            // threads run as plain calls (kernel has no barrier or warp collective)
 static int emu_direct_violation;
 static char emu_dyn_smem[256 * 1024] __attribute__((aligned(64)));
@@ -454,6 +455,11 @@ static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t sme
     if (b[2] > 64) { emu_error = "blockDim.z must be <= 64"; return 1; }
     if (g[1] > 65535 || g[2] > 65535) { emu_error = "gridDim.y and gridDim.z must be <= 65535"; return 1; }
     if (smem > sizeof(emu_dyn_smem)) { emu_error = "dynamic shared memory larger than 256 KiB"; return 1; }
+    if (smem > 48 * 1024 && !emu_allow_large_smem) {
+        emu_error = "more than 48 KiB of dynamic shared memory: a GPU launch needs "
+                    "cudaFuncSetAttribute(MaxDynamicSharedMemorySize) first";
+        return 1;
+    }
     emu_block_dim = dim3(b[0], b[1], b[2]);
     emu_grid_dim = dim3(g[0], g[1], g[2]);
     emu_body = body;
@@ -579,3 +585,4 @@ static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t sme
 EMU_EXPORT const char* emu_last_error() { return emu_error; }
 EMU_EXPORT void* emu_malloc(size_t n) { return malloc(n ? n : 1); }
 EMU_EXPORT void emu_free(void* p) { free(p); }
+EMU_EXPORT void emu_set_allow_large_smem(int v) { emu_allow_large_smem = v; }
