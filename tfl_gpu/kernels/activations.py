@@ -326,6 +326,43 @@ class Gelu(_Elementwise):
         y *= x
         return y
 
+    def f_out(self, x, out, tmp):
+        """``f`` for one block, the same operations in the same order, in preallocated buffers."""
+        if self.approximate:
+            np.square(x, out=out)
+            out *= _F32(0.044715)
+            out += _F32(1)
+            out *= x
+            out *= self._K
+            np.tanh(out, out=out)
+            out += _F32(1)
+        else:
+            scratch = getattr(self, "_scratch", None)
+            if scratch is None:
+                scratch = self._scratch = np.empty(_BLOCK, _F32)
+            z, t = tmp, scratch[:x.size]
+            np.multiply(x, _F32(np.sqrt(0.5)), out=z)
+            np.abs(z, out=z)
+            np.multiply(z, _F32(0.5), out=t)
+            t += _F32(1)
+            np.reciprocal(t, out=t)
+            np.multiply(t, _ERFC[0], out=out)
+            for c in _ERFC[1:-1]:
+                out += c
+                out *= t
+            out += _ERFC[-1]
+            np.square(z, out=z)
+            out -= z
+            np.exp(out, out=out)
+            out *= t                                   # e = erfc(|x| / sqrt 2)
+            np.multiply(out, _F32(-2), out=t)
+            t += _F32(2)
+            np.greater(x, _F32(0), out=z, casting="unsafe")
+            t *= z
+            out += t
+        out *= _F32(0.5)
+        out *= x
+
 
 # ---------------------------------------------------------------------------------- normalizations
 

@@ -73,7 +73,7 @@ class Compare:
                 from None
 
 
-register(*_CMP, types=("FLOAT32", "INT32", "INT64", "BOOL", "STRING", "UINT8", "INT8", "INT16"))(Compare)
+register(*_CMP, types=("FLOAT32", "FLOAT16", "INT32", "INT64", "BOOL", "STRING", "UINT8", "INT8", "INT16"))(Compare)
 
 
 class Logical:
