@@ -106,3 +106,34 @@ def test_int8_lstm_8x8_8_is_refused(rng):
     it = tfl_gpu.Interpreter(model_content=content)
     with pytest.raises(RuntimeError, match="8x8_8"):
         it.allocate_tensors()
+
+
+# --------------------------------------------------------------------------- quantized basic LSTM cell
+
+@pytest.mark.parametrize("variable", [True, False])
+@pytest.mark.parametrize("B,I,O", [(2, 5, 3), (1, 8, 8)])
+def test_uint8_basic_lstm(rng, variable, B, I, O):
+    mb = ModelBuilder()
+    act_q = _q(1 / 128, 128)
+    x = mb.input("x", [B, I], "UINT8", quant=act_q)
+    if variable:
+        h = mb.tensor("h", [B, O], "UINT8", quant=act_q, is_variable=True)
+        c = mb.tensor("c", [B, O], "INT16", quant=_q(2.0 ** -11), is_variable=True)
+    else:
+        h = mb.input("h", [B, O], "UINT8", quant=act_q)
+        c = mb.input("c", [B, O], "INT16", quant=_q(2.0 ** -11))
+    w_scale = 0.02
+    w = mb.const("w", rng.integers(0, 256, (4 * O, I + O)).astype(np.uint8), "UINT8", quant=_q(w_scale, 131))
+    b = mb.const("b", rng.integers(-20000, 20000, 4 * O).astype(np.int32), "INT32", quant=_q(w_scale / 128))
+    outs = [mb.tensor("act", [B, O], "UINT8", quant=act_q), mb.tensor("state", [B, O], "INT16", quant=_q(2.0 ** -11)),
+            mb.tensor("concat", [B, I + O], "UINT8", quant=act_q),
+            mb.tensor("act_temp", [B, 4 * O], "INT16", quant=_q(2.0 ** -12))]
+    mb.op("LSTM", [x, h, w, b, c], outs, fused_activation_function="TANH", kernel_type=1)
+    mb.output(*outs)
+    if variable:
+        feeds = [[rng.integers(0, 256, (B, I)).astype(np.uint8)] for _ in range(3)]
+    else:
+        feeds = [[rng.integers(0, 256, (B, I)).astype(np.uint8), rng.integers(0, 256, (B, O)).astype(np.uint8),
+                  rng.integers(-20000, 20000, (B, O)).astype(np.int16)] for _ in range(3)]
+    feeds.append(feeds[0])
+    check(mb.build(), feeds)

@@ -496,3 +496,67 @@ class IntegerSequenceLstm:
         c = _state_view(args[19], B, cell.n_cell, "UNIDIRECTIONAL_SEQUENCE_LSTM cell state")
         out = cell.run(xs, h, c)
         return out if self.time_major else np.ascontiguousarray(out.transpose(1, 0, 2))
+
+
+# --------------------------------------------------------------------------- quantized basic LSTM cell
+
+def _uint8_basic_lstm_node(node) -> bool:
+    kt = node.options.get("kernel_type", 0)
+    x = node.inputs[0] if node.inputs else None
+    return kt in (1, "BASIC") and len(node.inputs) == 5 and x is not None and x.type_name == "UINT8"
+
+
+@register("LSTM", when=_uint8_basic_lstm_node, priority=5, types=("UINT8 basic (int16 state)",))
+class QuantizedBasicLstm:
+    """The quantized 5-input LSTM cell (kernel_type BASIC): uint8 input and activation (zero point 128),
+    uint8 weights [4O, I+O], int32 bias, int16 state with 4 integer bits. Gates: input, new input, forget,
+    output, from a fully connected layer requantized to Q3.12 (multiplier 4096 * bias scale); gemmlowp
+    fixed-point logistic/tanh; outputs activation, state, concat_temp [B, I+O] and activation_temp [B, 4O].
+    The new activation and state are also written back into prev_activation / prev_state (LiteRT does)."""
+
+    def __init__(self, node):
+        if len(node.outputs) != 4:
+            raise ValueError(f"LSTM basic kernel has 4 outputs, got {len(node.outputs)}")
+        x_t, h_t, w_t, b_t, c_t = node.inputs
+        if not (h_t.type_name == "UINT8" and w_t.type_name == "UINT8" and b_t.type_name == "INT32"
+                and c_t.type_name == "INT16"):
+            raise ValueError("Unsupported combination of data types for LstmCell")
+        st = node.outputs[1]
+        log2 = math.log2(float(_scale(st)))
+        if abs(log2 - round(log2)) > 1e-3:
+            raise ValueError("The internal state of a LSTM cell must have a power-of-two scale.")
+        if 15 + int(round(log2)) != 4:
+            raise ValueError("The only case of quantized LstmCell currently supported is with StateIntegerBits==4")
+        self.q = Q.quantize_multiplier(4096 * float(_scale(b_t)))
+        self.w_zp = _zp(w_t)
+        self.writeback = [t is not None and not t.is_constant for t in (h_t, c_t)]
+        self.sig = sigmoid_table()
+        self.tanh3 = tanh_table(3)
+
+    def __call__(self, x, h, w, b, c):
+        if x.ndim != 2 or h.ndim != 2 or c.ndim != 2:
+            raise ValueError("LSTM basic kernel: input, prev_activation and prev_state must be 2-D")
+        B, O = h.shape
+        if w.shape != (4 * O, x.shape[1] + O) or b.size != 4 * O or c.shape != (B, O) or x.shape[0] != B:
+            raise ValueError(f"LSTM basic kernel: inconsistent shapes input {list(x.shape)}, "
+                             f"activation {list(h.shape)}, weights {list(w.shape)}, state {list(c.shape)}")
+        concat = np.concatenate([x, h], axis=1)
+        xi = concat.astype(np.float64) - 128
+        wi = np.asarray(w, np.float64) - self.w_zp
+        acc = np.asarray(b, np.int64).reshape(1, -1) + (xi @ wi.T).astype(np.int64)
+        act = _sat16(_mbqm(acc, self.q))
+        sig, tanh3 = self.sig, self.tanh3
+        ig = sig[act[:, :O] + 32768].astype(np.int64)
+        gg = tanh3[act[:, O:2 * O] + 32768].astype(np.int64)
+        fg = sig[act[:, 2 * O:3 * O] + 32768].astype(np.int64)
+        og = sig[act[:, 3 * O:] + 32768].astype(np.int64)
+        i_times_g = _srdhm16(ig, gg)
+        f_times_c = _srdhm16(fg, c.astype(np.int64))
+        new_state = _sat16(_srmbpot16(i_times_g, -4) + f_times_c)
+        out16 = _srdhm16(og, tanh3[_srmbpot16(new_state, 1) + 32768].astype(np.int64))
+        activ = (np.clip(_rdbpot(out16, 8), -128, 127) + 128).astype(np.uint8)
+        state = new_state.astype(np.int16)
+        for arr, new, wb in ((h, activ, self.writeback[0]), (c, state, self.writeback[1])):
+            if wb and arr.flags.writeable:
+                arr[...] = new
+        return activ, state, concat.astype(np.uint8), act.astype(np.int16)
