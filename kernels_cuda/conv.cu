@@ -17,7 +17,7 @@ conv2d_f32(const float* __restrict__ x, const float* __restrict__ w, const float
     const int tid = threadIdx.x;
     const int tx = tid % 16, ty = tid / 16;
     const int M = N * OH * OW, K = KH * KW * IC;
-    const int m0 = blockIdx.y * CV_BM, n0 = blockIdx.x * CV_BN;
+    const int m0 = blockIdx.x * CV_BM, n0 = blockIdx.y * CV_BN;     // grid: x = pixel tiles, y = channel tiles
     const int lk = tid % CV_BK, lr = tid / CV_BK;
     // the 4 output pixels this thread loads: batch offset and top-left input coordinates
     int pix_base[4], pih[4], piw[4];

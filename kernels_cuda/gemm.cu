@@ -14,7 +14,8 @@ sgemm_f32(const float* __restrict__ A, const float* __restrict__ B, const float*
     __shared__ float Bs[GM_BK][GM_BN + 4];
     const int tid = threadIdx.x;
     const int tx = tid % 16, ty = tid / 16;
-    const int m0 = blockIdx.y * GM_BM, n0 = blockIdx.x * GM_BN;
+    // grid: x = row tiles (up to 2^31-1 blocks), y = column tiles, z = batch
+    const int m0 = blockIdx.x * GM_BM, n0 = blockIdx.y * GM_BN;
     A += blockIdx.z * sAb;
     B += blockIdx.z * sBb;
     C += blockIdx.z * sCb;

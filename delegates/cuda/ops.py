@@ -244,7 +244,7 @@ class Unary(DevOp):
 def sgemm(be, A, B, bias, C, M, N, K, sAm, sAk, sBk, sBn, act, batch=1, sAb=0, sBb=0, sCb=0):
     if M == 0 or N == 0:
         return
-    grid = ((N + 63) // 64, (M + 63) // 64, batch)
+    grid = ((M + 63) // 64, (N + 63) // 64, batch)
     be.function("gemm", "sgemm_f32")(grid, (256,), (A, B, _p(bias), C, _i(M), _i(N), _i(K), _i(sAm), _i(sAk),
                                                      _i(sBk), _i(sBn), np.int64(sAb), np.int64(sBb),
                                                      np.int64(sCb), _i(act)))
@@ -294,7 +294,7 @@ class Conv2D(DevOp):
         if KH == 1 and KW == 1 and self.sh == 1 and self.sw == 1 and pt == 0 and pl == 0:
             sgemm(self.be, x, w, b, y, M, OC, IC, IC, 1, 1, IC, self.act)
             return [y]
-        grid = ((OC + 63) // 64, (M + 63) // 64, 1)
+        grid = ((M + 63) // 64, (OC + 63) // 64, 1)
         self.be.function("conv", "conv2d_f32")(grid, (256,), (
             x, w, _p(b), y, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC), _i(KH), _i(KW), _i(self.sh),
             _i(self.sw), _i(self.dh), _i(self.dw), _i(pt), _i(pl), _i(self.act)))
