@@ -474,3 +474,37 @@ def test_diagonal_recurrent_lstm(rng):
 def test_bidi_lstm_hybrid_aux(rng, aux_mode):
     content, shapes = _bidi_lstm_model(rng, 2, 3, 5, 4, 4, False, True, aux_mode, hybrid=True)
     check(content, _feeds(rng, shapes))
+
+
+# ------------------------------------------------------------------------------- bad models
+
+def test_lstm_bad_weight_shape_fails_at_allocation(rng):
+    B, I, C = 2, 5, 4
+    mb = ModelBuilder()
+    x = mb.input("x", [B, 3, I])
+    w, _, h, c = _lstm_inputs(mb, rng, "", I, C, C, False, False, False, False, False, False, B)
+    w[7] = mb.const("bad_rec_c", np.zeros((C, C + 1), np.float32))      # recurrent_to_cell [C, C+1]
+    y = mb.tensor("y", [])
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", [x] + [w[i] for i in range(1, 18)] + [h, c] + [-1] * 4, [y],
+          fused_activation_function="TANH")
+    mb.output(y)
+    content = mb.build()
+    lite = litert()
+    with pytest.raises(RuntimeError):
+        lite.Interpreter(model_content=content).allocate_tensors()
+    with pytest.raises(RuntimeError, match="recurrent_to_cell_weights"):
+        tfl_gpu.Interpreter(model_content=content).allocate_tensors()
+
+
+def test_rnn_state_of_wrong_size_is_a_clear_error(rng):
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 5])
+    h = mb.tensor("h", [2, 3], is_variable=True)        # 4 units in the weights
+    y = mb.tensor("y", [])
+    mb.op("RNN", [x, mb.const("w", np.ones((4, 5), np.float32)), mb.const("r", np.ones((4, 4), np.float32)),
+                  mb.const("b", np.zeros(4, np.float32)), h], [y], fused_activation_function="TANH")
+    mb.output(y)
+    it = tfl_gpu.Interpreter(model_content=mb.build())
+    it.allocate_tensors()
+    with pytest.raises(RuntimeError, match="hidden state"):
+        it.invoke()

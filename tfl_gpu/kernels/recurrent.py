@@ -188,6 +188,16 @@ class _Prepared:
 
 class _RnnCell:
     def __init__(self, w, w_t, r, r_t, b, aux_w=None, aux_t=None):
+        w_s, r_s = np.shape(w), np.shape(r)
+        if len(w_s) != 2:
+            raise ValueError(f"RNN input weights must be 2-D [units, input], got shape {list(w_s)}")
+        U = w_s[0]
+        if r_s != (U, U):
+            raise ValueError(f"RNN recurrent weights have shape {list(r_s)}, expected [{U}, {U}]")
+        if b is not None and np.size(b) != U:
+            raise ValueError(f"RNN bias has {np.size(b)} values, expected {U}")
+        if aux_w is not None and (np.ndim(aux_w) != 2 or np.shape(aux_w)[0] != U):
+            raise ValueError(f"RNN aux input weights have shape {list(np.shape(aux_w))}, expected [{U}, aux_size]")
         self.units = np.asarray(w).shape[0]
         self.in_m = make_matrix([w], [w_t])
         self.rec_m = make_matrix([r], [r_t])
@@ -398,6 +408,64 @@ OUT_STATE, CELL_STATE = 18, 19
 LNI, LNF, LNC, LNO = 20, 21, 22, 23
 
 
+_LSTM_INPUT_NAMES = {
+    1: "input_to_input_weights", 2: "input_to_forget_weights", 3: "input_to_cell_weights",
+    4: "input_to_output_weights", 5: "recurrent_to_input_weights", 6: "recurrent_to_forget_weights",
+    7: "recurrent_to_cell_weights", 8: "recurrent_to_output_weights", 9: "cell_to_input_weights",
+    10: "cell_to_forget_weights", 11: "cell_to_output_weights", 12: "input_gate_bias", 13: "forget_gate_bias",
+    14: "cell_gate_bias", 15: "output_gate_bias", 16: "projection_weights", 17: "projection_bias",
+    20: "input_layer_norm_coefficients", 21: "forget_layer_norm_coefficients",
+    22: "cell_layer_norm_coefficients", 23: "output_layer_norm_coefficients",
+    "aux0": "aux_input_to_input_weights", "aux1": "aux_input_to_forget_weights",
+    "aux2": "aux_input_to_cell_weights", "aux3": "aux_input_to_output_weights",
+}
+
+
+def _check_lstm_shapes(get, op, C, gates_in, gates_rec, diagonal):
+    """LiteRT's CheckInputTensorDimensions, with the offending input named."""
+    def shape(i):
+        a = get(i)[0]
+        return None if a is None else tuple(np.shape(a))
+
+    def bad(i, want):
+        raise ValueError(f"{op}: {_LSTM_INPUT_NAMES[i]} (input {i}) has shape {list(shape(i))}, "
+                         f"expected {want}")
+    n_input = shape(I2O)[1] if len(shape(I2O)) == 2 else None
+    for i in gates_in:
+        s = shape(i)
+        if len(s) != 2 or s != (C, n_input):
+            bad(i, f"[{C}, {n_input}]")
+    n_rec = None
+    for i in gates_rec:
+        s = shape(i)
+        if diagonal:
+            if s != (C,):
+                bad(i, f"[{C}]")
+        else:
+            n_rec = s[1] if n_rec is None and len(s) == 2 else n_rec
+            if len(s) != 2 or s != (C, n_rec):
+                bad(i, f"[{C}, n_output]")
+    for i in (C2I, C2F, C2O, BI, BF, BC, BO, LNI, LNF, LNC, LNO):
+        s = shape(i)
+        if s is not None and s != (C,):
+            bad(i, f"[{C}]")
+    if shape(PW) is not None:
+        s = shape(PW)
+        if len(s) != 2 or s[1] != C or (n_rec is not None and s[0] != n_rec):
+            bad(PW, f"[{n_rec}, {C}]")
+        if shape(PB) is not None and shape(PB) != (s[0],):
+            bad(PB, f"[{s[0]}]")
+    elif shape(PB) is not None:
+        raise ValueError(f"{op}: projection_bias without projection_weights")
+    aux = ["aux0", "aux1", "aux2", "aux3"] if gates_in[0] == I2I else ["aux1", "aux2", "aux3"]
+    if shape("aux1") is not None:
+        n_aux = shape("aux1")[1] if len(shape("aux1")) == 2 else None
+        for k in aux:
+            if shape(k) is None or shape(k) != (C, n_aux):
+                raise ValueError(f"{op}: {_LSTM_INPUT_NAMES[k]} has shape "
+                                 f"{None if shape(k) is None else list(shape(k))}, expected [{C}, {n_aux}]")
+
+
 class _LstmCell:
     """One direction of an LSTM. ``w`` maps the full-kernel input index (1..17, 20..23, and "aux0".."aux3"
     for the auxiliary input weights) to (array, tensor)."""
@@ -416,6 +484,7 @@ class _LstmCell:
             raise ValueError(f"{op}: input-gate weights must be all present or all absent (CIFG)")
         self.n_cell = np.asarray(get(I2O)[0]).shape[0]
         C = self.n_cell
+        _check_lstm_shapes(get, op, C, gates_in, gates_rec, diagonal_recurrent)
         self.ng = len(gates_in)
         self.in_m = make_matrix([get(i)[0] for i in gates_in], [get(i)[1] for i in gates_in])
         self.diag = diagonal_recurrent
@@ -609,6 +678,9 @@ class _FullLstm:
                 raise ValueError(f"{self.op}: state input {i} is missing")
         self.diag = bool(_opt(node, "diagonal_recurrent_tensors", False))
         self.cell = _Prepared(self._build)
+        consts = [node.const(i) for i in self.weight_ids]
+        if all(a is not None or node.inputs[i] is None for a, i in zip(consts, self.weight_ids)):
+            self.cell.get(tuple(consts))      # constant weights: shape errors surface at allocation
 
     def _build(self, arrays):
         w = {i: (a, self.tensors[i]) for i, a in zip(self.weight_ids, arrays) if a is not None}
@@ -682,6 +754,10 @@ class BidiSequenceLstm:
             self.maps.append(m)
         self.cells = [_Prepared(lambda a, m=m: _LstmCell(
             {k: (arr, t[m[k]]) for k, arr in zip(m, a) if arr is not None}, self.op)) for m in self.maps]
+        for prep, m in zip(self.cells, self.maps):
+            consts = [node.const(m[k]) for k in m]
+            if all(a is not None or t[m[k]] is None for a, k in zip(consts, m)):
+                prep.get(tuple(consts))       # constant weights: shape errors surface at allocation
 
     def __call__(self, *args):
         x = args[0]
