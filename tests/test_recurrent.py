@@ -508,3 +508,17 @@ def test_rnn_state_of_wrong_size_is_a_clear_error(rng):
     it.allocate_tensors()
     with pytest.raises(RuntimeError, match="hidden state"):
         it.invoke()
+
+
+def test_bidi_lstm_schema_defaults(rng):
+    """An options table with no fields set: the schema defaults (time_major true, no activation)."""
+    B, T, I, C = 2, 3, 5, 4
+    mb = ModelBuilder()
+    x = mb.input("x", [T, B, I])
+    fw, _, fh, fc = _lstm_inputs(mb, rng, "fw_", I, C, C, False, False, False, False, False, False, B)
+    bw, _, bh, bc = _lstm_inputs(mb, rng, "bw_", I, C, C, False, False, False, False, False, False, B)
+    ins = [x] + [fw[i] for i in range(1, 18)] + [bw[i] for i in range(1, 18)] + [fh, fc, bh, bc] + [-1] * 9
+    outs = [mb.tensor("fw_y", []), mb.tensor("bw_y", [])]
+    mb.op("BIDIRECTIONAL_SEQUENCE_LSTM", ins, outs)
+    mb.output(*outs)
+    check(mb.build(), _feeds(rng, [[T, B, I]]))

@@ -649,7 +649,8 @@ class _LstmCell:
 
 
 def _lstm_params(node, op):
-    act = _check_act(_opt(node, "fused_activation_function", "TANH"), op)
+    # without an options table LiteRT's parameters are zero-initialized: no activation, no clipping
+    act = _check_act(_opt(node, "fused_activation_function", "NONE"), op)
     cell_clip = float(_opt(node, "cell_clip", 0.0))
     proj_clip = float(_opt(node, "proj_clip", 0.0))
     if cell_clip < 0 or proj_clip < 0:
@@ -743,7 +744,8 @@ class BidiSequenceLstm:
         if len(node.inputs) != 48:
             raise ValueError(f"{self.op} takes 48 inputs, got {len(node.inputs)}")
         self.merge = bool(_opt(node, "merge_outputs", False))
-        self.time_major = bool(_opt(node, "time_major", True))
+        # the schema's default is true, but a model without the options table gets LiteRT's zeroed params
+        self.time_major = bool(_opt(node, "time_major", False))
         if len(node.outputs) != (1 if self.merge else 2):
             raise ValueError(f"{self.op} has {len(node.outputs)} outputs, expected {1 if self.merge else 2}")
         t = node.inputs
