@@ -53,6 +53,8 @@ def quantize_multiplier(m: float) -> tuple[int, int]:
     m = float(m)
     if m == 0.0:
         return 0, 0
+    if not math.isfinite(m):
+        raise ValueError(f"quantization multiplier {m} is not finite (check the tensors' scales)")
     frac, shift = math.frexp(m)
     qf = frac * float(1 << 31)
     q = int(math.floor(qf + 0.5)) if qf >= 0 else int(math.ceil(qf - 0.5))
