@@ -192,3 +192,183 @@ def test_tile_int64_matrix_64_multipliers():
 
 def test_tile_float32_high_dimension():
     case("TILE", [arr(M23, F32, [1, 2, 3]), arr([2, 3, 1], I32)], M23 * 6, shapes=[[2, 6, 3]])
+
+
+# ---------------------------------------------------------------------------------- transpose_test.cc
+R24 = list(range(24))
+TRANSPOSE_CASES = [  # (input shape, perm, expected output shape, expected values or None = numpy reference)
+    ([3], [0], [3], [0, 1, 2]),
+    ([3, 2], [1, 0], [2, 3], [0, 2, 4, 1, 3, 5]),
+    ([4, 6], [1, 0], [6, 4], [0, 6, 12, 18, 1, 7, 13, 19, 2, 8, 14, 20, 3, 9, 15, 21, 4, 10, 16, 22, 5, 11, 17, 23]),
+    ([6, 4], [1, 0], [4, 6], [0, 4, 8, 12, 16, 20, 1, 5, 9, 13, 17, 21, 2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23]),
+    ([2, 3, 4], [2, 0, 1], [4, 2, 3],
+     [0, 4, 8, 12, 16, 20, 1, 5, 9, 13, 17, 21, 2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23]),
+    ([1], [0], [1], [0]), ([2, 1], [1, 0], [1, 2], [0, 1]), ([1, 1], [1, 0], [1, 1], [0]),
+    ([2, 1, 3], [0, 2, 1], [2, 3, 1], [0, 1, 2, 3, 4, 5]), ([1, 1, 3], [1, 2, 0], [1, 3, 1], [0, 1, 2]),
+    ([1, 1, 1], [1, 2, 0], [1, 1, 1], [0]),
+    ([2, 2, 3, 1], [3, 0, 1, 2], [1, 2, 2, 3], list(range(12))),
+    ([2, 1, 3, 1], [0, 3, 1, 2], [2, 1, 1, 3], list(range(6))),
+    ([2, 1, 1, 1], [3, 2, 1, 0], [1, 1, 1, 2], [0, 1]), ([1, 1, 1, 1], [2, 3, 1, 0], [1, 1, 1, 1], [0]),
+    ([2, 2, 3], [0, 2, 1], [2, 3, 2], [0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11]),
+    ([2, 2, 2, 2], [0, 1, 3, 2], [2, 2, 2, 2], [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]),
+    ([2, 2, 2, 2], [0, 2, 3, 1], [2, 2, 2, 2], [0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15]),
+    ([1, 2, 3, 1], [0, 1, 2, 3], [1, 2, 3, 1], [0, 1, 2, 3, 4, 5]),
+    ([1, 2, 3, 1], [2, 1, 3, 0], [3, 2, 1, 1], [0, 3, 1, 4, 2, 5]),
+    ([2, 3, 4, 5], [2, 0, 1, 3], [4, 2, 3, 5],
+     [0, 1, 2, 3, 4, 20, 21, 22, 23, 24, 40, 41, 42, 43, 44, 60, 61, 62, 63, 64, 80, 81, 82, 83, 84, 100, 101, 102,
+      103, 104, 5, 6, 7, 8, 9, 25, 26, 27, 28, 29, 45, 46, 47, 48, 49, 65, 66, 67, 68, 69, 85, 86, 87, 88, 89, 105,
+      106, 107, 108, 109, 10, 11, 12, 13, 14, 30, 31, 32, 33, 34, 50, 51, 52, 53, 54, 70, 71, 72, 73, 74, 90, 91, 92,
+      93, 94, 110, 111, 112, 113, 114, 15, 16, 17, 18, 19, 35, 36, 37, 38, 39, 55, 56, 57, 58, 59, 75, 76, 77, 78, 79,
+      95, 96, 97, 98, 99, 115, 116, 117, 118, 119]),
+    ([2, 3, 2, 2, 5], [2, 0, 1, 4, 3], [2, 2, 3, 5, 2],
+     [0, 5, 1, 6, 2, 7, 3, 8, 4, 9, 20, 25, 21, 26, 22, 27, 23, 28, 24, 29, 40, 45, 41, 46, 42, 47, 43, 48, 44, 49,
+      60, 65, 61, 66, 62, 67, 63, 68, 64, 69, 80, 85, 81, 86, 82, 87, 83, 88, 84, 89, 100, 105, 101, 106, 102, 107,
+      103, 108, 104, 109, 10, 15, 11, 16, 12, 17, 13, 18, 14, 19, 30, 35, 31, 36, 32, 37, 33, 38, 34, 39, 50, 55, 51,
+      56, 52, 57, 53, 58, 54, 59, 70, 75, 71, 76, 72, 77, 73, 78, 74, 79, 90, 95, 91, 96, 92, 97, 93, 98, 94, 99,
+      110, 115, 111, 116, 112, 117, 113, 118, 114, 119]),
+    # "DividedIntoTwo2Ds": upstream compares with its reference permutation (here numpy's transpose)
+    ([2, 3, 4], [1, 2, 0], None, None), ([2, 3, 4], [2, 0, 1], None, None),
+    ([2, 3, 4, 2], [1, 2, 3, 0], None, None), ([2, 3, 4, 2], [2, 3, 0, 1], None, None),
+    ([2, 3, 4, 2], [3, 0, 1, 2], None, None), ([2, 3, 2, 2, 2], [1, 4, 2, 3, 0], None, None),
+    ([2, 3, 2, 2, 2], [2, 3, 0, 4, 1], None, None), ([2, 3, 2, 2, 2], [3, 0, 4, 1, 2], None, None),
+]
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(TRANSPOSE_CASES)))
+def test_transpose(k, dynamic):
+    shape, perm, oshape, exp = TRANSPOSE_CASES[k]
+    x = np.arange(int(np.prod(shape)), dtype=F32).reshape(shape)
+    if exp is None:
+        ref = np.transpose(x, perm)
+        exp, oshape = ref.ravel().tolist(), list(ref.shape)
+    case("TRANSPOSE", [x, arr(perm, I32)], exp, const=() if dynamic else (1,), shapes=[oshape])
+
+
+@pytest.mark.parametrize("shape,perm", [([1, 3, 3, 1], [2, 2]), ([1, 3, 3, 1], [0, -1, -2, -5]),
+                                        ([1, 3, 3, 1], [0, 1, 2, 4])])
+def test_transpose_bad_perm_fails(shape, perm):
+    both_fail("TRANSPOSE", [np.zeros(shape, F32), arr(perm, I32)], const=(1,))
+
+
+@pytest.mark.parametrize("dt", [U8, I8, I16], ids=lambda d: np.dtype(d).name)
+def test_transpose_quantized_keeps_values(dt):
+    # TransposeOpQuantizedModel: input scale 0.5 zero point 1; same quantization on the output
+    q = {"scale": [0.5], "zero_point": [1]}
+    case("TRANSPOSE", [arr([1, 2, 3, 4], dt, [2, 2]), arr([1, 0], I32)], [1, 3, 2, 4], const=(1,),
+         quant={0: q}, out_quant=q)
+
+
+# ------------------------------------------------------------------------------------------ pad_test.cc
+PAD_CASES = [  # (input shape, paddings, input, expected, output shape)
+    ([1, 2, 2, 1], [1, 1, 0, 0, 1, 1, 0, 0], [1, 2, 3, 4],
+     [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0], [3, 2, 4, 1]),
+    ([1, 2, 2, 1], [0, 0, 1, 1, 1, 1, 0, 0], [1, 2, 3, 4], [0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0],
+     [1, 4, 4, 1]),
+    ([1, 0, 2, 1], [0, 0, 1, 1, 1, 1, 0, 0], [], [0] * 8, [1, 2, 4, 1]),
+    ([1, 2, 0, 1], [0, 0, 1, 1, 1, 1, 0, 0], [], [0] * 8, [1, 4, 2, 1]),
+    ([2], [1, 2], [2, 3], [0, 2, 3, 0, 0], [5]),
+    ([0], [1, 2], [], [0, 0, 0], [3]),
+    ([1, 2, 3, 1], [1, 0, 0, 2, 0, 3, 0, 0], [1, 2, 3, 4, 5, 6],
+     [0] * 24 + [1, 2, 3, 0, 0, 0, 4, 5, 6] + [0] * 15, [2, 4, 6, 1]),
+    ([1, 2, 3, 1], [0, 0, 0, 2, 1, 3, 0, 0], [1, 2, 3, 4, 5, 6],
+     [0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 0, 0, 0] + [0] * 14, [1, 4, 7, 1]),
+]
+PAD_INT_TYPES = [I32, I64]
+
+
+@pytest.mark.parametrize("pt", PAD_INT_TYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(PAD_CASES)))
+def test_pad(k, dynamic, pt):
+    shape, pads, x, exp, oshape = PAD_CASES[k]
+    case("PAD", [arr(x, F32, shape), arr(pads, pt, [len(shape), 2])], exp, const=() if dynamic else (1,),
+         shapes=[oshape])
+
+
+@pytest.mark.parametrize("pads,shape", [([1, 1, 2, 2, 3, 3], [1, 1, 2, 1]),          # unequal dimensions
+                                        ([0, 0, 1, -1, 2, -1, 0, 0], [1, 1, 2, 1]),  # negative pad
+                                        ([2 ** 31 - 1, 1], [1])])                    # output dim overflow
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+def test_pad_bad_paddings_fail(pads, shape, dynamic):
+    both_fail("PAD", [np.ones(shape, F32), arr(pads, I32, [len(pads) // 2, 2])], const=() if dynamic else (1,))
+
+
+def test_pad_int64_padding_overflow_fails():
+    both_fail("PAD", [np.ones([1, 1, 2, 1], F32), arr([-(2 ** 63), 0, 1, -1, 2, -1, 0, 0], I64, [4, 2])],
+              const=(1,))
+
+
+QPAD = [([1, 2, 2, 1], [0, 0, 1, 1, 1, 1, 0, 0], [-0.8, 0.2, 0.9, 0.7],
+         [0, 0, 0, 0, 0, -0.8, 0.2, 0, 0, 0.9, 0.7, 0, 0, 0, 0, 0], [1, 4, 4, 1]),
+        ([1, 2, 3, 1], [0, 0, 0, 2, 1, 3, 0, 0], [-0.8, 0.2, 0.9, 0.7, 0.1, -0.3],
+         [0, -0.8, 0.2, 0.9, 0, 0, 0, 0, 0.7, 0.1, -0.3, 0, 0, 0] + [0] * 14, [1, 4, 7, 1])]
+
+
+def _qrange(dt):
+    return -1.0, (32767.0 / 32768.0 if dt == I16 else 1.0)
+
+
+@pytest.mark.parametrize("dt", [U8, I8, I16], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(QPAD)))
+def test_pad_quantized(k, dynamic, dt):
+    from upstream_helpers import quant_params, quantize
+    shape, pads, x, exp, oshape = QPAD[k]
+    lo, hi = _qrange(dt)
+    s, z = quant_params(lo, hi, dt)
+    q = {"scale": [s], "zero_point": [z]}
+    case("PAD", [quantize(x, s, z, dt).reshape(shape), arr(pads, I32, [4, 2])], exp,
+         const=() if dynamic else (1,), shapes=[oshape], quant={0: q}, out_quant=q, deq=(s, z),
+         atol=(hi - lo) / 255.0)
+
+
+# PADV2 (constant value input)
+PADV2_CASES = [  # (dtype, input shape, paddings, input, value, expected, output shape)
+    (F32, [1, 2, 2, 1], [0, 0, 1, 1, 1, 1, 0, 0], [1, 2, 3, 4], 0, [0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0],
+     [1, 4, 4, 1]),
+    (F32, [1, 2, 2, 1], [0, 0, 1, 1, 1, 1, 0, 0], [1, 2, 3, 4], 5, [5, 5, 5, 5, 5, 1, 2, 5, 5, 3, 4, 5, 5, 5, 5, 5],
+     [1, 4, 4, 1]),
+    (F32, [1, 1, 2, 1], [0, 1, 0, 0, 0, 0, 0, 1], [3, 3], 5, [3, 5, 3, 5, 5, 5, 5, 5], [2, 1, 2, 2]),
+    (I32, [1, 2, 2, 1], [0, 0, 1, 1, 1, 1, 0, 0], [1, 2, 3, 4], 5, [5, 5, 5, 5, 5, 1, 2, 5, 5, 3, 4, 5, 5, 5, 5, 5],
+     [1, 4, 4, 1]),
+    (np.bool_, [1, 2, 2, 1], [0, 0, 1, 1, 1, 1, 0, 0], [True, True, False, False], True,
+     [True] * 9 + [False, False] + [True] * 5, [1, 4, 4, 1]),
+]
+
+
+@pytest.mark.parametrize("pt", PAD_INT_TYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(PADV2_CASES)))
+def test_padv2(k, dynamic, pt):
+    dt, shape, pads, x, v, exp, oshape = PADV2_CASES[k]
+    case("PADV2", [arr(x, dt, shape), arr(pads, pt, [len(shape), 2]), arr([v], dt)], exp,
+         const=(2,) if dynamic else (1, 2), shapes=[oshape])
+
+
+# ----------------------------------------------------------------------------------- mirror_pad_test.cc
+MIRROR = [  # (shape, paddings, mode, expected)
+    ([2, 3], [0, 0, 0, 0], "REFLECT", [1, 2, 3, 4, 5, 6]),
+    ([2, 3], [0, 1, 0, 1], "REFLECT", [1, 2, 3, 2, 4, 5, 6, 5, 1, 2, 3, 2]),
+    ([2, 3], [1, 0, 1, 0], "REFLECT", [5, 4, 5, 6, 2, 1, 2, 3, 5, 4, 5, 6]),
+    ([2, 3], [0, 1, 0, 1], "SYMMETRIC", [1, 2, 3, 3, 4, 5, 6, 6, 4, 5, 6, 6]),
+    ([2, 3], [1, 0, 1, 0], "SYMMETRIC", [1, 1, 2, 3, 1, 1, 2, 3, 4, 4, 5, 6]),
+    ([2, 3], [1, 1, 1, 1], "SYMMETRIC", [1, 1, 2, 3, 3, 1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 4, 4, 5, 6, 6]),
+    ([2, 3], [1, 1, 1, 1], "REFLECT", [5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 2, 1, 2, 3, 2]),
+    ([2, 3], [2, 2, 3, 3], "SYMMETRIC",
+     [6, 5, 4, 4, 5, 6, 6, 5, 4, 3, 2, 1, 1, 2, 3, 3, 2, 1, 3, 2, 1, 1, 2, 3, 3, 2, 1, 6, 5, 4, 4, 5, 6, 6, 5, 4,
+      6, 5, 4, 4, 5, 6, 6, 5, 4, 3, 2, 1, 1, 2, 3, 3, 2, 1]),
+    ([2, 3], [1, 1, 2, 2], "REFLECT",
+     [6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1, 6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1]),
+    ([2, 3], [1, 1, 2, 2], "SYMMETRIC",
+     [2, 1, 1, 2, 3, 3, 2, 2, 1, 1, 2, 3, 3, 2, 5, 4, 4, 5, 6, 6, 5, 5, 4, 4, 5, 6, 6, 5]),
+    ([3], [0, 2], "REFLECT", [1, 2, 3, 2, 1]),
+    ([3], [0, 2], "SYMMETRIC", [1, 2, 3, 3, 2]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(MIRROR)))
+def test_mirror_pad(k):
+    shape, pads, mode, exp = MIRROR[k]
+    x = arr(range(1, 1 + int(np.prod(shape))), I32, shape)
+    case("MIRROR_PAD", [x, arr(pads, I32, [len(shape), 2])], exp, mode={"REFLECT": 0, "SYMMETRIC": 1}[mode])

@@ -48,7 +48,7 @@ def _cmp_expected(o, e, tol, what):
 
 
 def case(op, inputs, expected, const=(), shapes=None, tol=1e-5, lite_tol=1e-5, resolver="BUILTIN",
-         check_litert=True, **kw):
+         check_litert=True, deq=None, atol=None, **kw):
     """Builds ``op`` over ``inputs`` (indices in ``const`` are constants), runs tfl_gpu and LiteRT.
     ``expected`` is a list (one per output) of upstream values; ``shapes`` the upstream output shapes
     (None entries are not checked). Floats: |ours-upstream| <= tol*max(1,|upstream|); ints exact.
@@ -60,7 +60,17 @@ def case(op, inputs, expected, const=(), shapes=None, tol=1e-5, lite_tol=1e-5, r
     for k, e in enumerate(expected):
         if e is None:
             continue
-        _cmp_expected(ours[k], e, tol, f"{op} output {k}")
+        if deq is not None:     # quantized output: compare dequantized values within ``atol`` (upstream)
+            got = dequantize(ours[k], *deq)
+            err = np.abs(got.ravel() - np.asarray(e, np.float64).ravel())
+            assert got.size == np.size(e) and err.max(initial=0) <= atol, \
+                f"{op} output {k}: dequantized {got.ravel().tolist()} vs upstream {list(np.ravel(e))}"
+        elif atol is not None:
+            err = np.abs(np.asarray(ours[k], np.float64).ravel() - np.asarray(e, np.float64).ravel())
+            assert np.size(ours[k]) == np.size(e) and err.max(initial=0) <= atol, \
+                f"{op} output {k}: {np.ravel(ours[k]).tolist()} vs upstream {list(np.ravel(e))}"
+        else:
+            _cmp_expected(ours[k], e, tol, f"{op} output {k}")
     if shapes is not None:
         for k, s in enumerate(shapes):
             if s is not None:
