@@ -213,3 +213,10 @@ def test_log_softmax(rng, tin, shape, q_in):
     q_out = (16.0 / 256, 127) if tin == "INT8" else (16.0 / 256, 255)
     content, inputs = _unary(rng, "LOG_SOFTMAX", tin, shape, q_in, q_out)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("tin,q_in,q_out", [("INT8", (0.02, 10), (0.05, -128)), ("INT8", (0.05, -3), (0.3, -128)),
+                                            ("INT16", (0.0002, 0), (0.0003, 0)), ("INT16", (2 ** -12, 0), (2 ** -8, 0))])
+def test_exp(rng, tin, q_in, q_out):
+    content, inputs = _unary(rng, "EXP", tin, (3, 300), q_in, q_out)
+    both_resolvers(content, inputs)

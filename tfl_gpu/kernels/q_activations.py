@@ -351,3 +351,33 @@ class QRsqrt:
         r = np.clip(r, self.lo, self.hi)
         r = np.where(v == 0, self.hi, r)
         return r.astype(self.dtype)
+
+
+def _expf_scalar(v):
+    f = _cfunc("expf")
+    return np.float32(f(float(v))) if f else np.float32(np.exp(np.float64(v)))
+
+
+@register("EXP", when=q_8bit_node, priority=10, types=("INT8",))
+class QExp(_Lut):
+    transform = staticmethod(_expf_scalar)
+
+
+def _q16_exp_node(node) -> bool:
+    return (is_quantized(node.inputs[0]) and node.inputs[0].type_name == "INT16"
+            and node.outputs[0].type_name == "INT16")
+
+
+@register("EXP", when=_q16_exp_node, priority=10, types=("INT16",))
+class QExp16:
+    """LiteRT's 513-entry interpolated int16 table of expf."""
+
+    def __init__(self, node):
+        from .q_softmax import lut_int16
+        i, o = node.inputs[0], node.outputs[0]
+        self.lut = lut_int16(i.quantization.scale, i.quantization.zero_point, o.quantization.scale,
+                             o.quantization.zero_point, _expf_scalar)
+
+    def __call__(self, x):
+        from .q_softmax import lut_lookup16
+        return lut_lookup16(x, self.lut).astype(np.int16)
