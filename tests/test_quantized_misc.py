@@ -220,3 +220,10 @@ def test_log_softmax(rng, tin, shape, q_in):
 def test_exp(rng, tin, q_in, q_out):
     content, inputs = _unary(rng, "EXP", tin, (3, 300), q_in, q_out)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+@pytest.mark.parametrize("q_in,q_out", [((0.0003, 0), (0.0002, 0)), ((0.001, 0), (0.0005, 0))])
+def test_gelu_int16(rng, q_in, q_out, approximate):
+    content, inputs = _unary(rng, "GELU", "INT16", (3, 300), q_in, q_out, approximate=approximate)
+    both_resolvers(content, inputs)

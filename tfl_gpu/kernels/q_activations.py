@@ -381,3 +381,19 @@ class QExp16:
     def __call__(self, x):
         from .q_softmax import lut_lookup16
         return lut_lookup16(x, self.lut).astype(np.int16)
+
+
+@register("GELU", when=_q16_exp_node, priority=10, types=("INT16",))
+class QGelu16:
+    """LiteRT's 513-entry interpolated int16 table of the (exact or tanh-approximate) GELU."""
+
+    def __init__(self, node):
+        from .q_softmax import lut_int16
+        i, o = node.inputs[0], node.outputs[0]
+        fn = _gelu_tanh if node.options.get("approximate", False) else _gelu
+        self.lut = lut_int16(i.quantization.scale, i.quantization.zero_point, o.quantization.scale,
+                             o.quantization.zero_point, lambda v: np.float32(fn(np.float32(v))))
+
+    def __call__(self, x):
+        from .q_softmax import lut_lookup16
+        return lut_lookup16(x, self.lut).astype(np.int16)
