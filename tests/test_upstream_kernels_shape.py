@@ -372,3 +372,112 @@ def test_mirror_pad(k):
     shape, pads, mode, exp = MIRROR[k]
     x = arr(range(1, 1 + int(np.prod(shape))), I32, shape)
     case("MIRROR_PAD", [x, arr(pads, I32, [len(shape), 2])], exp, mode={"REFLECT": 0, "SYMMETRIC": 1}[mode])
+
+
+# ------------------------------------------------------------------------------------------ split_test.cc
+X16 = list(range(1, 17))
+SPLIT_CASES = [  # (axis, n, input shape, output shape, outputs)
+    (0, 2, [2, 2, 2, 2], [1, 2, 2, 2], [list(range(1, 9)), list(range(9, 17))]),
+    (1, 2, [2, 2, 2, 2], [2, 1, 2, 2], [[1, 2, 3, 4, 9, 10, 11, 12], [5, 6, 7, 8, 13, 14, 15, 16]]),
+    (2, 2, [2, 2, 2, 2], [2, 2, 1, 2], [[1, 2, 5, 6, 9, 10, 13, 14], [3, 4, 7, 8, 11, 12, 15, 16]]),
+    (3, 2, [2, 2, 2, 2], [2, 2, 2, 1], [[1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16]]),
+    (0, 8, [8], [1], [[i] for i in range(1, 9)]),
+    (-4, 2, [2, 2, 2, 2], [1, 2, 2, 2], [list(range(1, 9)), list(range(9, 17))]),
+]
+
+
+@pytest.mark.parametrize("const_axis", [False, True], ids=["axis_tensor", "axis_const"])
+@pytest.mark.parametrize("k", range(len(SPLIT_CASES)))
+def test_split(k, const_axis):
+    axis, n, shape, oshape, outs = SPLIT_CASES[k]
+    x = arr(range(1, 1 + int(np.prod(shape))), F32, shape)
+    case("SPLIT", [arr([axis], I32), x], outs, const=(0,) if const_axis else (), shapes=[oshape] * n,
+         out_types=[F32] * n, num_splits=n)
+
+
+# ------------------------------------------------------------------------------------------ slice_test.cc
+Q18 = [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6]
+SLICE_CASES = [  # (dtype, index dtype, shape, begin, size, input, expected, output shape)
+    (F32, I32, [4], [1], [2], [1, 2, 3, 4], [2, 3], [2]),
+    (F32, I32, [2, 3], [1, 0], [1, 2], [1, 2, 3, 4, 5, 6], [4, 5], [1, 2]),
+    (F32, I32, [2, 3, 2], [0, 0, 0], [2, 3, 2], list(range(1, 13)), list(range(1, 13)), [2, 3, 2]),
+    (F32, I32, [4, 1, 1, 1], [1, 0, 0, 0], [3, 1, 1, 1], [1, 2, 3, 4], [2, 3, 4], [3, 1, 1, 1]),
+    (F32, I64, [4, 1, 1, 1], [1, 0, 0, 0], [3, 1, 1, 1], [1, 2, 3, 4], [2, 3, 4], [3, 1, 1, 1]),
+    (I32, I32, [3, 2, 3, 1], [1, 0, 0, 0], [1, 1, 3, 1], Q18, [3, 3, 3], [1, 1, 3, 1]),
+    (I32, I32, [3, 2, 3, 1], [1, 0, 0, 0], [1, 2, 3, 1], Q18, [3, 3, 3, 4, 4, 4], [1, 2, 3, 1]),
+    (I32, I32, [3, 2, 3, 1], [1, 0, 0, 0], [2, 1, 3, 1], Q18, [3, 3, 3, 5, 5, 5], [2, 1, 3, 1]),
+    (I32, I32, [3, 2, 3, 1], [1, 0, 0, 0], [2, 1, -1, 1], Q18, [3, 3, 3, 5, 5, 5], [2, 1, 3, 1]),
+    (I32, I32, [3, 3, 2, 1], [1, 1, 0, 0], [2, -1, 1, 1], [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9],
+     [5, 6, 8, 9], [2, 2, 1, 1]),
+    (I32, I32, [3, 2, 3, 1], [1, 0, 1, 0], [2, 1, -1, 1], Q18, [3, 3, 5, 5], [2, 1, 2, 1]),
+    (I32, I32, [3, 1, 2, 3], [1, 0, 0, 1], [2, 1, 1, -1], Q18, [3, 3, 5, 5], [2, 1, 1, 2]),
+    (U8, I32, [3, 2, 3, 1], [1, 0, 0, 0], [2, 1, -1, 1], Q18, [3, 3, 3, 5, 5, 5], [2, 1, 3, 1]),
+    (I8, I32, [3, 2, 3, 1], [1, 0, 0, 0], [2, 1, -1, 1], Q18, [3, 3, 3, 5, 5, 5], [2, 1, 3, 1]),
+]
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(SLICE_CASES)))
+def test_slice(k, dynamic):
+    dt, it, shape, begin, size, x, exp, oshape = SLICE_CASES[k]
+    case("SLICE", [arr(x, dt, shape), arr(begin, it), arr(size, it)], exp, const=() if dynamic else (1, 2),
+         shapes=[oshape])
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+def test_slice_string(dynamic):
+    names = [f"{a},{b},{c},0" for a in range(3) for b in range(2) for c in range(3)]
+    case("SLICE", [arr(names, S, [3, 2, 3, 1]), arr([1, 0, 0, 0], I32), arr([2, 1, -1, 1], I32)],
+         ["1,0,0,0", "1,0,1,0", "1,0,2,0", "2,0,0,0", "2,0,1,0", "2,0,2,0"], const=() if dynamic else (1, 2),
+         shapes=[[2, 1, 3, 1]])
+
+
+# -------------------------------------------------------------------------------------- gather_nd_test.cc
+P3 = [1.1, -1.2, 1.3, -2.1, 2.2, 2.3, 3.1, 3.2, -3.3, -4.1, -4.2, 4.3, 5.1, -5.2, 5.3, 6.1, -6.2, 6.3]
+M22 = [1.1, 1.2, 2.1, 2.2]
+GND = [  # (params, params shape, indices, indices shape, expected)
+    (M22, [2, 2], [0, 0, 1, 1], [2, 2], [1.1, 2.2]),
+    (M22, [2, 2], [1, 0], [2, 1], [2.1, 2.2, 1.1, 1.2]),
+    (M22, [2, 2], [1, 0], [2, 1, 1], [2.1, 2.2, 1.1, 1.2]),
+    (M22, [2, 2], [0, 0, 1, 1], [2, 1, 2], [1.1, 2.2]),
+    (M22, [2, 2], [0, 0, 0, 0], [2, 2], [1.1, 1.1]),
+    (P3, [3, 2, 3], [0, 0, 1, 1, 1, 0], [1, 2, 3], [-1.2, -4.1]),
+    (P3, [3, 2, 3], [0, 2], [2, 1], [1.1, -1.2, 1.3, -2.1, 2.2, 2.3, 5.1, -5.2, 5.3, 6.1, -6.2, 6.3]),
+    (P3, [3, 2, 3], [0, 0, 1, 1, 1, 0], [2, 1, 3], [-1.2, -4.1]),
+    (P3, [3, 2, 3], [1, 0], [2, 1, 1], [3.1, 3.2, -3.3, -4.1, -4.2, 4.3, 1.1, -1.2, 1.3, -2.1, 2.2, 2.3]),
+    (P3, [3, 2, 3], [0, 1, 1, 0, 0, 0, 2, 1], [2, 2, 2],
+     [-2.1, 2.2, 2.3, 3.1, 3.2, -3.3, 1.1, -1.2, 1.3, 6.1, -6.2, 6.3]),
+    (P3, [3, 2, 3], [0, 0, 1, 1, 0, 1, 1, 1, 2, 2, 1, 2], [2, 2, 3], [-1.2, 3.2, 4.3, 6.3]),
+    (P3, [3, 2, 3], [0, 1, 0, 1], [2, 2], [-2.1, 2.2, 2.3, -2.1, 2.2, 2.3]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(GND)))
+def test_gather_nd(k):
+    p, ps, i, ishape, exp = GND[k]
+    case("GATHER_ND", [arr(p, F32, ps), arr(i, I32, ishape)], exp)
+
+
+GND_TYPED = {F32: (P3, [-2.1, 2.2, 2.3, 3.1, 3.2, -3.3]),
+             I32: ([1, -1, 1, -2, 2, 2, 3, 3, -3, -4, -4, 4, 5, -5, 5, 6, -6, 6], [-2, 2, 2, 3, 3, -3]),
+             U8: ([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6], [2, 2, 2, 3, 3, 3]),
+             I8: ([1, -1, 1, -2, 2, 2, 3, 3, -3, -4, -4, 4, 5, -5, 5, 6, -6, 6], [-2, 2, 2, 3, 3, -3]),
+             I16: ([1, -1, 1, -2, 2, 2, 3, 3, -3, -4, -4, 4, 5, -5, 5, 6, -6, 6], [-2, 2, 2, 3, 3, -3]),
+             I64: ([1, -1, 1, -2, 2, 2, 3, 3, -3, -4, -4, 4, 5, -5, 5, 6, -6, 6], [-2, 2, 2, 3, 3, -3]),
+             S: (list("ABCDEFGHIJKLMNOPQR"), list("DEFGHI"))}
+
+
+@pytest.mark.parametrize("dt", list(GND_TYPED), ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("it", [I32, I64], ids=["i32", "i64"])
+def test_gather_nd_types(dt, it):
+    p, exp = GND_TYPED[dt]
+    case("GATHER_ND", [arr(p, dt, [3, 2, 3]), arr([0, 1, 1, 0], it, [2, 2])], exp)
+
+
+def test_gather_nd_empty_params_and_index():
+    case("GATHER_ND", [np.zeros((1, 0), F32), np.zeros((0, 2), I32)], [[]], shapes=[[0]])
+
+
+@pytest.mark.parametrize("idx", [[0, 0, 2, 0], [0, 0, 1, 2], [1, -1, 1, 1]])
+def test_gather_nd_out_of_bounds_fails(idx):
+    both_fail("GATHER_ND", [arr(M22, F32, [2, 2]), arr(idx, I32, [2, 2])])
