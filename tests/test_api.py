@@ -159,6 +159,7 @@ def test_num_threads_range():
     assert tfl_gpu.Interpreter(model_content=content, num_threads=0)._num_threads == 1
     assert tfl_gpu.Interpreter(model_content=content, num_threads=-1)._num_threads == (os.cpu_count() or 1)
     assert tfl_gpu.Interpreter(model_content=content, num_threads=3)._num_threads == 3
+    assert tfl_gpu.Interpreter(model_content=content)._num_threads == 1     # LiteRT's default: one thread
     assert outcome(lambda: litert().Interpreter(model_content=content, num_threads=True))[0] == "ok"
     assert outcome(lambda: tfl_gpu.Interpreter(model_content=content, num_threads=True))[0] == "ok"
 

@@ -106,7 +106,12 @@ class Interpreter:
 
     @staticmethod
     def _resolve_threads(n):
-        if n is None or n == -1:
+        # None: one thread, as LiteRT's Python API (``int(num_threads or 1)``); OpenBLAS workers competing
+        # with other processes for the cores can make an invoke many times slower, so more threads are
+        # opt-in. -1: let us choose = every core.
+        if n is None:
+            return 1
+        if n == -1:
             return os.cpu_count() or 1
         return max(1, int(n))
 
