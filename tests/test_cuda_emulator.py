@@ -192,6 +192,27 @@ def test_large_local_arrays(mod):
     assert (y == sum(i % 7 for i in range(4096))).all()
 
 
+def test_fiber_stack_overflow_is_reported_not_corrupting():
+    src = r"""
+    extern "C" __global__ void huge_local(float* y, int n) {
+        volatile float buf[40000];                    // 160 KB: more than a 64 KiB fiber stack
+        for (int i = 0; i < 40000; i++) buf[i] = (float)i;
+        __syncthreads();
+        y[threadIdx.x] = buf[n];
+    }
+    """
+    m = EmuModule(src, name="overflow.cu")
+    y = np.zeros(4, np.float32)
+    with pytest.raises(EmulatorError, match="stack overflow"):
+        m.get_function("huge_local")(1, 4, (y, 7))
+    big = EmuModule(src, name="overflow.cu", stack_size=256 * 1024)
+    big.get_function("huge_local")(1, 4, (y, 7))
+    assert (y == 7).all()
+    m.get_function("huge_local")  # the module stays usable
+    with pytest.raises(EmulatorError, match="stack overflow"):
+        m.get_function("huge_local")(1, 4, (y, 7))
+
+
 def test_bad_launch_configuration(mod):
     y = np.zeros(4, np.float32)
     with pytest.raises(EmulatorError, match="block size"):

@@ -220,7 +220,7 @@ def compile_source(src: str, sanitize: bool = False, name: str = "kernels") -> t
     header = HEADER.read_text()
     full = (f'#include "{HEADER}"\n#line 1 "{name}"\n' + _transform(src) + "\n#line 1 \"<emu-launchers>\"\n"
             + _launchers(kernels, sync_free_kernels(src) if not _env_flag("TFL_GPU_EMU_NO_DIRECT") else set()))
-    flags = [os.environ.get("TFL_GPU_EMU_OPT", "-O3"), "-march=native", "-std=c++17", "-fPIC", "-shared", "-fvisibility=hidden", "-Wl,-Bsymbolic", "-fno-strict-aliasing", "-w", "-x", "c++"]
+    flags = [os.environ.get("TFL_GPU_EMU_OPT", "-O3"), "-march=native", "-std=c++17", "-fPIC", "-shared", "-fvisibility=hidden", "-Wl,-Bsymbolic", "-fstack-clash-protection", "-fno-strict-aliasing", "-w", "-x", "c++"]
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-sanitize=alignment", "-fno-omit-frame-pointer",
                   "-g", "-O1", "-fno-sanitize-recover=undefined"]
@@ -338,7 +338,7 @@ class EmuModule:
     """The emulator's counterpart of ``cupy.RawModule(code=src)``."""
 
     def __init__(self, code: str, name: str = "kernels", sanitize: bool | None = None,
-                 stack_size: int = 64 * 1024):
+                 stack_size: int | None = None):
         if sanitize is None:
             sanitize = _env_flag("TFL_GPU_EMU_SANITIZE")
         if sanitize and not asan_loaded():
@@ -346,6 +346,8 @@ class EmuModule:
                 "sanitizer mode needs the ASan runtime loaded first: run python with "
                 "LD_PRELOAD=$(g++ -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0")
         self.sanitize = bool(sanitize)
+        if stack_size is None:
+            stack_size = int(os.environ.get("TFL_GPU_EMU_STACK_KB", "64")) * 1024
         self.stack_size = int(stack_size) * (4 if self.sanitize else 1)
         self.path, self.kernels = compile_source(code, self.sanitize, name)
         self.lib = ctypes.CDLL(str(self.path))

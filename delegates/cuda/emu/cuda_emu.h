@@ -16,6 +16,8 @@
 #include <climits>
 #include <cassert>
 #include <sys/mman.h>
+#include <csignal>
+#include <csetjmp>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EMU_ASAN 1
@@ -428,6 +430,52 @@ static inline __half __ushort_as_half(unsigned short u) { __half h; h.x = u; ret
 
 // ------------------------------------------------------------------------------------------------ launch
 // Runs the whole grid.  Returns 0, or 1 with emu_error set (deadlock, divergent barrier, bad config).
+// Fiber stack overflow: a fault on a guard page during a launch jumps back to the launcher with an error
+// (instead of silently corrupting the next thread's stack). The handler runs on an alternate signal stack
+// and is installed only for the duration of a launch; other faults go to the previous handler.
+static sigjmp_buf emu_overflow_jmp;
+static struct sigaction emu_old_segv;
+static char emu_sigstack[64 * 1024];
+static const char* emu_overflow_msg =
+    "fiber stack overflow: a thread's local variables exceed the emulator's stack (pass a larger "
+    "stack_size to EmuModule or set TFL_GPU_EMU_STACK_KB)";
+
+static void emu_segv_handler(int sig, siginfo_t* info, void* uctx) {
+    char* a = (char*)info->si_addr;
+    if (emu_stacks && a >= emu_stacks && a < emu_stacks + emu_stacks_len &&
+        (size_t)(a - emu_stacks) % emu_stack_stride < 4096) {
+        siglongjmp(emu_overflow_jmp, 1);
+    }
+    sigaction(SIGSEGV, &emu_old_segv, nullptr);     // not ours: let the previous handler see it
+    (void)sig; (void)uctx;
+}
+
+struct EmuGuard {
+    bool on = false;
+    stack_t old_ss;
+    EmuGuard() {
+#ifndef EMU_ASAN
+        stack_t ss;
+        ss.ss_sp = emu_sigstack;
+        ss.ss_size = sizeof(emu_sigstack);
+        ss.ss_flags = 0;
+        sigaltstack(&ss, &old_ss);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = emu_segv_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        on = sigaction(SIGSEGV, &sa, &emu_old_segv) == 0;
+#endif
+    }
+    ~EmuGuard() {
+        if (on) {
+            sigaction(SIGSEGV, &emu_old_segv, nullptr);
+            sigaltstack(&old_ss, nullptr);
+        }
+    }
+};
+
 static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t smem, void (*body)(void*),
                                 void* ctx, size_t stack_size, int direct);
 
@@ -466,13 +514,16 @@ static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t sme
     emu_body_ctx = ctx;
     emu_nthreads = (int)nthreads;
     // Stacks: one per thread, offset by a few cache lines each so equal spacing does not alias in caches.
-    size_t stride = stack_size + 4096 + 64 * 16;
-    size_t need = stride * nthreads + 4096;
+    // slot layout: [guard page (PROT_NONE)][64 * (i % 16) bytes of offset][stack ...], page aligned slots
+    size_t stride = (stack_size + 4096 + 64 * 16 + 4095) / 4096 * 4096;
+    size_t need = stride * 1024 + 4096;      // room for the largest block: mapped once, touched lazily
     if (emu_stacks == nullptr || emu_stacks_len < need || emu_stack_stride != stride) {
         if (emu_stacks) munmap(emu_stacks, emu_stacks_len);
         emu_stacks = (char*)mmap(nullptr, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (emu_stacks == MAP_FAILED) { emu_stacks = nullptr; emu_error = "cannot map fiber stacks"; return 1; }
         emu_stacks_len = need;
+        for (size_t k = 0; k < 1024 && k * stride + 4096 <= need; k++)      // guard pages: overflow faults
+            mprotect(emu_stacks + k * stride, 4096, PROT_NONE);
         emu_stack_stride = stride;
         free(emu_threads);
         free(emu_warps);
@@ -513,6 +564,11 @@ static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t sme
         }
         return 0;
     }
+    EmuGuard guard;
+    if (sigsetjmp(emu_overflow_jmp, 1)) {
+        emu_error = emu_overflow_msg;
+        return 1;                                   // (guard's destructor restores the handler)
+    }
     for (unsigned bz = 0; bz < g[2]; bz++)
     for (unsigned by = 0; by < g[1]; by++)
     for (unsigned bx = 0; bx < g[0]; bx++) {
@@ -531,7 +587,7 @@ static int emu_launch_grid_impl(const unsigned* g, const unsigned* b, size_t sme
             t->warp = i >> 5;
             t->state = emu::READY;
             t->warp_seq = 0;
-            t->stack_lo = emu_stacks + (size_t)i * stride + (size_t)(i & 15) * 64;
+            t->stack_lo = emu_stacks + (size_t)i * stride + 4096 + (size_t)(i & 15) * 64;
             t->stack_size = stack_size;
             emu_fiber_init(t);
         }
