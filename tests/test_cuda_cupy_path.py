@@ -112,6 +112,7 @@ def _make_fake_cupy():
         def synchronize(self):
             pass
 
+    Stream.null = Stream()
     cuda = types.ModuleType("cupy.cuda")
     cuda.is_available = lambda: True
     cuda.Stream = Stream

@@ -255,6 +255,7 @@ class Program:
                 self.graph_failed = True
                 self.graph = None
                 return self._run_eager(inputs)
+        cp.cuda.Stream.null.synchronize()     # inputs were uploaded on the default stream; ours does not wait
         with self.graph_stream:
             for dst, src in zip(self.graph_inputs, inputs):
                 dst[...] = src
