@@ -8,7 +8,8 @@ per-case timeout. A case fails on a crash (the worker dies), a hang (timeout), o
 documented error types (ValueError and RuntimeError, which all of tfl_gpu's errors derive from).
 
     python tests/fuzz_models.py --cases 2000 --seconds 60          # a CI-sized run
-    python tests/fuzz_models.py --cases 100000 --seconds 36000     # the long run (results: bench/results/)
+    TFL_GPU_FUZZ_INVOKE_BUDGET=1 python tests/fuzz_models.py --cases 100000 --seconds 36000 \
+        --json bench/results/fuzz-long.json                         # the long run (results: bench/results/)
 """
 from __future__ import annotations
 
@@ -315,7 +316,7 @@ def worker_main() -> None:
         kind, data = mutate(base, rng)
         print(f"start {case} {kind}", flush=True)
         try:
-            outcome = run_case(data, case)
+            outcome = run_case(data, case, float(os.environ.get("TFL_GPU_FUZZ_INVOKE_BUDGET", "5")))
         except MemoryError:
             outcome = "FAIL MemoryError"
         except BaseException as e:  # noqa: BLE001 - this is what the fuzzer looks for
