@@ -315,7 +315,7 @@ def _bidi_lstm_model(rng, B, T, I, C, O, merge, time_major, aux_mode, hybrid=Fal
         else:
             ins += [-1] * 8
     outs = [mb.tensor("fw_y", [])] + ([] if merge else [mb.tensor("bw_y", [])])
-    opts = dict(fused_activation_function="TANH", merge_outputs=merge, time_major=time_major,
+    opts = dict(fused_activation_function=kw.get("act", "TANH"), merge_outputs=merge, time_major=time_major,
                 cell_clip=kw.get("cell_clip", 0.0), proj_clip=kw.get("proj_clip", 0.0))
     if hybrid:
         opts["asymmetric_quantize_inputs"] = asym
@@ -454,7 +454,8 @@ def test_sequence_of_length_zero(rng, op):
     assert shapes[0] == shapes[1]
 
 
-def test_diagonal_recurrent_lstm(rng):
+@pytest.mark.parametrize("act", ["TANH", "NONE"])
+def test_diagonal_recurrent_lstm(rng, act):
     B, T, I, C = 2, 3, 5, 4
     mb = ModelBuilder()
     x = mb.input("x", [B, T, I])
@@ -464,10 +465,10 @@ def test_diagonal_recurrent_lstm(rng):
     ins += [-1, -1, mb.tensor("h", [B, C], is_variable=True), mb.tensor("c", [B, C], is_variable=True)]
     ins += [-1] * 4
     y = mb.tensor("y", [])
-    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], fused_activation_function="TANH",
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], fused_activation_function=act,
           diagonal_recurrent_tensors=True)
     mb.output(y)
-    check(mb.build(), _feeds(rng, [[B, T, I]]))
+    check(mb.build(), _feeds_with_zero_rows(rng, [[B, T, I]]))
 
 
 @pytest.mark.parametrize("aux_mode", ["weights", "no_weights"])
@@ -522,3 +523,45 @@ def test_bidi_lstm_schema_defaults(rng):
     mb.op("BIDIRECTIONAL_SEQUENCE_LSTM", ins, outs)
     mb.output(*outs)
     check(mb.build(), _feeds(rng, [[T, B, I]]))
+
+
+# ------------------------------------------------------------------------------- no activation
+
+def _feeds_with_zero_rows(rng, shapes, n=3):
+    """Random feeds where some batch rows / time steps are all zero (LiteRT skips all-zero operands, which
+    changes what its NONE-activation LSTM computes)."""
+    feeds = []
+    for k in range(n - 1):
+        f = []
+        for s in shapes:
+            a = rng.standard_normal(s).astype(np.float32)
+            if k == 0:
+                a[0] = 0          # batch-major: one batch row; time-major: one whole time step
+            f.append(a)
+        feeds.append(f)
+    feeds.append(feeds[0])
+    return feeds
+
+
+@pytest.mark.parametrize("case", ["basic", "layer_norm", "cifg_peephole", "proj"])
+@pytest.mark.parametrize("op,time_major", [("LSTM", False), ("UNIDIRECTIONAL_SEQUENCE_LSTM", False),
+                                           ("UNIDIRECTIONAL_SEQUENCE_LSTM", True)])
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_lstm_without_activation(rng, case, op, time_major, hybrid):
+    """fused_activation_function NONE: LiteRT's kernels leave the cell-gate scratch in place of the
+    activated cell state, so the output is output_gate * cell_gate."""
+    kw = dict(LSTM_CASES[case])
+    kw["act"] = "NONE"
+    if op != "LSTM":
+        kw["time_major"] = time_major
+    content, shapes = _lstm_model(rng, op, 2, 3, 5, 4, 3, hybrid=hybrid, **kw)
+    check(content, _feeds_with_zero_rows(rng, shapes))
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_bidi_lstm_without_activation_aux(rng, time_major):
+    """With aux inputs, the NONE-activation cell gate depends on which of input / aux are all zero."""
+    content, shapes = _bidi_lstm_model(rng, 2, 3, 5, 4, 4, False, time_major, "weights", act="NONE")
+    feeds = _feeds_with_zero_rows(rng, shapes)
+    feeds[1][1][1] = 0          # second invoke: aux zero where the input is not
+    check(content, feeds)

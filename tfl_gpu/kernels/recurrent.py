@@ -531,19 +531,49 @@ class _LstmCell:
                 raise ValueError(f"{op}: without projection the output size ({self.n_output}) must equal the "
                                  f"number of cells ({C})")
 
-    def run(self, x_seq, h, c, act, cell_clip, proj_clip, asym, reverse=False, aux_seq=None):
-        """x_seq [T, B, I]; h [B, O] and c [B, C] are updated in place; returns [T, B, O]."""
+    def run(self, x_seq, h, c, act, cell_clip, proj_clip, asym, reverse=False, aux_seq=None, rowwise=False):
+        """x_seq [T, B, I]; h [B, O] and c [B, C] are updated in place; returns [T, B, O].
+        ``rowwise``: LiteRT steps each batch row alone (batch-major sequence kernels)."""
         T, B = x_seq.shape[:2]
         C, G = self.n_cell, self.ng
-        pre = self.in_m(x_seq.reshape(T * B, x_seq.shape[2]), asym).reshape(T, B, G * C)
-        if aux_seq is not None and self.aux_m is not None:
-            pre = pre + self.aux_m(aux_seq.reshape(T * B, aux_seq.shape[2]), asym).reshape(T, B, G * C)
+        xw = self.in_m(x_seq.reshape(T * B, x_seq.shape[2]), asym).reshape(T, B, G * C)
+        pre = xw
+        use_aux = aux_seq is not None and self.aux_m is not None
+        if use_aux:
+            aw = self.aux_m(aux_seq.reshape(T * B, aux_seq.shape[2]), asym).reshape(T, B, G * C)
+            pre = pre + aw
         if not self.layer_norm:
             pre = pre + self.bias
         out = np.empty((T, B, self.n_output), F32)
         order = range(T - 1, -1, -1) if reverse else range(T)
         hybrid = isinstance(self.in_m, HybridMatrix)
-        if not (self.layer_norm or self.peep or self.diag) and act in ("TANH", "NONE", "RELU"):
+        none = act == "NONE"
+        if none and hybrid:
+            # the hybrid kernel accumulates each gate in place: the cell gate is complete, and the hidden
+            # value is still output_gate * cell_gate (the NONE activation leaves that scratch unchanged)
+            odd = np.ones((T, B), bool)
+            partial2 = np.zeros((T, B, C), F32)
+            init = np.zeros(C, F32)
+        elif none:
+            # LiteRT's float kernel with no activation: ApplyActivationToVector(NONE) copies nothing, so the
+            # cell gate keeps whatever its buffer last received (the full sum, or a partial one, depending
+            # on how many accumulation buffers were swapped: input and aux products are skipped when all
+            # zero), and the hidden value is output_gate * cell_gate instead of output_gate * cell.
+            def nonzero(a):
+                return a.any(axis=2) if rowwise else np.broadcast_to(a.any(axis=(1, 2))[:, None], (T, B))
+            k_swaps = nonzero(x_seq).astype(np.int64)
+            partial2 = np.zeros((T, B, C), F32)
+            if use_aux:
+                anz = nonzero(aux_seq)
+                both = k_swaps.astype(bool) & anz
+                k_swaps = k_swaps + anz
+                kk = 0 if self.cifg else 1
+                sl = slice((kk + 1) * C, (kk + 2) * C)
+                partial2 = np.where(both[:, :, None], (xw[:, :, sl] + aw[:, :, sl]), F32(0)).astype(F32)
+            odd = ((k_swaps + int(self.diag)) % 2 == 1)
+            kk = 0 if self.cifg else 1
+            init = (np.zeros(C, F32) if self.layer_norm else self.bias[(kk + 1) * C:(kk + 2) * C])
+        if not (self.layer_norm or self.peep or self.diag or none) and act in ("TANH", "NONE", "RELU"):
             self._run_plain(pre, order, out, h, c, act, cell_clip, proj_clip, asym, hybrid)
             return out
         for t in order:
@@ -566,6 +596,8 @@ class _LstmCell:
                 fg = fg + self.c2f * c
             fg = _sigmoid(self._norm(fg, k))
             g = _activate(self._norm(z[:, k + 1], k + 1), act)
+            if none:
+                g = np.where(odd[t][:, None], g, (init + partial2[t]).astype(F32))
             if self.cifg:
                 ig = F32(1) - fg
             cn = fg * c + ig * g
@@ -575,7 +607,7 @@ class _LstmCell:
             if self.peep:
                 og = og + self.c2o * cn
             og = _sigmoid(self._norm(og, k + 2))
-            hc = (og * _activate(cn, act)).astype(F32, copy=False)
+            hc = (og * (g if none else _activate(cn, act))).astype(F32, copy=False)
             if self.proj is not None:
                 if hybrid and not np.any(hc):
                     hn = np.broadcast_to(self.proj_bias, (B, self.n_output)).astype(F32)
@@ -690,12 +722,13 @@ class _FullLstm:
     def _cell(self, args):
         return self.cell.get(tuple(args[i] for i in self.weight_ids))
 
-    def _run(self, xs, args):
+    def _run(self, xs, args, rowwise=False):
         cell = self._cell(args)
         B = xs.shape[1]
         h = _state_view(args[OUT_STATE], B, cell.n_output, f"{self.op} output state")
         c = _state_view(args[CELL_STATE], B, cell.n_cell, f"{self.op} cell state")
-        return cell.run(xs.astype(F32, copy=False), h, c, self.act, self.cell_clip, self.proj_clip, self.asym)
+        return cell.run(xs.astype(F32, copy=False), h, c, self.act, self.cell_clip, self.proj_clip, self.asym,
+                        rowwise=rowwise)
 
 
 @register("LSTM", when=_full_lstm_node, types=("FLOAT32", "HYBRID INT8"))
@@ -728,7 +761,7 @@ class SequenceLstm(_FullLstm):
         if x.ndim != 3:
             raise ValueError(f"{self.op} input must be 3-D, got shape {list(x.shape)}")
         xs = x if self.time_major else x.transpose(1, 0, 2)
-        out = self._run(xs, args)
+        out = self._run(xs, args, rowwise=not self.time_major)
         return out if self.time_major else np.ascontiguousarray(out.transpose(1, 0, 2))
 
 
@@ -779,7 +812,7 @@ class BidiSequenceLstm:
             h = _state_view(args[hs], B, cell.n_output, f"{self.op} {name} activation state")
             c = _state_view(args[cs], B, cell.n_cell, f"{self.op} {name} cell state")
             outs.append(cell.run(inp, h, c, self.act, self.cell_clip, self.proj_clip, self.asym,
-                                 reverse=d == 1, aux_seq=aux_seq))
+                                 reverse=d == 1, aux_seq=aux_seq, rowwise=not self.time_major))
         back = (lambda a: a) if self.time_major else (lambda a: np.ascontiguousarray(a.transpose(1, 0, 2)))
         if self.merge:
             return back(np.concatenate(outs, axis=2))
