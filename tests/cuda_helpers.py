@@ -5,14 +5,18 @@ import pytest
 import tfl_gpu
 from oracle import _run, assert_close, run_litert
 
+import os
+
 _DELEGATES = {}
+# TFL_GPU_TEST_BACKEND=cupy runs the kernel and delegate suites on a real GPU instead of the emulator
+BACKEND = os.environ.get("TFL_GPU_TEST_BACKEND", "emulator")
 
 
 def emu_delegate(**opts):
     key = tuple(sorted(opts.items()))
     d = _DELEGATES.get(key)
     if d is None:
-        d = _DELEGATES[key] = tfl_gpu.load_delegate("cuda", {"backend": "emulator", **opts})
+        d = _DELEGATES[key] = tfl_gpu.load_delegate("cuda", {"backend": BACKEND, **opts})
     return d
 
 

@@ -258,3 +258,19 @@ def test_planned_arena_reuses_memory_and_keeps_results(rng):
                     assert not np.shares_memory(other, a_buf)
         else:
             assert prog.arena is None
+
+
+@gpu
+@needs_gpu
+def test_gpu_whole_kernel_suite():
+    """The emulator's per-kernel suite, rerun with the CuPy backend on the real GPU."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    here = Path(__file__).parent
+    env = dict(os.environ, TFL_GPU_TEST_BACKEND="cupy")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(here / "test_cuda_kernels.py")], capture_output=True, text=True, env=env,
+                       timeout=900, cwd=here.parent)
+    assert r.returncode == 0, r.stdout[-4000:]
