@@ -64,10 +64,6 @@ def _size(size) -> tuple[int, int]:
     return h, w
 
 
-def _check_out(x, oh, ow, what):
-    check_allocation((x.shape[0], oh, ow, x.shape[3]), np.float64, what)
-
-
 class _PlanCache(dict):
     """Per-kernel cache of index/weight tables, bounded for graphs whose output size keeps changing."""
 
@@ -81,11 +77,25 @@ class _Resize:
     def __init__(self, node):
         self.align = bool(node.options.get("align_corners", False))
         self.half = bool(node.options.get("half_pixel_centers", False))
-        self._cache: dict = _PlanCache()
+        self._cache = _PlanCache()
 
-    def _check(self, x):
+    def _output_size(self, x, size) -> tuple[int, int]:
+        """(new_height, new_width) after checking the input's rank and the output's size."""
         if x.ndim != 4:
             raise ValueError(f"{self.OP} input must be 4-D (NHWC), got rank {x.ndim}")
+        oh, ow = _size(size)
+        check_allocation((x.shape[0], oh, ow, x.shape[3]), np.float64, self.OP)
+        return oh, ow
+
+
+class _Bilinear(_Resize):
+    OP = "RESIZE_BILINEAR"
+
+    def __init__(self, node):
+        super().__init__(node)
+        if self.align and self.half:
+            raise ValueError("RESIZE_BILINEAR: if half_pixel_centers is True, align_corners must be False")
+        self.ref = node.resolver == "BUILTIN_REF"
 
 
 @register("RESIZE_NEAREST_NEIGHBOR")
@@ -94,9 +104,7 @@ class ResizeNearestNeighbor(_Resize):
     OP = "RESIZE_NEAREST_NEIGHBOR"
 
     def __call__(self, x, size):
-        self._check(x)
-        oh, ow = _size(size)
-        _check_out(x, oh, ow, self.OP)
+        oh, ow = self._output_size(x, size)
         key = (x.shape[1], x.shape[2], oh, ow)
         t = self._cache.get(key)
         if t is None:
@@ -115,29 +123,16 @@ def _int_in(node):
 
 
 @register("RESIZE_BILINEAR", when=_float_in, types=("FLOAT32",))
-class ResizeBilinear(_Resize):
-    OP = "RESIZE_BILINEAR"
-
-    def __init__(self, node):
-        super().__init__(node)
-        if self.align and self.half:
-            raise ValueError("RESIZE_BILINEAR: if half_pixel_centers is True, align_corners must be False")
-        self.ref = node.resolver == "BUILTIN_REF"
-
+class ResizeBilinear(_Bilinear):
     def __call__(self, x, size):
-        self._check(x)
-        oh, ow = _size(size)
-        _check_out(x, oh, ow, self.OP)
+        oh, ow = self._output_size(x, size)
         xf = x if x.dtype == _F else x.astype(_F)
         h, w = x.shape[1], x.shape[2]
         if not self.ref and not self.align and not self.half and oh == 2 * h and ow == 2 * w:
             out = _upsample2x(xf)
         else:
-            out = _bilinear_exact(xf, self._plan(h, w, oh, ow), self.ref)
+            out = _bilinear_exact(xf, _float_plan(self._cache, h, w, oh, ow, self.align, self.half), self.ref)
         return out if x.dtype == _F else out.astype(x.dtype)
-
-    def _plan(self, h, w, oh, ow):
-        return _float_plan(self._cache, h, w, oh, ow, self.align, self.half)
 
 
 def _float_plan(cache, h, w, oh, ow, align, half):
@@ -220,22 +215,12 @@ def _tables_10(in_size: int, out_size: int, align_corners: bool, half_pixel: boo
 
 
 @register("RESIZE_BILINEAR", when=_int_in, priority=5, types=("INT8", "UINT8", "INT16", "UINT16"))
-class ResizeBilinearInteger(_Resize):
+class ResizeBilinearInteger(_Bilinear):
     """Integer inputs (quantized or not: the parameters play no part). int8/int16/uint16 use TFLite's
     fixed-point kernel (10-bit weights, products summed in int64, rounded half away from zero at 2^20);
     uint8 uses the float32 formula rounded with floor(v + 0.5), which is what LiteRT runs for it."""
-    OP = "RESIZE_BILINEAR"
-
-    def __init__(self, node):
-        super().__init__(node)
-        if self.align and self.half:
-            raise ValueError("RESIZE_BILINEAR: if half_pixel_centers is True, align_corners must be False")
-        self.ref = node.resolver == "BUILTIN_REF"
-
     def __call__(self, x, size):
-        self._check(x)
-        oh, ow = _size(size)
-        _check_out(x, oh, ow, self.OP)
+        oh, ow = self._output_size(x, size)
         if x.dtype == np.uint8:
             return self._uint8(x, oh, ow)
         key = (x.shape[1], x.shape[2], oh, ow)
