@@ -662,3 +662,108 @@ def test_one_hot(k, it):
     dt, ishape, ind, depth, axis, on, off, exp, oshape = OH[k]
     case("ONE_HOT", [arr(ind, it, ishape), arr(depth, I32), arr(on, dt), arr(off, dt)], exp, const=(1, 2, 3),
          shapes=[oshape], axis=axis, out_types=[dt])
+
+
+# ------------------------------------------------------------------------------------------- pack_test.cc
+PACK = [  # (input shape, axis, inputs, expected, out shape)
+    ([2], 0, [[1, 4], [2, 5], [3, 6]], [1, 4, 2, 5, 3, 6], [3, 2]),
+    ([2], 1, [[1, 4], [2, 5], [3, 6]], [1, 2, 3, 4, 5, 6], [2, 3]),
+    ([2], -1, [[1, 4], [2, 5], [3, 6]], [1, 2, 3, 4, 5, 6], [2, 3]),
+    ([2, 3], 1, [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]], [1, 2, 3, 7, 8, 9, 4, 5, 6, 10, 11, 12], [2, 2, 3]),
+]
+
+
+@pytest.mark.parametrize("dt", [F32, I32, I64, U8, I8], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("k", range(len(PACK)))
+def test_pack(k, dt):
+    shape, axis, ins, exp, oshape = PACK[k]
+    case("PACK", [arr(v, dt, shape) for v in ins], exp, shapes=[oshape], axis=axis, values_count=len(ins))
+
+
+def test_pack_float_five_dimensions():
+    case("PACK", [arr(range(1, 17), F32, [2, 2, 2, 2]), arr(range(17, 33), F32, [2, 2, 2, 2])],
+         [1, 2, 3, 4, 5, 6, 7, 8, 17, 18, 19, 20, 21, 22, 23, 24, 9, 10, 11, 12, 13, 14, 15, 16, 25, 26, 27, 28,
+          29, 30, 31, 32], shapes=[[2, 2, 2, 2, 2]], axis=1, values_count=2)
+
+
+BIG = 1 << 33
+PACK64 = [(0, [[BIG, 4], [2, 5], [3, -(1 << 34)]], [BIG, 4, 2, 5, 3, -(1 << 34)], [3, 2]),
+          (1, [[BIG, 4], [2, 5], [3, -(1 << 34)]], [BIG, 2, 3, 4, 5, -(1 << 34)], [2, 3]),
+          (-1, [[BIG, 4], [2, 5], [3, -(1 << 34)]], [BIG, 2, 3, 4, 5, -(1 << 34)], [2, 3])]
+
+
+@pytest.mark.parametrize("k", range(len(PACK64)))
+def test_pack_int64_large(k):
+    axis, ins, exp, oshape = PACK64[k]
+    case("PACK", [arr(v, I64) for v in ins], exp, shapes=[oshape], axis=axis, values_count=3)
+
+
+def test_pack_int64_multi_dimensions():
+    case("PACK", [arr([BIG, 2, 3, 4, 5, 6], I64, [2, 3]), arr([7, 8, -(1 << 34), 10, 11, 12], I64, [2, 3])],
+         [BIG, 2, 3, 7, 8, -(1 << 34), 4, 5, 6, 10, 11, 12], shapes=[[2, 2, 3]], axis=1, values_count=2)
+
+
+# ---------------------------------------------------------------------------------------- split_v_test.cc
+SPLITV = [  # (axis, shape, size_splits, outputs, output shapes)
+    (0, [4, 3], [1, 1, 2], [[1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11, 12]], [[1, 3], [1, 3], [2, 3]]),
+    (0, [2, 2, 2, 2], [1, 1], [list(range(1, 9)), list(range(9, 17))], [[1, 2, 2, 2]] * 2),
+    (1, [2, 2, 2, 2], [1, -1], [[1, 2, 3, 4, 9, 10, 11, 12], [5, 6, 7, 8, 13, 14, 15, 16]], [[2, 1, 2, 2]] * 2),
+    (2, [2, 2, 2, 2], [1, 1], [[1, 2, 5, 6, 9, 10, 13, 14], [3, 4, 7, 8, 11, 12, 15, 16]], [[2, 2, 1, 2]] * 2),
+    (3, [2, 2, 2, 2], [1, 1], [[1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16]], [[2, 2, 2, 1]] * 2),
+    (0, [8], [1] * 8, [[i] for i in range(1, 9)], [[1]] * 8),
+    (0, [8], [1, 1, 1, 1, 1, 1, 2, -1], [[1], [2], [3], [4], [5], [6], [7, 8], []], [[1]] * 6 + [[2], [0]]),
+    (-4, [2, 2, 2, 2], [1, 1], [list(range(1, 9)), list(range(9, 17))], [[1, 2, 2, 2]] * 2),
+]
+
+
+@pytest.mark.parametrize("const_axis", [False, True], ids=["axis_tensor", "axis_const"])
+@pytest.mark.parametrize("k", range(len(SPLITV)))
+def test_split_v(k, const_axis):
+    axis, shape, sizes, outs, oshapes = SPLITV[k]
+    x = arr(range(1, 1 + int(np.prod(shape))), F32, shape)
+    n = len(sizes)
+    case("SPLIT_V", [x, arr(sizes, I32), arr([axis], I32)], outs, const=(2,) if const_axis else (),
+         shapes=oshapes, out_types=[F32] * n, num_splits=n)
+
+
+@pytest.mark.parametrize("dt", [U8, I16], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("const_axis", [False, True], ids=["axis_tensor", "axis_const"])
+def test_split_v_two_dimensional_types(dt, const_axis):
+    case("SPLIT_V", [arr(range(1, 13), dt, [4, 3]), arr([1, 1, 2], I32), arr([0], I32)],
+         [[1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11, 12]], const=(2,) if const_axis else (),
+         shapes=[[1, 3], [1, 3], [2, 3]], out_types=[dt] * 3, num_splits=3)
+
+
+# ------------------------------------------------------------------------------------------ range_test.cc
+RANGE = [(0, 4, 1, [0, 1, 2, 3]), (2, 9, 2, [2, 4, 6, 8]), (10, 3, -3, [10, 7, 4])]
+
+
+@pytest.mark.parametrize("dt", [I32, F32], ids=["int32", "float32"])
+@pytest.mark.parametrize("k", range(len(RANGE)))
+def test_range(k, dt):
+    s, lim, d, exp = RANGE[k]
+    case("RANGE", [np.asarray(s, dt), np.asarray(lim, dt), np.asarray(d, dt)], exp, shapes=[[len(exp)]])
+
+
+# ------------------------------------------------------------------------------------------ where_test.cc
+WHERE = [
+    ([3], [0, 0, 0], []), ([3], [1, 0, 1], [0, 2]), ([3, 3], [0] * 9, []),
+    ([3, 1], [1, 0, 1], [0, 0, 2, 0]),
+    ([3, 3], [1, 1, 0, 1, 0, 0, 1, 0, 1], [0, 0, 0, 1, 1, 0, 2, 0, 2, 2]),
+    ([3, 5], [1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0], [0, 0, 0, 3, 0, 4, 1, 1, 1, 2, 2, 0, 2, 2]),
+    ([2, 2, 2], [0] * 8, []),
+    ([2, 1, 3], [1, 0, 1, 0, 0, 1], [0, 0, 0, 0, 0, 2, 1, 0, 2]),
+    ([2, 2, 2], [1, 1, 0, 1, 0, 0, 1, 1], [0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1]),
+    ([2, 3, 2], [1, 1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 1], [0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 2, 0, 1, 2, 1]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(WHERE)))
+def test_where(k):
+    shape, x, exp = WHERE[k]
+    case("WHERE", [arr(x, np.bool_, shape)], [exp], shapes=[[len(exp) // len(shape), len(shape)]],
+         out_types=[I64])
+
+
+def test_where_scalar_value_fails():
+    both_fail("WHERE", [np.asarray(False)], const=(0,), out_types=[I64])
