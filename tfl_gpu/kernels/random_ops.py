@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from ..limits import check_allocation
 from .registry import register
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
@@ -83,36 +84,37 @@ def _shape(shape_arr) -> tuple[int, ...]:
     shp = tuple(int(d) for d in np.asarray(shape_arr).reshape(-1))
     if any(d < 0 for d in shp):
         raise ValueError(f"random op: negative dimension in shape {list(shp)}")
-    from ..limits import check_allocation
     check_allocation(shp, np.float32, "random op output")
     return shp
 
 
-@register("RANDOM_UNIFORM", types=("INT32",))
-class RandomUniform:
+class _RandomOp:
+    """An op owning a generator, seeded once from its options and advanced by every invoke."""
+
     def __init__(self, node):
         self.node = node
         self.rng = _seeded(node)
 
-    def __call__(self, shape):
+    def _draw(self, shape):
+        """(output shape, element count, the uint32 words of ceil(count / 4) Philox blocks); a dry run
+        draws from a copy so the invoke sequence stays LiteRT's."""
         shp = _shape(shape)
         n = int(np.prod(shp, dtype=np.int64))
         rng = self.rng.copy() if self.node.dry_run else self.rng
-        raw = rng.blocks((n + 3) // 4).reshape(-1)[:n]
-        return _uint32_to_float(raw).reshape(shp)
+        return shp, n, rng.blocks((n + 3) // 4).reshape(-1)
+
+
+@register("RANDOM_UNIFORM", types=("INT32",))
+class RandomUniform(_RandomOp):
+    def __call__(self, shape):
+        shp, n, raw = self._draw(shape)
+        return _uint32_to_float(raw[:n]).reshape(shp)
 
 
 @register("RANDOM_STANDARD_NORMAL", types=("INT32",))
-class RandomStandardNormal:
-    def __init__(self, node):
-        self.node = node
-        self.rng = _seeded(node)
-
+class RandomStandardNormal(_RandomOp):
     def __call__(self, shape):
-        shp = _shape(shape)
-        n = int(np.prod(shp, dtype=np.int64))
-        rng = self.rng.copy() if self.node.dry_run else self.rng
-        raw = rng.blocks((n + 3) // 4).reshape(-1)
+        shp, n, raw = self._draw(shape)
         f32 = np.float32
         # Box-Muller on consecutive pairs, in float32 as TensorFlow's BoxMullerFloat
         u1 = np.maximum(_uint32_to_float(raw[0::2]), f32(1.0e-7))
@@ -125,10 +127,9 @@ class RandomStandardNormal:
 
 
 @register("MULTINOMIAL", types=("FLOAT32",))
-class Multinomial:
+class Multinomial(_RandomOp):
     def __init__(self, node):
-        self.node = node
-        self.rng = _seeded(node)
+        super().__init__(node)
         self.out_dtype = node.outputs[0].dtype
 
     def __call__(self, logits, num_samples):
