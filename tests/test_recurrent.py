@@ -565,3 +565,34 @@ def test_bidi_lstm_without_activation_aux(rng, time_major):
     feeds = _feeds_with_zero_rows(rng, shapes)
     feeds[1][1][1] = 0          # second invoke: aux zero where the input is not
     check(content, feeds)
+
+
+@pytest.mark.parametrize("op", ["RNN", "SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM"])
+def test_hybrid_uint8_weights_read_as_int8(rng, op):
+    """LiteRT's hybrid kernels take UINT8 weight buffers too and read them as int8 (zero point ignored)."""
+    q = {"scale": [0.01], "zero_point": [128]}
+
+    def u8(name, shape):
+        return mb.const(name, rng.integers(0, 256, shape).astype(np.uint8), "UINT8", quant=q)
+    mb = ModelBuilder()
+    y = mb.tensor("y", [])
+    if op == "RNN":
+        x = mb.input("x", [2, 5])
+        shapes = [[2, 5]]
+        mb.op("RNN", [x, u8("w", (4, 5)), u8("r", (4, 4)), _bias(mb, rng, "b", 4),
+                      mb.tensor("h", [2, 4], is_variable=True)], [y], fused_activation_function="TANH")
+    elif op == "SVDF":
+        x = mb.input("x", [2, 5])
+        shapes = [[2, 5]]
+        mb.op("SVDF", [x, u8("wf", (6, 5)), u8("wt", (6, 3)), -1, mb.tensor("s", [2, 18], is_variable=True)],
+              [y], rank=2, fused_activation_function="RELU")
+    else:
+        B, T, I, C = 2, 3, 5, 4
+        x = mb.input("x", [B, T, I])
+        shapes = [[B, T, I]]
+        ins = [x] + [u8(f"in{g}", (C, I)) for g in "ifco"] + [u8(f"rec{g}", (C, C)) for g in "ifco"]
+        ins += [-1, -1, -1] + [_bias(mb, rng, f"b{g}", C) for g in "ifco"] + [-1, -1]
+        ins += [mb.tensor("h", [B, C], is_variable=True), mb.tensor("c", [B, C], is_variable=True)] + [-1] * 4
+        mb.op(op, ins, [y], fused_activation_function="TANH")
+    mb.output(y)
+    check(mb.build(), _feeds(rng, shapes))

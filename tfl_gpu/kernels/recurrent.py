@@ -136,6 +136,14 @@ def _is_int_weight(t) -> bool:
     return t is not None and t.type_name in ("INT8", "UINT8")
 
 
+def _int_values(a) -> np.ndarray:
+    """Integer weight values as LiteRT's hybrid kernels read them: UINT8 buffers are read as int8."""
+    a = np.asarray(a)
+    if a.dtype == np.uint8:
+        a = a.view(np.int8)
+    return a.astype(np.int64)
+
+
 def _weight_scale(t) -> float:
     q = t.quantization
     if q.scales is None or q.scales.size == 0:
@@ -147,7 +155,7 @@ def make_matrix(parts: list, tensors: list):
     """Stacks weight matrices (rows) into one matmul operator; hybrid when they are int8."""
     if any(_is_int_weight(t) for t in tensors):
         scales = np.concatenate([np.full(p.shape[0], _weight_scale(t), F32) for p, t in zip(parts, tensors)])
-        w = np.concatenate([np.asarray(p).astype(np.int64) for p in parts], axis=0)
+        w = np.concatenate([_int_values(p) for p in parts], axis=0)
         return HybridMatrix(w, scales)
     return FloatMatrix(np.concatenate([np.asarray(p, F32) for p in parts], axis=0))
 
@@ -158,7 +166,7 @@ def _vector(arr, t) -> np.ndarray | None:
         return None
     a = np.asarray(arr)
     if _is_int_weight(t):
-        return (a.astype(F32) * F32(_weight_scale(t))).astype(F32).reshape(-1)
+        return (_int_values(a).astype(F32) * F32(_weight_scale(t))).astype(F32).reshape(-1)
     return a.astype(F32, copy=False).reshape(-1)
 
 
@@ -392,7 +400,7 @@ class Svdf:
 def _dequant(arr, t):
     a = np.asarray(arr)
     if _is_int_weight(t):
-        return (a.astype(F32) * F32(_weight_scale(t))).astype(F32)
+        return (_int_values(a).astype(F32) * F32(_weight_scale(t))).astype(F32)
     return a.astype(F32, copy=False)
 
 
