@@ -108,8 +108,12 @@ def rounding_divide_by_pot(x, exponent) -> np.ndarray:
 
 def _mbqm_fast(x, q, shift, up: bool) -> np.ndarray:
     """Shared fast path of the two MultiplyByQuantizedMultiplier roundings, for q >= 0 (every multiplier
-    quantize_multiplier produces): the doubling high multiply is (x*q + 2**30) >> 31 for both signs
-    (the truncating division of the negative nudge equals this floor), then the final shift."""
+    quantize_multiplier produces). With A = x*q, the doubling high multiply is floor((A + 2**30) / 2**31)
+    for both signs (the truncating division of the negative nudge equals this floor), and since
+    floor((floor(y) + h) / m) == floor((y + h) / m) for integers h, m, the final rounding shift by r folds
+    into the same floor: one add and one shift by 31 + r.
+    * halves up:           (A + 2**30 + half * 2**31) >> (31 + r)
+    * halves away from 0:  the same, with half - 1 where the high product is negative (A < -2**30)."""
     x = np.asarray(x, np.int64)
     q = np.asarray(q, np.int64)
     shift = np.asarray(shift, np.int64)
@@ -118,21 +122,17 @@ def _mbqm_fast(x, q, shift, up: bool) -> np.ndarray:
     if np.any(left):
         x = _wrap32(x << left)
     t = x * q
-    t += 1 << 30
-    t >>= 31
-    if not np.any(right):
-        return t
-    half = np.where(right > 0, np.left_shift(1, np.maximum(right - 1, 0)), 0).astype(np.int64)
+    half = np.where(right > 0, np.left_shift(np.int64(1), np.maximum(right - 1, 0)), 0).astype(np.int64)
+    c_pos = (np.int64(1) << 30) + (half << 31)
     if up:
-        t += half
+        t += c_pos
     else:
-        # halves away from zero: negative values get one less before the floor shift
-        neg = t < 0
-        if right.ndim and np.any(right == 0):
-            neg &= right > 0
-        t += half
-        t -= neg
-    t >>= right
+        c_neg = c_pos - np.where(right > 0, np.int64(1) << 31, 0)
+        if c_pos.ndim == 0 and c_pos == c_neg:
+            t += c_pos
+        else:
+            t += np.where(t < -(1 << 30), c_neg, c_pos)
+    t >>= 31 + right
     return t
 
 
