@@ -472,8 +472,9 @@ def test_diagonal_recurrent_lstm(rng, act):
 
 
 @pytest.mark.parametrize("aux_mode", ["weights", "no_weights"])
-def test_bidi_lstm_hybrid_aux(rng, aux_mode):
-    content, shapes = _bidi_lstm_model(rng, 2, 3, 5, 4, 4, False, True, aux_mode, hybrid=True)
+@pytest.mark.parametrize("asym", [False, True])
+def test_bidi_lstm_hybrid_aux(rng, aux_mode, asym):
+    content, shapes = _bidi_lstm_model(rng, 2, 3, 5, 4, 4, False, True, aux_mode, hybrid=True, asym=asym)
     check(content, _feeds(rng, shapes))
 
 
