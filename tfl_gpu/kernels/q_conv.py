@@ -78,6 +78,8 @@ class _ConvBase:
     def _requant(self, acc):
         if self.int16:
             r = Q.multiply_by_quantized_multiplier_64(acc, self.q, self.shift)
+        elif self.up == "blocks8" and acc.shape[-1] % 8 == 0:
+            r = Q.multiply_by_quantized_multiplier_up(acc, self.q, self.shift)
         elif self.up == "blocks8":
             # vector loop over blocks of 8 output channels (halves up), scalar tail channels (away)
             nb = acc.shape[-1] // 8 * 8
@@ -163,12 +165,14 @@ class QDepthwiseConv2D(_ConvBase):
                                        self.padding)
         need_h = (oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
         need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
-        xp = pad_input(x, self.x_zp, pt, pl, need_h, need_w)
         wmax = int(np.abs(self.w).max()) if self.w.size else 0
         xmax = 2 * Q.TYPE_ABS_MAX["INT16" if self.int16 else "UINT8"]
         if self.kh * self.kw * xmax * max(wmax, 1) < (1 << 24):
-            # exact in float32 whatever the summation order: one einsum over the window view
-            xc = xp.astype(np.float32) - np.float32(self.x_zp)
+            # exact in float32 whatever the summation order: one einsum over the window view of the
+            # zero-point-free input, zero-padded
+            ph, pw = max(need_h, h + pt), max(need_w, wd + pl)
+            xc = np.zeros((n, ph, pw, c), np.float32)
+            np.subtract(x, np.float32(self.x_zp), out=xc[:, pt:pt + h, pl:pl + wd, :], dtype=np.float32)
             if mult > 1:
                 xc = np.repeat(xc, mult, axis=3)
             ekh, ekw = (self.kh - 1) * self.dh + 1, (self.kw - 1) * self.dw + 1
@@ -176,6 +180,7 @@ class QDepthwiseConv2D(_ConvBase):
             v = v[:, :(oh - 1) * self.sh + 1:self.sh, :(ow - 1) * self.sw + 1:self.sw, :, ::self.dh, ::self.dw]
             acc = np.einsum("nhwckl,klc->nhwc", v, self.w.astype(np.float32))
         else:
+            xp = pad_input(x, self.x_zp, pt, pl, need_h, need_w)
             wide = np.int64
             xc = xp.astype(wide) - wide(self.x_zp)
             if mult > 1:
