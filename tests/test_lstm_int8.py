@@ -137,3 +137,9 @@ def test_uint8_basic_lstm(rng, variable, B, I, O):
                   rng.integers(-20000, 20000, (B, O)).astype(np.int16)] for _ in range(3)]
     feeds.append(feeds[0])
     check(mb.build(), feeds)
+
+
+def test_int8_lstm_reference_resolver(rng):
+    content, feeds = _int8_lstm_model(rng, "UNIDIRECTIONAL_SEQUENCE_LSTM", 2, 4, 5, 6, 3, proj=True,
+                                      layer_norm=True, peephole=True)
+    check(content, feeds, resolver="BUILTIN_REF")

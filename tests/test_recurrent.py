@@ -32,12 +32,14 @@ def _run_sequence(it, feeds):
     return results
 
 
-def check(content, feeds, tol=TOL, compare=None):
+def check(content, feeds, tol=TOL, compare=None, resolver="BUILTIN"):
     lite = litert()
+    lite_resolver = "BUILTIN_REF" if resolver == "BUILTIN_REF" else "BUILTIN_WITHOUT_DEFAULT_DELEGATES"
     ref_it = lite.Interpreter(model_content=content,
-                              experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+                              experimental_op_resolver_type=getattr(lite.OpResolverType, lite_resolver))
     ref = _run_sequence(ref_it, feeds)
-    ours = _run_sequence(tfl_gpu.Interpreter(model_content=content), feeds)
+    ours = _run_sequence(tfl_gpu.Interpreter(
+        model_content=content, experimental_op_resolver_type=getattr(tfl_gpu.OpResolverType, resolver)), feeds)
     for k, (o, r) in enumerate(zip(ours, ref)):
         if compare is not None and k not in compare:
             continue
@@ -597,3 +599,16 @@ def test_hybrid_uint8_weights_read_as_int8(rng, op):
         mb.op(op, ins, [y], fused_activation_function="TANH")
     mb.output(y)
     check(mb.build(), _feeds(rng, shapes))
+
+
+@pytest.mark.parametrize("kind", ["float", "hybrid", "svdf", "bidi_rnn"])
+def test_reference_resolver(rng, kind):
+    if kind == "float":
+        content, shapes = _lstm_model(rng, "UNIDIRECTIONAL_SEQUENCE_LSTM", 2, 3, 5, 4, 3, peephole=True, proj=True)
+    elif kind == "hybrid":
+        content, shapes = _lstm_model(rng, "UNIDIRECTIONAL_SEQUENCE_LSTM", 2, 3, 5, 4, 3, hybrid=True, asym=True)
+    elif kind == "svdf":
+        content, shapes = _svdf_model(rng, 2, 6, 3, 2, 4, "RELU", True, hybrid=True)
+    else:
+        content, shapes = _bidi_rnn_model(rng, 2, 4, 5, 3, False, False, "weights")
+    check(content, _feeds(rng, shapes), resolver="BUILTIN_REF")
