@@ -120,6 +120,24 @@ def test_max_pooling_with_argmax_and_unpooling(pad, s, f, shape):
         np.testing.assert_array_equal(oz, rz)
 
 
+@pytest.mark.parametrize("act,lo,hi", [(1, 0.0, np.inf), (2, -1.0, 1.0), (3, 0.0, 6.0), (4, -np.inf, np.inf)])
+def test_max_pooling_with_argmax_fused_activation(act, lo, hi):
+    # TfLiteFusedActivation codes: 1 relu, 2 relu_n1_to_1, 3 relu6 clamp the pooled values; 4 (tanh) does
+    # not in MediaPipe's float kernel. The argmax output is unaffected.
+    rng = np.random.default_rng(act)
+    xv = (rng.standard_normal((1, 6, 6, 2)) * 4).astype(np.float32)
+    pooled, idx = ref_pool_argmax(xv, 2, 2, False)
+    mb = ModelBuilder()
+    x = mb.input("x", [1, 6, 6, 2])
+    y = mb.tensor("y", list(pooled.shape))
+    i = mb.tensor("i", list(pooled.shape))
+    mb.op("CUSTOM", [x], [y, i], custom_code="MaxPoolingWithArgmax2D", custom_options=pool_opts(2, 2, 2, 2, 2, act))
+    mb.output(y, i)
+    oy, oi = run_ours(mb.build(), [xv])
+    np.testing.assert_array_equal(oy, np.clip(pooled, lo, hi))
+    np.testing.assert_array_equal(oi, idx)
+
+
 def _flex(d):
     from flatbuffers import flexbuffers
     return bytes(flexbuffers.Dumps(d))

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mediapipe import _flex_options
-from .registry import register
+from .registry import flexbuffer_options, register
 
 
 def _dequant(x: np.ndarray, tensor) -> np.ndarray:
@@ -46,7 +45,7 @@ def _decreasing(values: np.ndarray) -> np.ndarray:
 @register("TFLite_Detection_PostProcess", types=("FLOAT32", "UINT8"))
 class DetectionPostProcess:
     def __init__(self, node):
-        o = _flex_options(node)
+        o = flexbuffer_options(node)
         try:
             self.max_detections = int(o["max_detections"])
             self.max_classes_per_detection = int(o["max_classes_per_detection"])

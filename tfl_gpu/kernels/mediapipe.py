@@ -9,7 +9,7 @@ import struct
 
 import numpy as np
 
-from .registry import register
+from .registry import apply_activation, flexbuffer_options, register
 
 _TFLITE_PADDING = {1: "SAME", 2: "VALID"}          # TfLitePadding: 0 unknown, 1 same, 2 valid
 
@@ -21,32 +21,14 @@ def _struct_ints(node, count: int, what: str) -> tuple[int, ...]:
     return struct.unpack_from(f"<{count}i", raw)
 
 
-def _flex_options(node) -> dict:
-    from flatbuffers import flexbuffers
-    raw = node.custom_options or b""
-    if not raw:
-        raise ValueError(f"{node.name}: missing custom options")
-    try:
-        opts = flexbuffers.Loads(raw)
-    except Exception as e:  # noqa: BLE001 - any decoding failure is a malformed model
-        raise ValueError(f"{node.name}: custom options are not a valid FlexBuffer map: {e}") from None
-    if not isinstance(opts, dict):
-        raise ValueError(f"{node.name}: custom options must be a FlexBuffer map")
-    return opts
-
-
 def _compute_padding(stride: int, in_size: int, filter_size: int, out_size: int) -> int:
     """TFLite's ComputePadding with dilation 1 (C++ int division of a non-negative value)."""
     p = ((out_size - 1) * stride + filter_size - in_size) // 2
     return max(p, 0)
 
 
-def _activation_clip(x: np.ndarray, code: int) -> np.ndarray:
-    # TfLiteFusedActivation: 1 relu, 2 relu_n1_to_1, 3 relu6; the others do not clamp in float kernels
-    bounds = {1: (0.0, None), 2: (-1.0, 1.0), 3: (0.0, 6.0)}.get(code)
-    if bounds is None:
-        return x
-    return np.clip(x, bounds[0], bounds[1])
+# TfLiteFusedActivation codes of the C params structs; the others (tanh, sign bit) do not clamp in float kernels
+_ACTIVATION = {1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 
 
 def _check_rank(x, rank, what):
@@ -154,7 +136,7 @@ class MaxPoolingWithArgmax2D(_PoolParams):
                 better = vals > best
                 best = np.where(better, vals, best)
                 arg = np.where(better, fy * self.fw + fx, arg)
-        return _activation_clip(best, self.act).astype(np.float32), arg.astype(np.float32) + np.float32(0.1)
+        return apply_activation(best, _ACTIVATION.get(self.act, "NONE")), arg.astype(np.float32) + np.float32(0.1)
 
 
 @register("MaxUnpooling2D", types=("FLOAT32",))
@@ -193,7 +175,7 @@ class Landmarks2TransformMatrix:
     scale_x / scale_y), into input coordinates."""
 
     def __init__(self, node):
-        o = _flex_options(node)
+        o = flexbuffer_options(node)
         try:
             subset = [int(v) for v in o["subset_idxs"]]
             self.left = int(o["left_rotation_idx"])
@@ -269,7 +251,7 @@ class TransformTensorBilinear:
     output_height x output_width grid; points whose coordinates leave [0, size-1] give 0."""
 
     def __init__(self, node):
-        o = _flex_options(node)
+        o = flexbuffer_options(node)
         try:
             self.out_h, self.out_w = int(o["output_height"]), int(o["output_width"])
         except (KeyError, TypeError, ValueError) as e:

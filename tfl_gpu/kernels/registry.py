@@ -157,6 +157,22 @@ def float_node(node: Node) -> bool:
     return not quantized_node(node)
 
 
+def flexbuffer_options(node: Node) -> dict:
+    """The custom options of ``node`` decoded as the FlexBuffer map custom ops (TFLite's detection
+    post-processing, MediaPipe's transform ops) store their parameters in."""
+    from flatbuffers import flexbuffers
+    raw = node.custom_options or b""
+    if not raw:
+        raise ValueError(f"{node.name}: missing custom options")
+    try:
+        opts = flexbuffers.Loads(raw)
+    except Exception as e:  # noqa: BLE001 - any decoding failure is a malformed model
+        raise ValueError(f"{node.name}: custom options are not a valid FlexBuffer map: {e}") from None
+    if not isinstance(opts, dict):
+        raise ValueError(f"{node.name}: custom options must be a FlexBuffer map")
+    return opts
+
+
 def apply_activation(x: np.ndarray, act: str) -> np.ndarray:
     """Fused activation of TFLite's float kernels. TANH and SIGN_BIT are ignored by the float kernels
     of conv/FC/add (they only clamp), so they are ignored here too: we match the runtime, not the name."""
