@@ -148,7 +148,7 @@ def load_delegate(name_or_path, options: Mapping | None = None) -> Delegate:
     s = name_or_path
     if (s.lower().endswith(_NATIVE_SUFFIXES) or ".so." in os.path.basename(s) or os.sep in s
             or (os.altsep and os.altsep in s) or os.path.isfile(s)):
-        raise ValueError(f"'{s}' looks like a native TensorFlow Lite delegate library: native (C/C++) "
+        raise ValueError(f"Failed to load delegate from {s}\n'{s}' looks like a native TensorFlow Lite delegate library: native (C/C++) "
                          "delegates are not supported by tfl_gpu. Use a tfl_gpu delegate by name "
                          f"(available: {', '.join(available_delegates()) or 'none'}).")
     with _registry_lock:
@@ -157,13 +157,16 @@ def load_delegate(name_or_path, options: Mapping | None = None) -> Delegate:
         ep = _entry_points().get(s)
         if ep is None:
             avail = available_delegates()
-            raise ValueError(f"unknown delegate '{s}'; available delegates: {', '.join(avail) or 'none'} "
+            raise ValueError(f"Failed to load delegate from {s}\nunknown delegate '{s}'; available delegates: {', '.join(avail) or 'none'} "
                              f"(delegates register under the entry-point group '{ENTRY_POINT_GROUP}')")
         try:
             plugin = ep.load()
         except Exception as e:  # noqa: BLE001 - a broken plugin package, named
             raise RuntimeError(f"delegate '{s}' ({ep.value}) failed to load: {type(e).__name__}: {e}") from e
-    return Delegate(plugin, options, name=s)
+    try:
+        return Delegate(plugin, options, name=s)
+    except ValueError as e:     # LiteRT's wording for a delegate that refuses its options
+        raise ValueError(f"Failed to load delegate from {s}\n{e}") from e
 
 
 # ------------------------------------------------------------------------------------------------ helpers

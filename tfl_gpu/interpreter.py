@@ -251,7 +251,10 @@ class Interpreter:
 
     def _get_op_details(self, op_index):
         sg = self._model.subgraphs[0]
-        op = sg.operators[op_index]
+        n = len(sg.operators)
+        if not isinstance(op_index, (int, np.integer)) or not 0 <= int(op_index) < n:
+            raise ValueError(f"Invalid node index {op_index} exceeds max node index {n}")
+        op = sg.operators[int(op_index)]
         return {
             "index": int(op_index),
             "op_name": op.name,
@@ -279,7 +282,7 @@ class Interpreter:
             if arr.dtype.kind not in "OSU":
                 raise ValueError(f"Cannot set tensor: Got value of type {_type_name(arr.dtype)} but expected "
                                  f"type STRING for input {i}, name: {t.name} ")
-            arr = _to_bytes_array(np.asarray(arr, dtype=object))
+            arr = _to_bytes_array(arr)
         else:
             arr = np.asarray(value)
             if arr.dtype != t.dtype:
@@ -525,13 +528,15 @@ class InterpreterWithCustomOps(Interpreter):
         for reg in self._custom_op_registerers:
             if isinstance(reg, str):
                 import importlib
+                name = reg
                 module, _, attr = reg.rpartition(".")
                 try:
                     reg = getattr(importlib.import_module(module), attr) if module else None
                 except (ImportError, AttributeError):
                     reg = None
-                if reg is None:
-                    raise ValueError(f"custom op registerer {self._custom_op_registerers!r}: cannot import {attr!r}")
+                if reg is None:     # LiteRT's wording: "Looking up symbol 'Name' failed with error '...'."
+                    raise ValueError(f"Looking up symbol '{attr}' failed with error 'custom op registerer "
+                                     f"{name!r}: cannot import {attr!r}'.")
             if not callable(reg):
                 raise ValueError(f"custom op registerer {reg!r} is not callable")
             reg(register_op)
@@ -568,7 +573,7 @@ class SignatureRunner:
                 raise ValueError("Invalid Input name (%s) for SignatureDef" % name)
             idx = self._inputs[name]
             t = sub.tensors[idx]
-            arr = _to_bytes_array(np.asarray(value, dtype=object)) if t.type_name == "STRING" else np.asarray(value)
+            arr = _to_bytes_array(np.asarray(value)) if t.type_name == "STRING" else np.asarray(value)
             arrays[name] = arr
             if tuple(arr.shape) != sub.shape_of(idx):
                 it._ensure_safe()
@@ -610,6 +615,11 @@ def _type_name(dt) -> str:
 
 def _to_bytes_array(arr: np.ndarray) -> np.ndarray:
     out = np.empty(arr.shape, dtype=object)
+    if arr.ndim == 0 and arr.dtype.kind == "S":
+        # As LiteRT: a 0-d bytes array gives its whole buffer, trailing NULs included (numpy's item()
+        # would drop them). (For 1-d and larger arrays LiteRT drops them, as item() does.)
+        out[()] = arr.tobytes()
+        return out
     flat_in = arr.ravel()
     flat_out = out.ravel()
     for k, v in enumerate(flat_in):

@@ -377,7 +377,7 @@ def read_model(buf) -> Model:
 def _read_model(buf) -> Model:
     size = len(buf)
     if size < 8:
-        raise ModelError(f"Model is too small to be a TFLite flatbuffer ({size} bytes)")
+        raise ModelError(f"The model is not a valid Flatbuffer buffer: too small to be a TFLite model ({size} bytes)")
     if bytes(buf[4:8]) != _FILE_IDENTIFIER:
         raise ModelError("The model is not a valid Flatbuffer buffer (missing the 'TFL3' identifier)")
     from .validate import check_flatbuffer_bounds

@@ -1,0 +1,273 @@
+"""Re-creations of the testdata models that TensorFlow Lite's / LiteRT's own Python interpreter tests use
+(``tensorflow/lite/python/testdata`` and models those tests convert with ``tf.lite.TFLiteConverter``),
+built with :class:`tfl_gpu.writer.ModelBuilder` so no TensorFlow is needed.
+
+Each builder documents which upstream file it stands for and what the upstream test relies on (tensor
+order and names, shapes, quantization). Models are built once per process (``functools.cache``).
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from tfl_gpu.writer import ModelBuilder
+
+# The permutation used by permute_float/permute_uint8: output = input reversed ([1,2,3,4] -> [4,3,2,1]).
+# FULLY_CONNECTED computes out[b, o] = sum_i in[b, i] * W[o, i], so W is the anti-diagonal identity.
+_PERM = np.eye(4, dtype=np.float32)[::-1].copy()
+
+
+@functools.cache
+def permute_float() -> bytes:
+    """testdata/permute_float.tflite: tensor 0 'input' f32[1,4], tensor 1 the weights, tensor 2 'output';
+    one FULLY_CONNECTED with inputs [0, 1, -1] (no bias) and outputs [2]."""
+    mb = ModelBuilder()
+    x = mb.input("input", [1, 4], "FLOAT32")
+    w = mb.const("weights", _PERM)
+    y = mb.tensor("output", [1, 4], "FLOAT32")
+    mb.op("FULLY_CONNECTED", [x, w, -1], [y], fused_activation_function="NONE")
+    mb.output(y)
+    return mb.build()
+
+
+@functools.cache
+def permute_uint8() -> bytes:
+    """testdata/permute_uint8.tflite: the same graph in uint8 with scale 1.0 / zero point 0 on input and
+    output (the weights are uint8 too, zero point 0, so the permutation is exact)."""
+    q = {"scale": [1.0], "zero_point": [0]}
+    mb = ModelBuilder()
+    x = mb.input("input", [1, 4], "UINT8", quant=q)
+    w = mb.const("weights", _PERM.astype(np.uint8), quant=q)
+    y = mb.tensor("output", [1, 4], "UINT8", quant=q)
+    mb.op("FULLY_CONNECTED", [x, w, -1], [y], fused_activation_function="NONE")
+    mb.output(y)
+    return mb.build()
+
+
+@functools.cache
+def gather_string() -> bytes:
+    """testdata/gather_string.tflite: inputs 'input' string[10] and 'indices' int64[3], GATHER (axis 0)
+    -> 'output' string[3]."""
+    mb = ModelBuilder()
+    x = mb.input("input", [10], "STRING")
+    i = mb.input("indices", [3], "INT64")
+    y = mb.tensor("output", [3], "STRING")
+    mb.op("GATHER", [x, i], [y], axis=0)
+    mb.output(y)
+    return mb.build()
+
+
+@functools.cache
+def gather_string_0d() -> bytes:
+    """testdata/gather_string_0d.tflite: its first input is a 0-d string tensor (the upstream test only
+    sets and reads that input back). Here: GATHER of a 0-d index from a 1-element string vector made by
+    RESHAPE of the 0-d input."""
+    mb = ModelBuilder()
+    x = mb.input("input", [], "STRING")
+    r = mb.tensor("reshaped", [1], "STRING")
+    mb.op("RESHAPE", [x, mb.const("shape", np.array([1], np.int32))], [r], new_shape=[1])
+    i = mb.const("index", np.array(0, np.int32))
+    y = mb.tensor("output", [], "STRING")
+    mb.op("GATHER", [r, i], [y], axis=0)
+    mb.output(y)
+    return mb.build()
+
+
+@functools.cache
+def pc_conv(channels: int = 128) -> bytes:
+    """testdata/pc_conv.bin: an int8 CONV_2D whose weights (tensor index 1) are quantized per output
+    channel (``channels`` scales, quantized_dimension 0); dense tensors only."""
+    rng = np.random.default_rng(7)
+    mb = ModelBuilder()
+    x = mb.input("input", [1, 5, 5, 3], "INT8", quant={"scale": [0.05], "zero_point": [-3]})
+    wscale = (0.01 + 0.02 * rng.random(channels)).astype(np.float32)
+    w = mb.const("weights", rng.integers(-127, 128, (channels, 3, 3, 3)).astype(np.int8),
+                 quant={"scale": wscale, "zero_point": [0] * channels, "quantized_dimension": 0})
+    b = mb.const("bias", rng.integers(-500, 500, channels).astype(np.int32),
+                 quant={"scale": wscale * np.float32(0.05), "zero_point": [0] * channels,
+                        "quantized_dimension": 0})
+    y = mb.tensor("output", [1, 5, 5, channels], "INT8", quant={"scale": [0.5], "zero_point": [1]})
+    mb.op("CONV_2D", [x, w, b], [y], padding="SAME", stride_w=1, stride_h=1, fused_activation_function="NONE")
+    mb.output(y)
+    return mb.build()
+
+
+SPARSE_VALUES = [1, 0, 0, 4, 2, 3, 0, 0, 5, 0, 0, 6]
+
+
+@functools.cache
+def sparse_tensor() -> bytes:
+    """testdata/sparse_tensor.bin: tensor 0 is a constant 4x4 float matrix stored block-sparse (2x2
+    blocks, traversal order [0, 1, 2, 3], block map [0, 1], dimension 1 in CSR with segments [0, 2, 3]
+    and indices [0, 1, 1]; 12 stored values). A DENSIFY turns it into the graph output; an ADD with an
+    input keeps the model runnable with inputs."""
+    mb = ModelBuilder()
+    sp = {"traversal_order": [0, 1, 2, 3], "block_map": [0, 1],
+          "dim_metadata": [{"format": "DENSE", "dense_size": 2},
+                           {"format": "SPARSE_CSR", "array_segments": [0, 2, 3], "array_indices": [0, 1, 1]},
+                           {"format": "DENSE", "dense_size": 2},
+                           {"format": "DENSE", "dense_size": 2}]}
+    s = mb.tensor("sparse", [4, 4], "FLOAT32", data=np.array(SPARSE_VALUES, np.float32), sparsity=sp)
+    d = mb.tensor("dense", [4, 4], "FLOAT32")
+    mb.op("DENSIFY", [s], [d])
+    x = mb.input("x", [4, 4], "FLOAT32")
+    y = mb.tensor("y", [4, 4], "FLOAT32")
+    mb.op("ADD", [d, x], [y], fused_activation_function="NONE")
+    mb.output(y)
+    return mb.build()
+
+
+def sparse_dense_reference() -> np.ndarray:
+    """The dense 4x4 matrix that ``sparse_tensor()`` encodes (decoded by hand from the format)."""
+    dense = np.zeros((4, 4), np.float32)
+    blocks = np.array(SPARSE_VALUES, np.float32).reshape(3, 2, 2)
+    # block row 0 holds block columns 0 and 1; block row 1 holds block column 1.
+    for k, (br, bc) in enumerate([(0, 0), (0, 1), (1, 1)]):
+        dense[2 * br:2 * br + 2, 2 * bc:2 * bc + 2] = blocks[k]
+    return dense
+
+
+@functools.cache
+def two_signatures() -> bytes:
+    """testdata/two_signatures.tflite: subgraph 0 'add' (tensors 'add_x:0', 'add_y:0', output) and
+    subgraph 1 'multiply' (tensors 'multiply_x:0', 'multiply_y:0', output), one signature each."""
+    mb = ModelBuilder()
+    for k, (key, op) in enumerate([("add", "ADD"), ("multiply", "MUL")]):
+        if k:
+            mb.subgraph(key)
+        x = mb.input(f"{key}_x:0", [1], "FLOAT32")
+        y = mb.input(f"{key}_y:0", [1], "FLOAT32")
+        o = mb.tensor(f"StatefulPartitionedCall_{key}:0", [1], "FLOAT32")
+        mb.op(op, [x, y], [o], fused_activation_function="NONE")
+        mb.output(o)
+        mb.signature(key, {"x": x, "y": y}, {"output_0": o}, subgraph=k)
+    return mb.build()
+
+
+@functools.cache
+def dynamic_sum() -> bytes:
+    """InterpreterTestErrorPropagation.testEmptyInputTensor: a converted tf.function
+    ``Sum(x, axis=[0])`` with x: f32[None]; one signature 'serving_default' (x -> output_0)."""
+    mb = ModelBuilder()
+    x = mb.input("serving_default_x:0", [1], "FLOAT32", shape_signature=[-1])
+    axis = mb.const("axis", np.array([0], np.int32))
+    o = mb.tensor("PartitionedCall:0", [], "FLOAT32")
+    mb.op("SUM", [x, axis], [o], keep_dims=False)
+    mb.output(o)
+    mb.signature("serving_default", {"x": x}, {"output_0": o})
+    return mb.build()
+
+
+@functools.cache
+def add_model(shape=(1, 16, 16, 3), signature=None, name="Placeholder") -> bytes:
+    """lite_test's ``in_tensor + in_tensor`` models: input 'Placeholder' of ``shape`` (a -1 marks an
+    unknown dimension: stored as 1, shape_signature keeps -1), output 'add'."""
+    stored = [1 if d == -1 else int(d) for d in shape]
+    sig = list(shape) if -1 in shape else None
+    mb = ModelBuilder()
+    x = mb.input(name, stored, "FLOAT32", shape_signature=sig)
+    o = mb.tensor("add", stored, "FLOAT32", shape_signature=sig)
+    mb.op("ADD", [x, x], [o], fused_activation_function="NONE")
+    mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def batch_matmul_model() -> bytes:
+    """lite_test.testBatchSizeNonZero: inputs 'input1' f32[None,4] and 'input2' f32[4,10], MatMul."""
+    mb = ModelBuilder()
+    a = mb.input("input1", [1, 4], "FLOAT32", shape_signature=[-1, 4])
+    b = mb.input("input2", [4, 10], "FLOAT32")
+    o = mb.tensor("MatMul", [1, 10], "FLOAT32", shape_signature=[-1, 10])
+    mb.op("BATCH_MATMUL", [a, b], [o], adj_x=False, adj_y=False)
+    mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def string_reshape() -> bytes:
+    """lite_test.testString: a string[4] placeholder reshaped to [2, 2] (output named 'Reshape')."""
+    mb = ModelBuilder()
+    x = mb.input("Placeholder", [4], "STRING")
+    o = mb.tensor("Reshape", [2, 2], "STRING")
+    mb.op("RESHAPE", [x, mb.const("shape", np.array([2, 2], np.int32))], [o], new_shape=[2, 2])
+    mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def multi_function(dynamic: bool = False) -> bytes:
+    """lite_v2_test._getMultiFunctionModel converted with several signatures: 'add' (x + 1), 'sub'
+    (x - 1), 'mul_add' (x * y + 3... here: y * x + y, outputs 'output_0'), one subgraph each. With
+    ``dynamic`` the inputs are f32[None] (shape_signature [-1])."""
+    sig = [-1] if dynamic else None
+    mb = ModelBuilder()
+    specs = [("add", "ADD", 1.0), ("sub", "SUB", 1.0), ("mul_add", None, None)]
+    for k, (key, op, c) in enumerate(specs):
+        if k:
+            mb.subgraph(key)
+        x = mb.input(f"{key}_x:0", [1], "FLOAT32", shape_signature=sig)
+        o = mb.tensor(f"{key}_out:0", [1], "FLOAT32", shape_signature=sig)
+        if op is not None:
+            mb.op(op, [x, mb.const(f"{key}_c", np.array([c], np.float32))], [o], fused_activation_function="NONE")
+            mb.signature(key, {"x": x}, {"output_0": o}, subgraph=k)
+        else:
+            y = mb.input(f"{key}_y:0", [1], "FLOAT32", shape_signature=sig)
+            t = mb.tensor(f"{key}_t:0", [1], "FLOAT32", shape_signature=sig)
+            mb.op("MUL", [y, x], [t], fused_activation_function="NONE")
+            mb.op("ADD", [t, y], [o], fused_activation_function="NONE")
+            mb.signature(key, {"x": x, "y": y}, {"output_0": o}, subgraph=k)
+        mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def resource_variable_model() -> bytes:
+    """A converted tf.Variable model (lite_v2_test's variable tests): CALL_ONCE initialises resource
+    variable 'v' to [1, 2]; each invoke assigns v = v + x and outputs the new value."""
+    mb = ModelBuilder()
+    x = mb.input("x", [2], "FLOAT32")
+    h = mb.tensor("h", [], "RESOURCE")
+    mb.op("CALL_ONCE", [], [], init_subgraph_index=1)
+    mb.op("VAR_HANDLE", [], [h], container="", shared_name="v")
+    r, s = mb.tensor("r", [2], "FLOAT32"), mb.tensor("s", [2], "FLOAT32")
+    mb.op("READ_VARIABLE", [h], [r])
+    mb.op("ADD", [r, x], [s], fused_activation_function="NONE")
+    mb.op("ASSIGN_VARIABLE", [h, s], [])
+    mb.output(s)
+    mb.signature("serving_default", {"x": x}, {"output_0": s})
+    mb.subgraph("init")
+    hi = mb.tensor("hi", [], "RESOURCE")
+    mb.op("VAR_HANDLE", [], [hi], container="", shared_name="v")
+    mb.op("ASSIGN_VARIABLE", [hi, mb.const("init", np.array([1, 2], np.float32))], [])
+    return mb.build()
+
+
+@functools.cache
+def variable_tensor_model() -> bytes:
+    """A model with a variable tensor (is_variable, the state tensors of LSTM/SVDF): y = x + v; v starts
+    at its buffer value [0.5, -1] (the writer stores it) and ``reset_all_variables`` zeroes it."""
+    mb = ModelBuilder()
+    x = mb.input("x", [2], "FLOAT32")
+    v = mb.tensor("v", [2], "FLOAT32", is_variable=True)
+    y = mb.tensor("y", [2], "FLOAT32")
+    mb.op("ADD", [x, v], [y], fused_activation_function="NONE")
+    mb.output(y)
+    return mb.build()
+
+
+@functools.cache
+def chain_model() -> bytes:
+    """x -> ADD(x, x)=t1 -> MUL(t1, t1)=t2 -> SUB(t2, x)=t3 -> RELU=out: intermediates t1, t2, t3 for the
+    experimental_preserve_all_tensors tests (their buffers may be reused without the flag)."""
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3], "FLOAT32")
+    t1, t2, t3 = (mb.tensor(n, [2, 3], "FLOAT32") for n in ("t1", "t2", "t3"))
+    o = mb.tensor("out", [2, 3], "FLOAT32")
+    mb.op("ADD", [x, x], [t1], fused_activation_function="NONE")
+    mb.op("MUL", [t1, t1], [t2], fused_activation_function="NONE")
+    mb.op("SUB", [t2, x], [t3], fused_activation_function="NONE")
+    mb.op("RELU", [t3], [o])
+    mb.output(o)
+    return mb.build()
