@@ -22,6 +22,21 @@ def resolve_axes(axis, rank: int) -> tuple[int, ...]:
     return tuple(sorted(axes))
 
 
+def _scalar_int(v, what: str) -> int:
+    a = np.asarray(v).reshape(-1)
+    if a.size != 1:
+        raise ValueError(f"{what} must be a scalar, got {a.size} values")
+    return int(a[0])
+
+
+def _single_axis(axis, rank: int, op: str) -> int:
+    """The one axis a scalar axis tensor names, wrapped into [0, rank)."""
+    ax = _scalar_int(axis, f"{op} axis")
+    if ax < -rank or ax >= rank:
+        raise ValueError(f"{op} axis {ax} is out of range for a tensor of rank {rank}")
+    return ax % rank
+
+
 def _blocked(x, axes):
     """``x`` viewed as (kept-before, reduced, kept-after) when the reduced axes are one contiguous run, so
     numpy reduces one axis with a vectorized inner loop (much faster than a multi-axis reduction);
@@ -55,8 +70,6 @@ class _Reducer:
                 self.axes = resolve_axes(axis, self.rank)
             except ValueError:
                 self.axes = None     # reported at invoke with the runtime rank
-        self.out_dtype = node.outputs[0].dtype
-        self._axis_const = axis
 
     def _axes(self, x, axis):
         if self.axes is not None and x.ndim == self.rank:
@@ -122,18 +135,15 @@ class Mean(_Reducer):
         axes = self._axes(x, axis)
         if not axes:
             return x.copy()
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
         if x.dtype.kind in "iu":
-            n = 1
-            for a in axes:
-                n *= x.shape[a]
             s = np.sum(x, axis=axes, dtype=np.int64)
             # C++ integer division truncates toward zero.
             q = np.where(n > 0, np.abs(s) // max(n, 1), 0) * np.sign(s)
             y = q.astype(x.dtype)
         else:
-            n = 1
-            for a in axes:
-                n *= x.shape[a]
             if (0 < x.size <= _SEQ_SUM_LIMIT and (_blocked(x, axes) is None or
                                                   (self.ref and axes[-1] == x.ndim - 1))):
                 s = _sequential_sum(x, axes)
@@ -305,13 +315,7 @@ class _Arg:
             raise ValueError(f"{node.name} output must be INT32 or INT64, got {node.outputs[0].type_name}")
 
     def __call__(self, x, axis):
-        a = np.asarray(axis).reshape(-1)
-        if a.size != 1:
-            raise ValueError(f"axis must hold exactly one value, got {a.size}")
-        ax = int(a[0])
-        if ax < -x.ndim or ax >= x.ndim:
-            raise ValueError(f"axis {ax} is out of range for a tensor of rank {x.ndim}")
-        ax %= x.ndim
+        ax = _single_axis(axis, x.ndim, "ARG_MAX" if self.is_max else "ARG_MIN")
         if x.shape[ax] == 0:
             raise ValueError("arg reduction over an empty axis")
         if x.dtype == np.bool_:
@@ -382,13 +386,7 @@ class Cumsum:
         self.reverse = bool(node.options.get("reverse", False))
 
     def __call__(self, x, axis):
-        a = np.asarray(axis).reshape(-1)
-        if a.size != 1:
-            raise ValueError(f"CUMSUM axis must be a scalar, got {a.size} values")
-        ax = int(a[0])
-        if ax < -x.ndim or ax >= x.ndim:
-            raise ValueError(f"CUMSUM axis {ax} is out of range for a tensor of rank {x.ndim}")
-        ax %= x.ndim
+        ax = _single_axis(axis, x.ndim, "CUMSUM")
         v = np.flip(x, ax) if self.reverse else x
         # same dtype and order as TFLite's sequential loop (float32 results are bit-identical)
         y = np.cumsum(v, axis=ax, dtype=x.dtype)
@@ -435,10 +433,7 @@ class TopKV2:
         self.idx_dtype = node.outputs[1].dtype if len(node.outputs) > 1 else np.dtype(np.int32)
 
     def __call__(self, x, k):
-        k = np.asarray(k).reshape(-1)
-        if k.size != 1:
-            raise ValueError(f"TOPK_V2 k must be a scalar, got {k.size} values")
-        k = int(k[0])
+        k = _scalar_int(k, "TOPK_V2 k")
         if x.ndim < 1:
             raise ValueError("TOPK_V2 input must have rank >= 1")
         n = x.shape[-1]
