@@ -612,3 +612,24 @@ def test_reference_resolver(rng, kind):
     else:
         content, shapes = _bidi_rnn_model(rng, 2, 4, 5, 3, False, False, "weights")
     check(content, _feeds(rng, shapes), resolver="BUILTIN_REF")
+
+
+@pytest.mark.parametrize("kind", ["input", "const"])
+def test_state_must_be_a_variable_tensor(rng, kind):
+    """LiteRT reads the state through GetVariableInput: a plain input or constant state fails at invoke."""
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 5])
+    h = mb.input("h", [2, 4]) if kind == "input" else mb.const("h", np.zeros((2, 4), np.float32))
+    y = mb.tensor("y", [])
+    mb.op("RNN", [x, mb.const("w", np.ones((4, 5), np.float32)), mb.const("r", np.ones((4, 4), np.float32)),
+                  mb.const("b", np.zeros(4, np.float32)), h], [y], fused_activation_function="TANH")
+    mb.output(y)
+    content = mb.build()
+    for it in (litert().Interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)):
+        it.allocate_tensors()
+        with pytest.raises(RuntimeError):
+            it.invoke()
+    it = tfl_gpu.Interpreter(model_content=content)
+    it.allocate_tensors()
+    with pytest.raises(RuntimeError, match="variable tensor"):
+        it.invoke()

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .. import quant as Q
-from .recurrent import _state_view
+from .recurrent import _state_view, state_check
 from .registry import register
 
 # --------------------------------------------------------------------------- gemmlowp int16 fixed point
@@ -466,8 +466,11 @@ class _IntegerLstmCell:
 class IntegerLstm:
     def __init__(self, node):
         self.cell = _IntegerLstmCell(node, "LSTM")
+        self.bad_state = state_check(node, [18, 19], "LSTM")
 
     def __call__(self, *args):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         x = args[0]
         if x.ndim != 2:
             raise ValueError(f"LSTM input must be 2-D [batch, input], got shape {list(x.shape)}")
@@ -484,8 +487,11 @@ class IntegerSequenceLstm:
         self.cell = _IntegerLstmCell(node, "UNIDIRECTIONAL_SEQUENCE_LSTM")
         self.time_major = bool(node.options.get("time_major", False))
         self.cell.batch_major = not self.time_major
+        self.bad_state = state_check(node, [18, 19], "UNIDIRECTIONAL_SEQUENCE_LSTM")
 
     def __call__(self, *args):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         x = args[0]
         if x.ndim != 3:
             raise ValueError(f"UNIDIRECTIONAL_SEQUENCE_LSTM input must be 3-D, got shape {list(x.shape)}")

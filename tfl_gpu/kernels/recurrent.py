@@ -229,6 +229,16 @@ class _RnnCell:
         return out
 
 
+def state_check(node, indices, op):
+    """LiteRT reads recurrent state through GetVariableInput: a state input that is not a variable tensor
+    fails at invoke. Returns that error message (or None) for the kernel to raise when called."""
+    for i in indices:
+        t = node.inputs[i] if i < len(node.inputs) else None
+        if t is None or not t.is_variable:
+            return f"{op}: state input {i} must be a variable tensor"
+    return None
+
+
 def _state_view(arr, rows, cols, what):
     if arr is None:
         raise ValueError(f"{what} is missing (state tensors are required)")
@@ -255,10 +265,13 @@ class Rnn:
         self.act = _check_act(_opt(node, "fused_activation_function", "NONE"), "RNN")
         self.asym = bool(_opt(node, "asymmetric_quantize_inputs", False))
         self.node = node
+        self.bad_state = state_check(node, [4], "RNN")
         t = node.inputs
         self.cell = _Prepared(lambda a: _RnnCell(a[0], t[1], a[1], t[2], a[2]))
 
     def __call__(self, x, w, r, b, h):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         cell = self.cell.get((w, r, b))
         B = x.shape[0]
         hv = _state_view(h, B, cell.units, "RNN hidden state")
@@ -272,10 +285,13 @@ class SequenceRnn:
         self.act = _check_act(_opt(node, "fused_activation_function", "NONE"), "UNIDIRECTIONAL_SEQUENCE_RNN")
         self.asym = bool(_opt(node, "asymmetric_quantize_inputs", False))
         self.time_major = bool(_opt(node, "time_major", False))
+        self.bad_state = state_check(node, [4], "UNIDIRECTIONAL_SEQUENCE_RNN")
         t = node.inputs
         self.cell = _Prepared(lambda a: _RnnCell(a[0], t[1], a[1], t[2], a[2]))
 
     def __call__(self, x, w, r, b, h):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         if x.ndim != 3:
             raise ValueError(f"UNIDIRECTIONAL_SEQUENCE_RNN input must be 3-D, got shape {list(x.shape)}")
         cell = self.cell.get((w, r, b))
@@ -301,6 +317,7 @@ class BidiSequenceRnn:
             raise ValueError(f"{op} takes 12 inputs, got {len(node.inputs)}")
         if len(node.outputs) != (1 if self.merge else 2):
             raise ValueError(f"{op} has {len(node.outputs)} outputs, expected {1 if self.merge else 2}")
+        self.bad_state = state_check(node, [4, 8], op)
         t = node.inputs
         self.fw = _Prepared(lambda a: _RnnCell(a[0], t[1], a[1], t[2], a[2], a[3], t[10]))
         self.bw = _Prepared(lambda a: _RnnCell(a[0], t[5], a[1], t[6], a[2], a[3], t[11]))
@@ -328,6 +345,8 @@ class BidiSequenceRnn:
 
     def __call__(self, x, fw_w, fw_r, fw_b, fw_h, bw_w, bw_r, bw_b, bw_h, aux=None, fw_aw=None, bw_aw=None):
         op = "BIDIRECTIONAL_SEQUENCE_RNN"
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         if x.ndim != 3:
             raise ValueError(f"{op} input must be 3-D, got shape {list(x.shape)}")
         fw = self.fw.get((fw_w, fw_r, fw_b, fw_aw))
@@ -369,10 +388,13 @@ class Svdf:
         self.rank = int(_opt(node, "rank", 0))
         if self.rank <= 0:
             raise ValueError(f"SVDF rank must be positive, got {self.rank}")
+        self.bad_state = state_check(node, [4], "SVDF")
         t = node.inputs
         self.prep = _Prepared(lambda a: (make_matrix([a[0]], [t[1]]), _dequant(a[1], t[2])))
 
     def __call__(self, x, wf, wt, b, state):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         feat, wtime = self.prep.get((wf, wt))
         F, M = wtime.shape
         if F % self.rank:
@@ -717,6 +739,7 @@ class _FullLstm:
         for i in (OUT_STATE, CELL_STATE):
             if node.inputs[i] is None:
                 raise ValueError(f"{self.op}: state input {i} is missing")
+        self.bad_state = state_check(node, [OUT_STATE, CELL_STATE], self.op)
         self.diag = bool(_opt(node, "diagonal_recurrent_tensors", False))
         self.cell = _Prepared(self._build)
         consts = [node.const(i) for i in self.weight_ids]
@@ -731,6 +754,8 @@ class _FullLstm:
         return self.cell.get(tuple(args[i] for i in self.weight_ids))
 
     def _run(self, xs, args, rowwise=False):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         cell = self._cell(args)
         B = xs.shape[1]
         h = _state_view(args[OUT_STATE], B, cell.n_output, f"{self.op} output state")
@@ -789,6 +814,7 @@ class BidiSequenceLstm:
         self.time_major = bool(_opt(node, "time_major", False))
         if len(node.outputs) != (1 if self.merge else 2):
             raise ValueError(f"{self.op} has {len(node.outputs)} outputs, expected {1 if self.merge else 2}")
+        self.bad_state = state_check(node, [35, 36, 37, 38], self.op)
         t = node.inputs
         self.maps = []
         for base, aux_base in ((0, 40), (17, 44)):
@@ -803,6 +829,8 @@ class BidiSequenceLstm:
                 prep.get(tuple(consts))       # constant weights: shape errors surface at allocation
 
     def __call__(self, *args):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         x = args[0]
         if x.ndim != 3:
             raise ValueError(f"{self.op} input must be 3-D, got shape {list(x.shape)}")
@@ -902,8 +930,11 @@ class IntegerSvdf:
         self.x_zp = int(x_t.quantization.zero_points[0])
         self.out_zp = int(out_t.quantization.zero_points[0])
         self.act = _opt(node, "fused_activation_function", "NONE")
+        self.bad_state = state_check(node, [4], "SVDF")
 
     def __call__(self, x, wf, wt, b, state):
+        if self.bad_state:
+            raise ValueError(self.bad_state)
         if self.act != "RELU":
             # LiteRT's integer SVDF checks this at invoke
             raise ValueError(f"integer SVDF requires fused activation RELU, got {self.act}")
