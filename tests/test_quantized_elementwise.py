@@ -78,3 +78,14 @@ def test_abs(rng, tin, q_in, q_out):
 def test_int16_pot_scales(rng, op, q_a, q_b, q_o):
     content, inputs = _binary(rng, op, "INT16", (2, 300), (2, 300), q_a, q_b, q_o)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("sa,sb,q_a,q_b,q_o", [
+    ((3, 40), (3, 40), (0.05, 120), (0.04, 100), (0.1, 10)),
+    ((2, 5, 7), (7,), (0.02, 3), (0.03, 128), (0.05, 100)),
+    ((4, 300), (4, 300), (0.1, 128), (0.1, 128), (0.2, 128)),
+])
+def test_div_uint8(rng, sa, sb, q_a, q_b, q_o):
+    content, inputs = _binary(rng, "DIV", "UINT8", sa, sb, q_a, q_b, q_o)
+    inputs[1][inputs[1] == q_b[1]] = q_b[1] + 1        # no division by a quantized zero
+    both_resolvers(content, inputs)

@@ -190,3 +190,53 @@ class QSquaredDifference:
         d = Q.mbqm_smaller_than_one(va, self.qa, self.sha) - Q.mbqm_smaller_than_one(vb, self.qb, self.shb)
         r = Q.multiply_by_quantized_multiplier(Q._wrap32(d * d), self.qo, self.sho) + self.zo
         return np.clip(r, self.lo, self.hi).astype(self.dtype)
+
+
+def _q_uint8_div_node(node) -> bool:
+    return q_binary_node(node) and node.inputs[0].type_name == "UINT8"
+
+
+@register("DIV", when=_q_uint8_div_node, priority=10, types=("UINT8",))
+class QDivUint8:
+    """uint8 DIV: a fixed-point reciprocal of the divisor, the dividend shifted to its headroom, then the
+    scale multiplier (LiteRT's DivElementwise)."""
+
+    def __init__(self, node):
+        a, b, o = node.inputs[0], node.inputs[1], node.outputs[0]
+        self.za, self.zb, self.zo = a.quantization.zero_point, b.quantization.zero_point, o.quantization.zero_point
+        sa, sb, so = (np.float32(t.quantization.scale) for t in (a, b, o))
+        # the real multiplier is a float32 expression
+        self.q, self.shift = Q.quantize_multiplier(float(np.float32(sa / np.float32(sb * so))))
+        act = node.options.get("fused_activation_function", "NONE")
+        self.lo, self.hi = Q.activation_range(act, o.quantization.scale, o.quantization.zero_point, o.type_name)
+
+    @staticmethod
+    def _rdbpot32(x, e):
+        """RoundingDivideByPOT on int32 as compiled for x86: exponents >= 32 give an all-ones mask and a
+        shift count taken modulo 32."""
+        x = np.asarray(x, np.int64)
+        e = np.asarray(e, np.int64)
+        big = e >= 32
+        mask = np.where(big, -1, (np.int64(1) << np.minimum(e, 31)) - 1)
+        rem = x & mask
+        thr = (mask >> 1) + (x < 0)
+        return (x >> np.where(big, e & 31, e)) + (rem > thr)
+
+    def __call__(self, a, b):
+        from ..fixedpoint import count_leading_zeros32, get_reciprocal, mbqm_greater_than_one
+        v1 = a.astype(np.int64) - self.za
+        v2 = b.astype(np.int64) - self.zb
+        v1, v2 = np.broadcast_arrays(v1, v2)
+        if np.any(v2 == 0):
+            raise ValueError("DIV by a quantized zero")
+        neg = v2 < 0
+        v1 = np.where(neg, -v1, v1)
+        v2 = np.where(neg, -v2, v2)
+        inv, recip_shift = get_reciprocal(v2, 31)
+        # CountLeadingSignBits of an int32: leading zeros of x (x >= 0) or ~x (x < 0), minus one
+        mag = np.where(v1 >= 0, v1, ~v1)
+        headroom = np.where(v1 == 0, 31, count_leading_zeros32(mag) - 1)
+        unscaled = mbqm_greater_than_one(v1, inv, headroom)
+        total = self.shift - recip_shift - headroom
+        r = self._rdbpot32(Q.saturating_rounding_doubling_high_mul(unscaled, self.q), -total) + self.zo
+        return np.clip(r, self.lo, self.hi).astype(np.uint8)
