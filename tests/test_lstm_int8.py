@@ -143,3 +143,12 @@ def test_int8_lstm_reference_resolver(rng):
     content, feeds = _int8_lstm_model(rng, "UNIDIRECTIONAL_SEQUENCE_LSTM", 2, 4, 5, 6, 3, proj=True,
                                       layer_norm=True, peephole=True)
     check(content, feeds, resolver="BUILTIN_REF")
+
+
+def test_fixed_point_tables_follow_the_functions():
+    """The int16 fixed-point logistic / tanh stay within a few units of the real functions."""
+    x = np.arange(-32768, 32768, dtype=np.int64)
+    sig = _logistic16(x, 3) / 32768.0
+    assert np.max(np.abs(sig - 1 / (1 + np.exp(-x / 4096.0)))) < 2e-4
+    th = _tanh16(x, 4) / 32768.0
+    assert np.max(np.abs(th - np.tanh(x / 2048.0))) < 5e-4
