@@ -104,3 +104,63 @@ def test_float_in_float_out_int8_model(rng):
     mb.op("DEQUANTIZE", [c], [y])
     mb.output(y)
     both_resolvers(mb.build(), [rng.normal(0, 1.5, (1, 12, 12, 4)).astype(np.float32)])
+
+
+def test_generated_int16x8_model(rng):
+    """int16 activations with int8 weights: conv -> depthwise -> add -> mean -> fc -> softmax."""
+    mb = ModelBuilder()
+
+    def w8(name, shape, qdim, oc):
+        w = rand_q(rng, shape, "INT8")
+        w[w == -128] = -127
+        return mb.const(name, w, "INT8", quant=qp(rng.uniform(0.005, 0.02, oc), [0] * oc, dim=qdim))
+
+    def b64(name, n, s):
+        return mb.const(name, rng.integers(-20000, 20000, n).astype(np.int64), "INT64", quant=qp(s, 0))
+
+    x = mb.input("x", [1, 12, 12, 3], "INT16", quant=qp(0.0005, 0))
+    c1 = mb.tensor("c1", [], "INT16", quant=qp(0.002, 0))
+    mb.op("CONV_2D", [x, w8("w1", (8, 3, 3, 3), 0, 8), b64("b1", 8, 0.0005 * 0.01)], [c1], padding="SAME",
+          stride_w=1, stride_h=1, fused_activation_function="RELU")
+    d1 = mb.tensor("d1", [], "INT16", quant=qp(0.003, 0))
+    mb.op("DEPTHWISE_CONV_2D", [c1, w8("w2", (1, 3, 3, 8), 3, 8), b64("b2", 8, 0.002 * 0.01)], [d1],
+          padding="SAME", stride_w=2, stride_h=2, depth_multiplier=1)
+    a1 = mb.tensor("a1", [], "INT16", quant=qp(0.004, 0))
+    mb.op("ADD", [d1, d1], [a1])
+    m1 = mb.tensor("m1", [], "INT16", quant=qp(0.002, 0))
+    mb.op("MEAN", [a1, mb.const("axes", np.array([1, 2], np.int32))], [m1], keep_dims=False)
+    f1 = mb.tensor("f1", [], "INT16", quant=qp(0.001, 0))
+    mb.op("FULLY_CONNECTED", [m1, w8("w3", (10, 8), 0, 10), b64("b3", 10, 0.002 * 0.01)], [f1])
+    y = mb.tensor("y", [], "INT16", quant=qp(1.0 / 32768, 0))
+    mb.op("SOFTMAX", [f1], [y], beta=1.0)
+    mb.output(y)
+    both_resolvers(mb.build(), [rand_q(rng, (1, 12, 12, 3), "INT16")])
+
+
+def test_generated_dynamic_range_model(rng):
+    """Float model with int8 weights everywhere (dynamic-range quantization)."""
+    mb = ModelBuilder()
+
+    def w8(name, shape, qdim, oc):
+        w = rand_q(rng, shape, "INT8")
+        w[w == -128] = -127
+        return mb.const(name, w, "INT8", quant=qp(rng.uniform(0.005, 0.02, oc), [0] * oc, dim=qdim))
+
+    x = mb.input("x", [2, 10, 10, 3], "FLOAT32")
+    c1 = mb.tensor("c1", [], "FLOAT32")
+    mb.op("CONV_2D", [x, w8("w1", (6, 3, 3, 3), 0, 6), mb.const("b1", rng.normal(0, 1, 6).astype(np.float32))],
+          [c1], padding="SAME", stride_w=2, stride_h=2, fused_activation_function="RELU6")
+    d1 = mb.tensor("d1", [], "FLOAT32")
+    mb.op("DEPTHWISE_CONV_2D", [c1, w8("w2", (1, 3, 3, 6), 3, 6), mb.const("b2", np.zeros(6, np.float32))],
+          [d1], padding="SAME", stride_w=1, stride_h=1, depth_multiplier=1)
+    r1 = mb.tensor("r1", [], "FLOAT32")
+    mb.op("RESHAPE", [d1, mb.const("shape", np.array([2, -1], np.int32))], [r1])
+    f1 = mb.tensor("f1", [], "FLOAT32")
+    mb.op("FULLY_CONNECTED", [r1, w8("w3", (5, 150), 0, 5), mb.const("b3", rng.normal(0, 1, 5).astype(np.float32))],
+          [f1], asymmetric_quantize_inputs=True)
+    mb.output(f1)
+    content = mb.build()
+    inputs = [rng.normal(0, 1, (2, 10, 10, 3)).astype(np.float32)]
+    from oracle import assert_same_as_litert
+    assert_same_as_litert(content, inputs, resolver="BUILTIN", exact=True)
+    assert_same_as_litert(content, inputs, resolver="BUILTIN_REF", exact=True)
