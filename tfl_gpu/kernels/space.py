@@ -8,22 +8,27 @@ from ..limits import check_allocation
 from .registry import is_quantized, register
 
 
-def _block(node) -> int:
-    bs = int(node.options.get("block_size", 0))
-    if bs < 1:
-        raise ValueError(f"{node.name}: block_size must be >= 1, got {bs}")
-    return bs
+class _BlockSizeOp:
+    """DEPTH_TO_SPACE / SPACE_TO_DEPTH: the block_size option, and a 4-D (NHWC) input."""
+    OP = ""
+
+    def __init__(self, node):
+        self.bs = int(node.options.get("block_size", 0))
+        if self.bs < 1:
+            raise ValueError(f"{node.name}: block_size must be >= 1, got {self.bs}")
+
+    def _check(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"{self.OP} input must be 4-D, got rank {x.ndim}")
 
 
 @register("DEPTH_TO_SPACE")
-class DepthToSpace:
-    def __init__(self, node):
-        self.bs = _block(node)
+class DepthToSpace(_BlockSizeOp):
+    OP = "DEPTH_TO_SPACE"
 
     def __call__(self, x):
+        self._check(x)
         bs = self.bs
-        if x.ndim != 4:
-            raise ValueError(f"DEPTH_TO_SPACE input must be 4-D, got rank {x.ndim}")
         b, h, w, c = x.shape
         if c % (bs * bs):
             raise ValueError(f"DEPTH_TO_SPACE: depth {c} is not a multiple of block_size^2 = {bs * bs}")
@@ -33,14 +38,12 @@ class DepthToSpace:
 
 
 @register("SPACE_TO_DEPTH")
-class SpaceToDepth:
-    def __init__(self, node):
-        self.bs = _block(node)
+class SpaceToDepth(_BlockSizeOp):
+    OP = "SPACE_TO_DEPTH"
 
     def __call__(self, x):
+        self._check(x)
         bs = self.bs
-        if x.ndim != 4:
-            raise ValueError(f"SPACE_TO_DEPTH input must be 4-D, got rank {x.ndim}")
         b, h, w, c = x.shape
         if h % bs or w % bs:
             raise ValueError(f"SPACE_TO_DEPTH: height {h} and width {w} must be multiples of block_size {bs}")
@@ -93,34 +96,30 @@ class SpaceToBatchND:
 
 
 @register("BATCH_TO_SPACE_ND")
-class BatchToSpaceND:
-    def __init__(self, node):
-        pass
-
-    def __call__(self, x, block_shape, crops):
-        bsh = _block_shape(block_shape, x.ndim)
-        m = len(bsh)
-        cr = np.asarray(crops).reshape(-1, 2).astype(np.int64)
-        if cr.shape[0] != m or (cr < 0).any():
-            raise ValueError(f"crops must be a non-negative [{m}, 2] tensor, got {np.asarray(crops).shape}")
-        prod = int(np.prod(bsh))
-        if x.shape[0] % prod:
-            raise ValueError(f"batch {x.shape[0]} is not a multiple of the block size product {prod}")
-        b = x.shape[0] // prod
-        sp = list(x.shape[1:m + 1])
-        rest = list(x.shape[m + 1:])
-        y = x.reshape(bsh + [b] + sp + rest)
-        # [k1..km, b, s1..sm, rest] -> [b, s1, k1, ..., sm, km, rest]
-        perm = [m]
-        for i in range(m):
-            perm += [m + 1 + i, i]
-        perm += list(range(2 * m + 1, y.ndim))
-        y = y.transpose(perm).reshape([b] + [s * k for s, k in zip(sp, bsh)] + rest)
-        sl = [slice(None)]
-        for i in range(m):
-            full = sp[i] * bsh[i]
-            lo, hi = int(cr[i, 0]), int(cr[i, 1])
-            if lo + hi > full:
-                raise ValueError(f"crops {lo}+{hi} exceed the spatial size {full}")
-            sl.append(slice(lo, full - hi))
-        return np.ascontiguousarray(y[tuple(sl)])
+def batch_to_space_nd(node, x, block_shape, crops):
+    bsh = _block_shape(block_shape, x.ndim)
+    m = len(bsh)
+    cr = np.asarray(crops).reshape(-1, 2).astype(np.int64)
+    if cr.shape[0] != m or (cr < 0).any():
+        raise ValueError(f"crops must be a non-negative [{m}, 2] tensor, got {np.asarray(crops).shape}")
+    prod = int(np.prod(bsh))
+    if x.shape[0] % prod:
+        raise ValueError(f"batch {x.shape[0]} is not a multiple of the block size product {prod}")
+    b = x.shape[0] // prod
+    sp = list(x.shape[1:m + 1])
+    rest = list(x.shape[m + 1:])
+    y = x.reshape(bsh + [b] + sp + rest)
+    # [k1..km, b, s1..sm, rest] -> [b, s1, k1, ..., sm, km, rest]
+    perm = [m]
+    for i in range(m):
+        perm += [m + 1 + i, i]
+    perm += list(range(2 * m + 1, y.ndim))
+    y = y.transpose(perm).reshape([b] + [s * k for s, k in zip(sp, bsh)] + rest)
+    sl = [slice(None)]
+    for i in range(m):
+        full = sp[i] * bsh[i]
+        lo, hi = int(cr[i, 0]), int(cr[i, 1])
+        if lo + hi > full:
+            raise ValueError(f"crops {lo}+{hi} exceed the spatial size {full}")
+        sl.append(slice(lo, full - hi))
+    return np.ascontiguousarray(y[tuple(sl)])
