@@ -3,7 +3,6 @@ resize, signatures, preserve_all_tensors, num_threads, threads."""
 import concurrent.futures
 import gc
 import os
-import pathlib
 import threading
 import time
 import warnings
@@ -12,15 +11,8 @@ import numpy as np
 import pytest
 
 import tfl_gpu
-from fallback_kernels import fallback_kernels
 from oracle import assert_close, litert
 from tfl_gpu.writer import ModelBuilder, single_op_model
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _kernels():
-    with fallback_kernels():
-        yield
 
 
 @pytest.fixture(autouse=True)

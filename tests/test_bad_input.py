@@ -9,17 +9,10 @@ import pytest
 import tfl_gpu
 import tfl_gpu.limits
 import tfl_gpu.writer
-from fallback_kernels import fallback_kernels
 from oracle import assert_close, litert
 from tfl_gpu.writer import ModelBuilder, single_op_model
 
 EXPECTED = (ValueError, RuntimeError)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _kernels():
-    with fallback_kernels():
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,15 +6,8 @@ import numpy as np
 import pytest
 
 import tfl_gpu
-from fallback_kernels import fallback_kernels
 from oracle import assert_close, litert
 from tfl_gpu.writer import ModelBuilder
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _kernels():
-    with fallback_kernels():
-        yield
 
 
 def _both(content, **kw):
