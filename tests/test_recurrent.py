@@ -89,7 +89,7 @@ def _rnn_model(rng, op, B, T, I, U, act, hybrid, time_major=False, asym=False):
     return mb.build(), [xshape]
 
 
-@pytest.mark.parametrize("act", ["TANH", "RELU", "NONE", "RELU6", "RELU_N1_TO_1"])
+@pytest.mark.parametrize("act", ["TANH", "RELU", "NONE", "RELU6", "RELU_N1_TO_1", "SIGN_BIT"])
 @pytest.mark.parametrize("hybrid,asym", [(False, False), (True, False), (True, True)])
 def test_rnn(rng, act, hybrid, asym):
     content, shapes = _rnn_model(rng, "RNN", 2, 1, 5, 4, act, hybrid, asym=asym)
@@ -237,6 +237,7 @@ LSTM_CASES = {
     "layer_norm": dict(layer_norm=True),
     "layer_norm_cifg_peep_proj": dict(layer_norm=True, cifg=True, peephole=True, proj=True, proj_bias=True),
     "cell_clip_relu": dict(cell_clip=0.8, act="RELU"),
+    "sign_bit": dict(act="SIGN_BIT"),
 }
 
 

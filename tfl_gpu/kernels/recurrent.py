@@ -12,6 +12,13 @@ carries over to the next invoke until ``reset_all_variables``.
 
 The input-to-gate products of a whole sequence do not depend on the state: they are computed with one GEMM
 for every time step before the recurrent loop, which only multiplies the state.
+
+LiteRT's observable behaviour is reproduced where it departs from the textbook formulas (each is covered by
+a test against LiteRT): an LSTM with no fused activation outputs output_gate * cell_gate (LiteRT leaves the
+cell-gate scratch in place of the activated cell state); BIDIRECTIONAL_SEQUENCE_RNN steps through the aux
+input with the input's feature size on its time-major and hybrid paths, its batch-major backward cell reads
+the input even when an aux input without weights should replace it, and its hybrid time-major kernel runs
+the sequence max_time times; UINT8 hybrid weight buffers are read as int8.
 """
 from __future__ import annotations
 
@@ -31,13 +38,14 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _check_act(act, op: str):
-    if act not in ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGMOID", None):
+    if act not in ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGMOID", "SIGN_BIT", None):
         raise ValueError(f"{op}: unsupported fused activation {act}")
     return act or "NONE"
 
 
 def _activate(x: np.ndarray, act: str) -> np.ndarray:
-    """TFLite's ApplyActivationToVector (the recurrent ops honour TANH and SIGMOID)."""
+    """TFLite's ApplyActivationToVector (the recurrent ops honour TANH, SIGMOID and SIGN_BIT: 1 where the
+    sign bit is set, else 0)."""
     if act == "NONE":
         return x
     if act == "TANH":
@@ -50,6 +58,8 @@ def _activate(x: np.ndarray, act: str) -> np.ndarray:
         return np.clip(x, F32(0), F32(6))
     if act == "RELU_N1_TO_1":
         return np.clip(x, F32(-1), F32(1))
+    if act == "SIGN_BIT":
+        return np.signbit(x).astype(F32)
     raise ValueError(f"unsupported fused activation {act}")
 
 
