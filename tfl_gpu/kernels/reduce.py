@@ -14,7 +14,7 @@ def resolve_axes(axis, rank: int) -> tuple[int, ...]:
         return ()
     for a in np.asarray(axis).reshape(-1).tolist():
         a = int(a)
-        if a < -rank or a >= rank or (rank == 0 and a not in (0, -1)):
+        if (rank and (a < -rank or a >= rank)) or (rank == 0 and a not in (0, -1)):   # 0-d: axis 0/-1 ok
             raise ValueError(f"reduction axis {a} is out of range for a tensor of rank {rank}")
         a = a + rank if a < 0 else a
         if rank and a not in axes:
