@@ -942,3 +942,153 @@ def test_op_resolver_types_per_channel_conv_matches_litert(resolver):
 def test_op_resolver_type_enum_members(lite):
     assert {m.name for m in lite.OpResolverType} >= {"AUTO", "BUILTIN", "BUILTIN_REF",
                                                      "BUILTIN_WITHOUT_DEFAULT_DELEGATES"}
+
+
+# ============================================================ lite_v2_test.py: more interpreter behaviours
+
+def test_lite_v2_test_testConvertMultipleFunctions(lite):
+    interp = lite.Interpreter(model_content=M.add_sub_signatures())
+    signature_defs = interp.get_signature_list()
+    # Verify the SignatureDef structure returned is as expected.
+    assert len(signature_defs) == 2
+    assert list(signature_defs.keys()) == ["add", "sub"]
+    assert len(signature_defs.values()) == 2
+    assert list(signature_defs["add"].keys()) == ["inputs", "outputs"]
+    assert sorted(signature_defs["add"]["inputs"]) == ["x"]
+    assert list(signature_defs["add"]["outputs"]) == ["output_0"]
+    assert list(signature_defs["sub"].keys()) == ["inputs", "outputs"]
+    assert sorted(signature_defs["sub"]["inputs"]) == ["x"]
+    assert list(signature_defs["sub"]["outputs"]) == ["output_0"]
+
+    input_data = np.array([1.0], np.float32)       # tf.constant(1.0, shape=[1])
+    # Verify the Signature runner executions.
+    add_signature_runner = interp.get_signature_runner("add")
+    add_output = add_signature_runner(x=input_data)
+    assert add_output["output_0"] == 3
+    input_details = add_signature_runner.get_input_details()
+    assert len(input_details) == 1
+    assert input_details["x"]["name"] == "add_x:0"
+    assert input_details["x"]["dtype"] == np.float32
+    assert ([1] == input_details["x"]["shape"]).all()
+    assert input_details["x"]["quantization"] == (0.0, 0)
+
+    sub_signature_runner = interp.get_signature_runner("sub")
+    sub_output = sub_signature_runner(x=input_data)
+    assert sub_output["output_0"] == -2
+    output_details = sub_signature_runner.get_output_details()
+    assert len(output_details) == 1
+    assert output_details["output_0"]["name"] == "StatefulPartitionedCall_1:0"
+    assert output_details["output_0"]["dtype"] == np.float32
+    assert ([1] == output_details["output_0"]["shape"]).all()
+    assert output_details["output_0"]["quantization"] == (0.0, 0)
+
+
+class _NotANumpyArray:
+    """Stands for the tf.Tensor upstream passes: it has a shape but is not a numpy array."""
+    shape = (11,)
+    dtype = np.dtype(object)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array([str(x).encode() for x in range(11)], dtype=object)
+
+
+def test_lite_v2_test_testStringInput(lite):
+    interp = lite.Interpreter(model_content=M.string_identity())
+    interp.allocate_tensors()
+    my_signature = interp.get_signature_runner()
+    with pytest.raises(ValueError) as error:
+        my_signature(x=_NotANumpyArray())
+    assert "Passed in value type is not a numpy array, got type " in str(error.value)
+    # (beyond upstream) a numpy array of str goes through, as utf-8 bytes
+    out = my_signature(x=np.array([str(x) for x in range(11)]))["output_0"]
+    np.testing.assert_array_equal(out, np.array([str(x).encode() for x in range(11)], dtype=object))
+    # and set_tensor refuses non-arrays for string tensors the same way
+    with pytest.raises(ValueError, match="Passed in value type is not a numpy array, got type list"):
+        interp.set_tensor(interp.get_input_details()[0]["index"], [str(x) for x in range(11)])
+
+
+def test_lite_v2_test_testModelWithoutInputs(lite):
+    interp = lite.Interpreter(model_content=M.no_input_model())
+    interp.allocate_tensors()
+    assert interp.get_input_details() == []
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), [0.25])
+    # a signature without inputs is called with no arguments
+    out = interp.get_signature_runner()()
+    np.testing.assert_array_equal(out["output_0"], [0.25])
+
+
+def test_lite_v2_test_testUnknownInputShapeModel(lite):
+    """A model whose tensors have unknown rank (has_rank False, empty shape)."""
+    interp = lite.Interpreter(model_content=M.input_shape_model(None))
+    input_details = interp.get_input_details()
+    output_details = interp.get_output_details()
+    input_data = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    interp.resize_tensor_input(input_details[0]["index"], [3], strict=False)
+    interp.allocate_tensors()
+    interp.set_tensor(input_details[0]["index"], input_data)
+    interp.invoke()
+    actual_value = interp.get_tensor(output_details[0]["index"])
+    assert [2.0, 4.0, 6.0] == list(actual_value)
+
+
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_lite_v2_test_testScalarAndMatrixInputShapeModel(lite, shape):
+    # upstream checks the flatbuffer (has_rank True, shape as given); here the interpreter's view of it
+    interp = lite.Interpreter(model_content=M.input_shape_model(shape))
+    interp.allocate_tensors()
+    for d in interp.get_tensor_details():
+        assert list(d["shape"]) == list(shape)
+        assert list(d["shape_signature"]) == list(shape)
+    x = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    out = interp.get_signature_runner()(input=x)["output"]
+    np.testing.assert_array_equal(out, x + x)
+
+
+def test_lite_v2_test_UnknownShapes_testMatMul(lite):
+    input_data = np.random.default_rng(11).random((10, 4)).astype(np.float32)
+    interp = lite.Interpreter(model_content=M.unknown_shape_matmul())
+    # _evaluateTFLiteModel(input_shapes=[([-1, 4], [10, 4])]): check the signature, then resize
+    d = interp.get_input_details()[0]
+    np.testing.assert_array_equal(d["shape_signature"], [-1, 4])
+    interp.resize_tensor_input(d["index"], [10, 4], strict=True)
+    interp.allocate_tensors()
+    interp.set_tensor(d["index"], input_data)
+    interp.invoke()
+    actual_value = interp.get_tensor(interp.get_output_details()[0]["index"])
+    expected_value = np.ones((4, 10), np.float32) @ input_data
+    np.testing.assert_allclose(expected_value, actual_value, atol=1e-6)
+
+
+def test_lite_v2_test_UnknownShapes_testBatchMatMulInputInt8Int8OutputInt32(lite):
+    rng = np.random.default_rng(12)
+    a = rng.integers(-128, 128, (1, 20, 30)).astype(np.int8)
+    b = rng.integers(-128, 128, (1, 30, 10)).astype(np.int8)
+    interp = lite.Interpreter(model_content=M.int8_batch_matmul_int32())
+    details = interp.get_input_details()
+    np.testing.assert_array_equal(details[0]["shape_signature"], [-1, 20, 30])
+    np.testing.assert_array_equal(details[1]["shape_signature"], [-1, 30, 10])
+    interp.resize_tensor_input(details[0]["index"], [1, 20, 30])
+    interp.resize_tensor_input(details[1]["index"], [1, 30, 10])
+    interp.allocate_tensors()
+    interp.set_tensor(details[0]["index"], a)
+    interp.set_tensor(details[1]["index"], b)
+    interp.invoke()
+    out = interp.get_tensor(interp.get_output_details()[0]["index"])
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(out, a.astype(np.int32) @ b.astype(np.int32))
+
+
+def test_lite_v2_test_repeated_invokes_are_stateless(lite):
+    # the ResourceAndVariantTypes tests invoke three times and expect the same value each time
+    interp = lite.Interpreter(model_content=M.chain_model())
+    interp.allocate_tensors()
+    x = np.linspace(-2, 2, 6, dtype=np.float32).reshape(2, 3)
+    interp.set_tensor(0, x)
+    outs = []
+    for _ in range(3):
+        interp.invoke()
+        outs.append(interp.get_tensor(interp.get_output_details()[0]["index"]))
+    np.testing.assert_array_equal(outs[0], np.maximum((x + x) * (x + x) - x, 0))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], outs[2])

@@ -271,3 +271,93 @@ def chain_model() -> bytes:
     mb.op("RELU", [t3], [o])
     mb.output(o)
     return mb.build()
+
+
+@functools.cache
+def add_sub_signatures() -> bytes:
+    """lite_v2_test.testConvertMultipleFunctions: _getMultiFunctionModel's add (x + 2) and sub (x - 3)
+    converted together: one subgraph per signature, inputs 'add_x:0' / 'sub_x:0', outputs
+    'StatefulPartitionedCall:0' / 'StatefulPartitionedCall_1:0', signature names x -> output_0."""
+    mb = ModelBuilder()
+    for k, (key, op, c) in enumerate([("add", "ADD", 2.0), ("sub", "SUB", 3.0)]):
+        if k:
+            mb.subgraph(key)
+        x = mb.input(f"{key}_x:0", [1], "FLOAT32")
+        o = mb.tensor("StatefulPartitionedCall:0" if k == 0 else "StatefulPartitionedCall_1:0", [1], "FLOAT32")
+        mb.op(op, [x, mb.const(f"{key}_c", np.array([c], np.float32))], [o], fused_activation_function="NONE")
+        mb.output(o)
+        mb.signature(key, {"x": x}, {"output_0": o}, subgraph=k)
+    return mb.build()
+
+
+@functools.cache
+def string_identity(n: int = 11) -> bytes:
+    """lite_v2_test.testStringInput: a tf.function returning its string[11] input (here a RESHAPE to the
+    same shape), one signature 'serving_default' x -> output_0."""
+    mb = ModelBuilder()
+    x = mb.input("serving_default_x:0", [n], "STRING")
+    o = mb.tensor("Identity", [n], "STRING")
+    mb.op("RESHAPE", [x, mb.const("shape", np.array([n], np.int32))], [o], new_shape=[n])
+    mb.output(o)
+    mb.signature("serving_default", {"x": x}, {"output_0": o})
+    return mb.build()
+
+
+@functools.cache
+def input_shape_model(shape) -> bytes:
+    """lite_v2_test._createModelWithInputShape: ``input + input`` with input 'input' of ``shape``; None
+    means an unknown rank (has_rank False, empty shape), as the converter writes it."""
+    mb = ModelBuilder()
+    if shape is None:
+        x = mb.input("input", [], "FLOAT32", has_rank=False)
+        o = mb.tensor("output", [], "FLOAT32", has_rank=False)
+    else:
+        x = mb.input("input", list(shape), "FLOAT32")
+        o = mb.tensor("output", list(shape), "FLOAT32")
+    mb.op("ADD", [x, x], [o], fused_activation_function="NONE")
+    mb.output(o)
+    mb.signature("serving_default", {"input": x}, {"output": o})
+    return mb.build()
+
+
+@functools.cache
+def unknown_shape_matmul() -> bytes:
+    """lite_v2_test.UnknownShapes.testMatMul: x: f32[None, 4]; fill = transpose(fill(shape(x), 1.0));
+    out = matmul(fill, x) (shapes known only at invoke)."""
+    mb = ModelBuilder()
+    x = mb.input("in_tensor", [1, 4], "FLOAT32", shape_signature=[-1, 4])
+    s = mb.tensor("Shape", [2], "INT32")
+    mb.op("SHAPE", [x], [s], out_type=2)   # TensorType INT32
+    f = mb.tensor("Fill", [1, 4], "FLOAT32", shape_signature=[-1, 4])
+    mb.op("FILL", [s, mb.const("one", np.array(1.0, np.float32))], [f])
+    t = mb.tensor("transpose", [4, 1], "FLOAT32", shape_signature=[4, -1])
+    mb.op("TRANSPOSE", [f, mb.const("perm", np.array([1, 0], np.int32))], [t])
+    o = mb.tensor("MatMul", [4, 4], "FLOAT32")
+    mb.op("BATCH_MATMUL", [t, x], [o], adj_x=False, adj_y=False)
+    mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def int8_batch_matmul_int32() -> bytes:
+    """lite_v2_test.UnknownShapes.testBatchMatMulInputInt8Int8OutputInt32: int8[None,20,30] x
+    int8[None,30,10] -> int32 (tf.matmul output_type=tf.int32, no quantization parameters)."""
+    mb = ModelBuilder()
+    a = mb.input("in_tensor_1", [1, 20, 30], "INT8", shape_signature=[-1, 20, 30])
+    b = mb.input("in_tensor_2", [1, 30, 10], "INT8", shape_signature=[-1, 30, 10])
+    o = mb.tensor("MatMul", [1, 20, 10], "INT32", shape_signature=[-1, 20, 10])
+    mb.op("BATCH_MATMUL", [a, b], [o], adj_x=False, adj_y=False)
+    mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def no_input_model() -> bytes:
+    """lite_v2_test.testModelWithoutInputs: a model with no inputs (upstream: tf.random.uniform; here a
+    deterministic FILL of a constant shape so that the value can be checked)."""
+    mb = ModelBuilder()
+    o = mb.tensor("output", [1], "FLOAT32")
+    mb.op("FILL", [mb.const("dims", np.array([1], np.int32)), mb.const("v", np.array(0.25, np.float32))], [o])
+    mb.output(o)
+    mb.signature("serving_default", {}, {"output_0": o})
+    return mb.build()

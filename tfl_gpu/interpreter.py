@@ -278,7 +278,9 @@ class Interpreter:
         if t.is_constant:
             raise ValueError(f"Cannot set tensor: tensor {i} ('{t.name}') is a constant of the model")
         if t.type_name == "STRING":
-            arr = np.asarray(value)
+            if not isinstance(value, np.ndarray):     # as LiteRT (e.g. a tf.Tensor or a list is refused)
+                raise ValueError(f"Passed in value type is not a numpy array, got type {type(value).__name__}.")
+            arr = value
             if arr.dtype.kind not in "OSU":
                 raise ValueError(f"Cannot set tensor: Got value of type {_type_name(arr.dtype)} but expected "
                                  f"type STRING for input {i}, name: {t.name} ")
@@ -573,7 +575,9 @@ class SignatureRunner:
                 raise ValueError("Invalid Input name (%s) for SignatureDef" % name)
             idx = self._inputs[name]
             t = sub.tensors[idx]
-            arr = _to_bytes_array(np.asarray(value)) if t.type_name == "STRING" else np.asarray(value)
+            if t.type_name == "STRING" and not isinstance(value, np.ndarray):
+                raise ValueError(f"Passed in value type is not a numpy array, got type {type(value).__name__}.")
+            arr = _to_bytes_array(value) if t.type_name == "STRING" else np.asarray(value)
             arrays[name] = arr
             if tuple(arr.shape) != sub.shape_of(idx):
                 it._ensure_safe()
