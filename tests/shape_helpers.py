@@ -1,4 +1,4 @@
-"""Single-op models for the shape / data-movement kernel tests (test_kernels_shape.py, test_kernels_slicing.py)."""
+"""Single-op models checked against LiteRT: shared by the kernel tests (shape, slicing, misc, ...)."""
 from __future__ import annotations
 
 import numpy as np

@@ -3,28 +3,12 @@ import numpy as np
 import pytest
 
 from oracle import assert_same_as_litert, run_litert, run_ours
+from shape_helpers import build
 from tfl_gpu.writer import ModelBuilder
 
 
-def model(op, inputs, consts=(), out_types=("FLOAT32",), **options):
-    """Single-op model: ``inputs`` arrays; indices in ``consts`` become constants."""
-    mb = ModelBuilder()
-    idx, feeds = [], []
-    for k, a in enumerate(inputs):
-        a = np.asarray(a)
-        if k in consts:
-            idx.append(mb.const(f"c{k}", a))
-        else:
-            idx.append(mb.input(f"in{k}", list(a.shape), a.dtype))
-            feeds.append(a)
-    outs = [mb.tensor(f"out{k}", [], t) for k, t in enumerate(out_types)]
-    mb.op(op, idx, outs, **options)
-    mb.output(*outs)
-    return mb.build(), feeds
-
-
 def check(op, inputs, consts=(), out_types=("FLOAT32",), exact=True, **options):
-    content, feeds = model(op, inputs, consts, out_types, **options)
+    content, feeds = build(op, inputs, consts, out_types, **options)
     return assert_same_as_litert(content, feeds, exact=exact)
 
 
@@ -83,7 +67,7 @@ def test_segment_sum(dt):
 
 def test_narrow_range_fake_quant_refused_like_litert():
     import tfl_gpu
-    content, _ = model("FAKE_QUANT", [np.zeros(3, np.float32)], min=0.0, max=6.0, num_bits=8, narrow_range=True)
+    content, _ = build("FAKE_QUANT", [np.zeros(3, np.float32)], min=0.0, max=6.0, num_bits=8, narrow_range=True)
     with pytest.raises(RuntimeError, match="narrow_range"):
         run_litert(content, [np.zeros(3, np.float32)])
     with pytest.raises(RuntimeError, match="narrow_range"):
@@ -158,8 +142,8 @@ def _boxes(n):
 @pytest.mark.parametrize("iou,score", [(0.5, 0.0), (0.3, 0.4), (0.7, -1.0)])
 def test_non_max_suppression_v4(iou, score):
     boxes, scores = _boxes(40), rng.uniform(0, 1, 40).astype(np.float32)
-    content, feeds = model("NON_MAX_SUPPRESSION_V4", [boxes, scores, np.array(10, np.int32), np.array(iou, np.float32),
-                                                      np.array(score, np.float32)], consts=(2, 3, 4),
+    content, feeds = build("NON_MAX_SUPPRESSION_V4", [boxes, scores, np.array(10, np.int32), np.array(iou, np.float32),
+                                                      np.array(score, np.float32)], const=(2, 3, 4),
                            out_types=("INT32", "INT32"))
     ref = run_litert(content, feeds)
     ours = run_ours(content, feeds)
@@ -171,9 +155,9 @@ def test_non_max_suppression_v4(iou, score):
 @pytest.mark.parametrize("sigma", [0.0, 0.5])
 def test_non_max_suppression_v5(sigma):
     boxes, scores = _boxes(30), rng.uniform(0, 1, 30).astype(np.float32)
-    content, feeds = model("NON_MAX_SUPPRESSION_V5", [boxes, scores, np.array(12, np.int32), np.array(0.5, np.float32),
+    content, feeds = build("NON_MAX_SUPPRESSION_V5", [boxes, scores, np.array(12, np.int32), np.array(0.5, np.float32),
                                                       np.array(0.1, np.float32), np.array(sigma, np.float32)],
-                           consts=(2, 3, 4, 5), out_types=("INT32", "FLOAT32", "INT32"))
+                           const=(2, 3, 4, 5), out_types=("INT32", "FLOAT32", "INT32"))
     ref = run_litert(content, feeds)
     ours = run_ours(content, feeds)
     n = int(ref[2])

@@ -219,27 +219,19 @@ def test_scatter(rng, body, case):
                               exact=tn != "FLOAT32")
 
 
-def test_scatter_add_formula(rng):
-    """Independent check: scatter-add of rows is numpy add.at."""
+@pytest.mark.parametrize("body,idx_dtype,ufunc", [
+    ("STABLEHLO_ADD", np.int64, np.add),      # a body LiteRT recognises: scatter-add
+    ("SUB", np.int32, np.subtract),           # one it does not: runs through the subgraph, out[i] -= update
+])
+def test_scatter_formula(rng, body, idx_dtype, ufunc):
+    """Independent check of row scatters against numpy's unbuffered ufunc.at."""
     shape, idx, ushape, opts = SCATTER_CASES[0]
     x = rng.standard_normal(shape).astype(np.float32)
     u = rng.standard_normal(ushape).astype(np.float32)
-    idx64 = idx.astype(np.int64)
-    out = run_ours(_scatter_model(shape, "FLOAT32", idx64, ushape, opts, "STABLEHLO_ADD"), [x, idx64, u])[0]
+    ix = idx.astype(idx_dtype)
+    out = run_ours(_scatter_model(shape, "FLOAT32", ix, ushape, opts, body), [x, ix, u])[0]
     expect = x.copy()
-    np.add.at(expect, idx[:, 0], u)
-    assert_close(out, expect)
-
-
-def test_scatter_general_body_runs_the_subgraph(rng):
-    """A body LiteRT does not recognise (SUB) runs through the subgraph: out[i] = out[i] - update."""
-    shape, idx, ushape, opts = SCATTER_CASES[0]
-    x = rng.standard_normal(shape).astype(np.float32)
-    u = rng.standard_normal(ushape).astype(np.float32)
-    idx32 = idx.astype(np.int32)
-    out = run_ours(_scatter_model(shape, "FLOAT32", idx32, ushape, opts, "SUB"), [x, idx32, u])[0]
-    expect = x.copy()
-    np.subtract.at(expect, idx[:, 0], u)
+    ufunc.at(expect, idx[:, 0], u)
     assert_close(out, expect)
 
 
