@@ -16,11 +16,19 @@ from tfl_gpu.writer import ModelBuilder
 TOL = 1e-4
 
 
+# names the test models give their variable (state) tensors: compared after every invoke as well
+STATE_NAMES = ("h", "c", "state", "s", "fw_h", "fw_c", "bw_h", "bw_c")
+
+
 def _run_sequence(it, feeds):
-    """Invoke per feed (list of input lists); reset before the last one. Returns outputs per invoke."""
+    """Invoke per feed (list of input lists); reset before the last one. Returns, per invoke, the outputs
+    followed by the state tensors."""
     it.allocate_tensors()
     ins = it.get_input_details()
     outs = it.get_output_details()
+    in_idx = {d["index"] for d in ins}
+    states = sorted((t["name"], t["index"]) for t in it.get_tensor_details()
+                    if t["name"] in STATE_NAMES and t["index"] not in in_idx)
     results = []
     for k, feed in enumerate(feeds):
         if k == len(feeds) - 1:
@@ -28,7 +36,7 @@ def _run_sequence(it, feeds):
         for d, v in zip(ins, feed):
             it.set_tensor(d["index"], v)
         it.invoke()
-        results.append([it.get_tensor(d["index"]) for d in outs])
+        results.append([it.get_tensor(d["index"]) for d in outs] + [it.get_tensor(i) for _, i in states])
     return results
 
 

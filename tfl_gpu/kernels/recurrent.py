@@ -411,12 +411,12 @@ class Svdf:
             raise ValueError(f"SVDF: {F} filters do not divide by rank {self.rank}")
         U = F // self.rank
         B = x.shape[0]
-        st = _state_view(state, B, F * M, "SVDF state").reshape(B, F, M)
-        st[:, :, M - 1] = 0
+        flat = _state_view(state, B, F * M, "SVDF state").reshape(-1)
+        _shift_left(flat)
+        st = flat.reshape(B, F, M)
         x2 = x.reshape(B, -1).astype(F32, copy=False)
         if isinstance(feat, HybridMatrix):
-            if np.any(x2):
-                st[:, :, M - 1] = feat(x2, self.asym)
+            st[:, :, M - 1] = feat(x2, self.asym) if np.any(x2) else F32(0)
         else:
             st[:, :, M - 1] = feat(x2)
         scratch = np.einsum("bfm,fm->bf", st, wtime, dtype=F32)
@@ -424,9 +424,13 @@ class Svdf:
         if b is not None:
             out = out + np.asarray(b, F32).reshape(1, U)
         out = _activate(out.astype(F32, copy=False), self.act)
-        st[:, :, :M - 1] = st[:, :, 1:].copy()
-        st[:, :, M - 1] = 0
         return out.astype(F32, copy=False)
+
+
+def _shift_left(flat: np.ndarray) -> None:
+    """LiteRT shifts the whole SVDF state buffer left by one value before each step (the last column of
+    every filter then receives the new feature), so after an invoke the state holds the newest features."""
+    flat[:-1] = flat[1:].copy()
 
 
 def _dequant(arr, t):
@@ -957,7 +961,7 @@ class IntegerSvdf:
         xi = x.reshape(B, -1).astype(np.int64) - self.x_zp
         dot = (xi.astype(np.float64) @ np.asarray(wf, np.float64).T).astype(np.int64)      # exact
         feat = Q.multiply_by_quantized_multiplier(dot, self.q1, self.sh1)
-        st[:, :, :M - 1] = st[:, :, 1:].copy()
+        _shift_left(st.reshape(-1))
         st[:, :, M - 1] = np.clip(feat, -32768, 32767)
         tdot = np.einsum("bfm,fm->bf", st.astype(np.int64), np.asarray(wt, np.int64))
         tdot = ((tdot + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)          # int32 accumulator
