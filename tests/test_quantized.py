@@ -72,7 +72,7 @@ def test_round_half_away():
                                                ("INT8", 0.5, 0), ("UINT8", 1.0 / 255, 0)])
 def test_quantize_float(rng, out_type, scale, zp):
     mb = ModelBuilder()
-    x = mb.input("x", [3, 7, 11], "FLOAT32")
+    x = mb.input("x", [3, 7, 11], "FLOAT32")          # 231 values: 28 vector blocks of 8 and a tail of 7
     y = mb.tensor("y", [3, 7, 11], out_type, quant=qp(scale, zp))
     mb.op("QUANTIZE", [x], [y])
     mb.output(y)
@@ -82,6 +82,8 @@ def test_quantize_float(rng, out_type, scale, zp):
     data.flat[:8] = np.array([0.5, 1.5, -0.5, -2.5, 1e6, -1e6, 2.5, 0], np.float32) * np.float32(scale)
     data.flat[8] = np.inf
     data.flat[9] = -np.inf
+    # exact halves in the scalar tail too
+    data.flat[-7:] = (np.array([0.5, 1.5, -0.5, -2.5, 3.5, -3.5, 4.5]) * np.float32(scale)).astype(np.float32)
     both_resolvers(mb.build(), [data])
 
 
