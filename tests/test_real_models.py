@@ -1,0 +1,363 @@
+"""Real .tflite models found in public Python wheels, run on tfl_gpu and on LiteRT with the same seeded inputs.
+
+The catalogue (which wheel, which file, sha256, license, how each model is fed) lives in
+tools/fetch_models.py. Each model is looked up in, in this order:
+  tests/models/                  small permissive models committed with the repository (see MANIFEST.md there)
+  $TFL_GPU_MODEL_CACHE           or ~/.cache/tfl_gpu/models when unset: `python tools/fetch_models.py` fills it
+  ../shared/models/              the MediaPipe/tflite-micro copies shared by the project
+and the test skips cleanly when the file is nowhere (or fails when a file is there with another sha256).
+
+Oracle: LiteRT with BUILTIN_WITHOUT_DEFAULT_DELEGATES. A model LiteRT cannot load that way is compared with
+LiteRT's default runtime (XNNPACK: MediaPipe's Convolution2DTransposeBias lives only there), and one LiteRT
+cannot run at all is skipped in the comparison (with LiteRT's reason) but must still run on tfl_gpu.
+Float outputs: max abs error <= 1e-4 * max(1, max|ref|); integer outputs: identical (quantized bit-exact).
+Only where LiteRT's own BUILTIN_REF / XNNPACK kernels already miss its BUILTIN ones by more than that bar on an
+output (ill-conditioned: mp_pose_landmark_full's segmentation logits) must we merely be no further off than they.
+A model needing an operator tfl_gpu lacks fails (no xfail).
+
+Besides one plain comparison per model: several consecutive invokes of the stateful streaming models
+(resource variables) and `reset_all_variables`, other input shapes for models with dynamic dimensions,
+signature runners, and the input/output details (quantization parameters included).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import tfl_gpu
+from oracle import SHARED_MODELS, litert
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "tests" / "models"
+
+
+def _load_catalogue():
+    spec = importlib.util.spec_from_file_location("_tfl_gpu_fetch_models", ROOT / "tools" / "fetch_models.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+FETCH = _load_catalogue()
+CATALOGUE = FETCH.CATALOGUE
+NAMES = [e["name"] for e in CATALOGUE]
+_SHA_OK: dict = {}
+
+
+def locate(entry) -> pathlib.Path | None:
+    places = [COMMITTED / entry["name"], FETCH.cache_dir() / entry["name"]]
+    if entry["shared"]:
+        places.append(SHARED_MODELS / entry["shared"])
+    for p in places:
+        if p.is_file():
+            if p not in _SHA_OK:
+                _SHA_OK[p] = hashlib.sha256(p.read_bytes()).hexdigest()
+            assert _SHA_OK[p] == entry["sha256"], (f"{p} has sha256 {_SHA_OK[p]}, the catalogue says "
+                                                   f"{entry['sha256']} (re-run tools/fetch_models.py)")
+            return p
+    return None
+
+
+def model_path(name) -> pathlib.Path:
+    entry = FETCH.BY_NAME[name]
+    p = locate(entry)
+    if p is None:
+        pytest.skip(f"{name} not present (committed: {entry['commit']}); `python tools/fetch_models.py "
+                    f"--only {name}` puts it in {FETCH.cache_dir()}")
+    return p
+
+
+# ----------------------------------------------------------------------------------------------------------
+# inputs, running, comparing
+
+def make_inputs(details, feed: str, seed: int, shapes=None):
+    """Seeded inputs: integer tensors over their full range (int8/uint8) or [-128, 255] clipped to the type,
+    float tensors as the catalogue's ``feed`` says (U(0,1) images, U(-1,1) audio, N(0,1) features)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k, d in enumerate(details):
+        shape = tuple(shapes[k]) if shapes else tuple(int(s) for s in d["shape"])
+        dt = np.dtype(d["dtype"])
+        if dt.kind == "f":
+            if feed == "uniform":
+                v = rng.random(shape)
+            elif feed == "pm1":
+                v = rng.uniform(-1.0, 1.0, shape)
+            elif feed == "audio":
+                v = rng.standard_normal(shape) * 1000.0
+            else:
+                v = rng.standard_normal(shape)
+            out.append(v.astype(dt))
+        elif dt.kind in "iu":
+            info = np.iinfo(dt)
+            lo, hi = max(int(info.min), -128), min(int(info.max), 255)
+            out.append(rng.integers(lo, hi + 1, size=shape).astype(dt))
+        elif dt.kind == "b":
+            out.append(rng.integers(0, 2, size=shape).astype(bool))
+        else:
+            raise AssertionError(f"no random input for dtype {dt}")
+    return out
+
+
+def set_and_invoke(it, inputs):
+    for d, v in zip(it.get_input_details(), inputs):
+        it.set_tensor(d["index"], v)
+    it.invoke()
+    return [it.get_tensor(d["index"]) for d in it.get_output_details()]
+
+
+def resize_all(it, shapes):
+    for d, s in zip(it.get_input_details(), shapes):
+        it.resize_tensor_input(d["index"], list(s))
+    it.allocate_tensors()
+
+
+def compare(ours, ref, what):
+    """Float: max abs error <= 1e-4 * max(1, max|ref|), same NaN positions; integers/bools: identical."""
+    assert ours.shape == ref.shape, f"{what}: shape {ours.shape} != LiteRT {ref.shape}"
+    assert ours.dtype == ref.dtype, f"{what}: dtype {ours.dtype} != LiteRT {ref.dtype}"
+    if ref.size == 0:
+        return
+    if ref.dtype.kind == "f":
+        assert np.array_equal(np.isnan(ours), np.isnan(ref)), f"{what}: NaN positions differ"
+        fin = np.isfinite(ref)
+        assert np.array_equal(ours[~fin & ~np.isnan(ref)], ref[~fin & ~np.isnan(ref)]), f"{what}: infinities differ"
+        bar = 1e-4 * max(1.0, float(np.max(np.abs(ref[fin])))) if fin.any() else 0.0
+        err = float(np.max(np.abs(ours[fin].astype(np.float64) - ref[fin]))) if fin.any() else 0.0
+        assert err <= bar, f"{what}: max abs error {err:.4g} > {bar:.4g} (max|ref| {bar / 1e-4:.4g})"
+    else:
+        if not np.array_equal(ours, ref):
+            diff = np.abs(ours.astype(np.int64) - ref.astype(np.int64))
+            raise AssertionError(f"{what}: {int(np.count_nonzero(diff))} of {ref.size} elements differ, "
+                                 f"max |diff| {int(diff.max())}")
+
+
+def compare_all(ours, ref, what, others=None):
+    """Compares every output. ``others`` (optional) returns the same run on LiteRT's other kernel sets
+    (BUILTIN_REF, XNNPACK): an ill-conditioned float output (e.g. pose segmentation logits ~1e3 after 200
+    layers) on which LiteRT's own kernel sets already disagree by more than the bar passes when we are no
+    further from BUILTIN than they are (float32 summation-order noise)."""
+    assert len(ours) == len(ref), f"{what}: {len(ours)} outputs, LiteRT has {len(ref)}"
+    alts = None
+    for k, (o, r) in enumerate(zip(ours, ref)):
+        try:
+            compare(o, r, f"{what} output {k}")
+        except AssertionError as e:
+            if others is None or r.dtype.kind != "f" or o.shape != r.shape or o.dtype != r.dtype:
+                raise
+            alts = others() if alts is None else alts
+            fin = np.isfinite(r)
+            spread = max(float(np.max(np.abs(a[k][fin].astype(np.float64) - r[fin]))) for a in alts)
+            err = float(np.max(np.abs(o[fin].astype(np.float64) - r[fin])))
+            bar = 1e-4 * max(1.0, float(np.max(np.abs(r[fin]))))
+            if spread <= bar or err > spread:
+                raise AssertionError(f"{e}; LiteRT's REF/XNNPACK-vs-BUILTIN spread is {spread:.4g}") from None
+
+
+def litert_others(path, shapes, inputs):
+    """The same inputs through LiteRT's BUILTIN_REF and default (XNNPACK) kernel sets."""
+    lite = litert()
+    outs = []
+    for which in ("BUILTIN_REF", "AUTO"):
+        it = lite.Interpreter(model_path=str(path), experimental_op_resolver_type=getattr(lite.OpResolverType, which))
+        if shapes:
+            resize_all(it, shapes)
+        else:
+            it.allocate_tensors()
+        outs.append(set_and_invoke(it, inputs))
+    return outs
+
+
+_LITERT_STATUS: dict = {}
+
+
+def litert_interpreter(path: pathlib.Path, shapes=None):
+    """(interpreter, which) for the oracle, allocated (at ``shapes`` when given), or pytest.skip with LiteRT's
+    reason when it cannot run the file."""
+    lite = litert()
+    key = str(path)
+    status = _LITERT_STATUS.get(key)
+    if status is not None and status[0] is None:
+        pytest.skip(status[1])
+    errors = []
+    for which in ("BUILTIN_WITHOUT_DEFAULT_DELEGATES", "AUTO"):
+        if status is not None and status[0] != which:
+            continue
+        try:
+            it = lite.Interpreter(model_path=key, experimental_op_resolver_type=getattr(lite.OpResolverType, which))
+            if shapes:
+                resize_all(it, shapes)
+            else:
+                it.allocate_tensors()
+            _LITERT_STATUS[key] = (which, "")
+            return it, which
+        except (RuntimeError, ValueError) as e:
+            errors.append(f"{which}: {str(e).strip().splitlines()[0]}")
+    reason = f"LiteRT cannot run {path.name}: " + "; ".join(errors)
+    _LITERT_STATUS[key] = (None, reason)
+    pytest.skip(reason)
+
+
+def run_ours_only(entry, path):
+    """A model LiteRT cannot run must still run here: outputs of the declared shapes, finite."""
+    it = tfl_gpu.Interpreter(model_path=path)
+    if entry["shapes"]:
+        resize_all(it, entry["shapes"])
+    else:
+        it.allocate_tensors()
+    outs = set_and_invoke(it, make_inputs(it.get_input_details(), entry["feed"], seed=0))
+    for d, o in zip(it.get_output_details(), outs):
+        assert list(o.shape) == list(d["shape"])
+        if o.dtype.kind == "f":
+            assert np.all(np.isfinite(o)), f"{entry['name']}: non-finite values in {d['name']}"
+
+
+def prepare_both(name, run_anyway=False):
+    entry = FETCH.BY_NAME[name]
+    path = model_path(name)
+    try:
+        ref_it, which = litert_interpreter(path, entry["shapes"])
+    except pytest.skip.Exception as e:
+        if run_anyway:      # check tfl_gpu runs it before reporting the skip
+            run_ours_only(entry, path)
+            pytest.skip(f"{e.msg}; tfl_gpu runs it (finite outputs, no oracle)")
+        raise
+    ours_it = tfl_gpu.Interpreter(model_path=path)
+    if entry["shapes"]:
+        resize_all(ours_it, entry["shapes"])
+    else:
+        ours_it.allocate_tensors()
+    return entry, ref_it, ours_it, which
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the tests
+
+@pytest.mark.parametrize("name", NAMES)
+def test_model_matches_litert(name):
+    entry, ref_it, ours_it, which = prepare_both(name, run_anyway=True)
+    details = ref_it.get_input_details()
+    inputs = make_inputs(details, entry["feed"], seed=0)
+    others = None if entry["stream"] else (lambda: litert_others(model_path(name), entry["shapes"], inputs))
+    compare_all(set_and_invoke(ours_it, inputs), set_and_invoke(ref_it, inputs), f"{name} [{which}]", others)
+    if entry["stream"]:
+        # streaming models keep state in resource variables: every step depends on all earlier ones
+        for step in range(1, entry["stream"]):
+            inputs = make_inputs(details, entry["feed"], seed=step)
+            compare_all(set_and_invoke(ours_it, inputs), set_and_invoke(ref_it, inputs), f"{name} step {step}")
+        ref_it.reset_all_variables()
+        ours_it.reset_all_variables()
+        inputs = make_inputs(details, entry["feed"], seed=0)
+        compare_all(set_and_invoke(ours_it, inputs), set_and_invoke(ref_it, inputs),
+                    f"{name} after reset_all_variables")
+    elif not entry["slow"]:
+        # a second invoke with other values must not reuse stale state
+        inputs2 = make_inputs(details, entry["feed"], seed=1)
+        compare_all(set_and_invoke(ours_it, inputs2), set_and_invoke(ref_it, inputs2), f"{name} second invoke",
+                    lambda: litert_others(model_path(name), entry["shapes"], inputs2))
+
+
+RESIZES = [(e["name"], tuple(tuple(s) for s in shapes)) for e in CATALOGUE for shapes in
+           ([[s] for s in e["resize"]] if e["resize"] else [])]
+
+
+@pytest.mark.parametrize("name,shapes", RESIZES, ids=[f"{n}-{'x'.join(map(str, s[0]))}" for n, s in RESIZES])
+def test_dynamic_shapes(name, shapes):
+    """resize_tensor_input along the model's dynamic dimensions, then back to the original shape."""
+    entry, ref_it, ours_it, _ = prepare_both(name)
+    details = ref_it.get_input_details()
+    sig = [list(d["shape_signature"]) for d in details]
+    original = [list(d["shape"]) for d in details]
+    for s, want in zip(sig, shapes):
+        assert len(s) == len(want) and all(a == -1 or a == b for a, b in zip(s, want)), \
+            f"{name}: {list(want)} does not fit the signature {s}"
+    resize_all(ref_it, shapes)
+    resize_all(ours_it, shapes)
+    for d_o, d_r in zip(ours_it.get_input_details(), ref_it.get_input_details()):
+        assert list(d_o["shape"]) == list(d_r["shape"])
+    inputs = make_inputs(details, entry["feed"], seed=7, shapes=shapes)
+    compare_all(set_and_invoke(ours_it, inputs), set_and_invoke(ref_it, inputs), f"{name} at {list(shapes)}",
+                lambda: litert_others(model_path(name), shapes, inputs))
+    for d_o, d_r in zip(ours_it.get_output_details(), ref_it.get_output_details()):
+        assert list(d_o["shape"]) == list(d_r["shape"]), f"{name}: output shape after resize"
+    if not entry["slow"]:
+        resize_all(ref_it, original)
+        resize_all(ours_it, original)
+        inputs = make_inputs(details, entry["feed"], seed=8, shapes=original)
+        compare_all(set_and_invoke(ours_it, inputs), set_and_invoke(ref_it, inputs), f"{name} back at {original}")
+
+
+def _signature_models():
+    return [e["name"] for e in CATALOGUE if not e["slow"]]
+
+
+@pytest.mark.parametrize("name", _signature_models())
+def test_signature_runner(name):
+    """get_signature_list and every signature runner (which resizes and allocates by itself) match LiteRT."""
+    entry, ref_it, ours_it, _ = prepare_both(name)
+    sigs = ref_it.get_signature_list()
+    assert ours_it.get_signature_list() == sigs
+    # (no signature defs: the empty lists above are the whole check)
+    for key in sigs:
+        r_run, o_run = ref_it.get_signature_runner(key), ours_it.get_signature_runner(key)
+        r_in = r_run.get_input_details()
+        assert sorted(o_run.get_input_details()) == sorted(r_in)
+        names = sorted(r_in)
+        shapes = None
+        if entry["shapes"]:     # placeholder shapes in the file: feed the catalogue's shapes
+            order = {d["index"]: k for k, d in enumerate(ref_it.get_input_details())}
+            shapes = [entry["shapes"][order[r_in[n]["index"]]] for n in names]
+        vals = make_inputs([r_in[n] for n in names], entry["feed"], seed=3, shapes=shapes)
+        feeds = dict(zip(names, vals))
+        ref_out, ours_out = r_run(**feeds), o_run(**feeds)
+        assert sorted(ours_out) == sorted(ref_out)
+        for k in sorted(ref_out):
+            compare(np.asarray(ours_out[k]), np.asarray(ref_out[k]), f"{name} signature {key} output {k}")
+
+
+def _details_view(d):
+    qp = d["quantization_parameters"]
+    return dict(name=d["name"], index=d["index"], shape=list(d["shape"]), shape_signature=list(d["shape_signature"]),
+                dtype=np.dtype(d["dtype"]).name, quantization=(float(d["quantization"][0]), int(d["quantization"][1])),
+                scales=[float(x) for x in qp["scales"]], zero_points=[int(x) for x in qp["zero_points"]],
+                quantized_dimension=int(qp["quantized_dimension"]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_io_details_match_litert(name):
+    """Input/output details, quantization parameters included (int8 in / uint8 out wake-word models)."""
+    path = model_path(name)
+    lite = litert()
+    try:
+        ref_it = lite.Interpreter(model_path=str(path), experimental_op_resolver_type=lite.OpResolverType.BUILTIN_REF)
+    except (RuntimeError, ValueError) as e:
+        pytest.skip(f"LiteRT cannot load {name}: {str(e).strip().splitlines()[0]}")
+    ours_it = tfl_gpu.Interpreter(model_path=path)
+    for what in ("get_input_details", "get_output_details"):
+        ref = [_details_view(d) for d in getattr(ref_it, what)()]
+        ours = [_details_view(d) for d in getattr(ours_it, what)()]
+        assert ours == ref, f"{name}: {what} differs"
+
+
+def test_committed_models_are_listed_and_small():
+    """Every file in tests/models/ is a catalogue entry marked committed, with its sha256; sizes stay small."""
+    files = sorted(p.name for p in COMMITTED.glob("*.tflite"))
+    committed = sorted(e["name"] for e in CATALOGUE if e["commit"])
+    assert files == committed
+    total = 0
+    for e in CATALOGUE:
+        if e["commit"]:
+            data = (COMMITTED / e["name"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == e["sha256"] and len(data) == e["size"]
+            assert len(data) < 1_500_000 and "Apache" in e["license"]
+            total += len(data)
+    assert total < 8_000_000
+    manifest = (COMMITTED / "MANIFEST.md").read_text()
+    for e in CATALOGUE:
+        if e["commit"]:
+            assert e["name"] in manifest and e["sha256"] in manifest
