@@ -5,7 +5,6 @@ import gc
 import os
 import threading
 import time
-import warnings
 
 import numpy as np
 import pytest
@@ -15,11 +14,7 @@ from oracle import assert_close, litert
 from tfl_gpu.writer import ModelBuilder, single_op_model
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore")    # LiteRT's and numpy's warnings are not under test
 
 
 def lite_interp(**kw):

@@ -1,7 +1,6 @@
 """Bad files and bad models: every failure is a ValueError or RuntimeError that names the problem, never a
 crash or a hang, and the process (and the interpreter, where it makes sense) stays usable."""
 import threading
-import warnings
 
 import numpy as np
 import pytest
@@ -15,11 +14,7 @@ from tfl_gpu.writer import ModelBuilder, single_op_model
 EXPECTED = (ValueError, RuntimeError)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore")    # LiteRT's and numpy's warnings are not under test
 
 
 def good_model():
