@@ -29,7 +29,7 @@ NVCC = shutil.which("nvcc")
 
 
 def test_kernel_sources_found():
-    assert {"conv", "elementwise", "gemm", "layout", "pool", "reduce"} <= set(FILES)
+    assert {"conv", "elementwise", "gemm", "layout", "pool", "reduce", "quant"} <= set(FILES)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -67,9 +67,9 @@ def test_every_launched_kernel_exists():
         for k in emulator.parse_kernels(sources.load_source(name)):
             declared[k] = name
     src = open(ops.__file__).read()
-    used = set(re.findall(r'"(\w+_f32)"', src))
+    used = set(re.findall(r'"(\w+_(?:f32|s8))"', src))
     assert used, "no kernel names found in ops.py"
     missing = used - set(declared)
     assert not missing, f"ops.py launches kernels that do not exist: {missing}"
-    for mod, k in re.findall(r'\("(\w+)",\s*"(\w+_f32)"', src):
+    for mod, k in re.findall(r'\("(\w+)",\s*"(\w+_(?:f32|s8))"', src):
         assert declared.get(k) == mod, f"{k} is launched from module {mod} but lives in {declared.get(k)}"

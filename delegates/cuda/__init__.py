@@ -64,7 +64,7 @@ def refusal(node) -> str | None:
     name = node.custom_code if node.op == "CUSTOM" else node.op
     if node.op in _ops.HOST_FOLDED:
         return _folded_ok(node)
-    cls = _ops.OPS.get(_ops.op_key(node))
+    cls = _ops.op_class(node)
     if cls is None:
         return f"no CUDA kernel for {name}"
     for t in list(node.inputs) + list(node.outputs):
@@ -103,7 +103,7 @@ class Program:
                 for t, v in zip(node.outputs, res):
                     host_consts[t.index] = np.ascontiguousarray(np.asarray(v, dtype=t.dtype))
                 continue
-            op = _ops.OPS[_ops.op_key(node)](node, host_consts, be)
+            op = _ops.op_class(node)(node, host_consts, be)
             ins = []
             for pos, t in enumerate(node.inputs):
                 if t is None:

@@ -613,8 +613,14 @@ class Reshape(DevOp):
 
     @classmethod
     def refuse(cls, node):
-        if not _is_f32(node.inputs[0]) or not _is_f32(node.outputs[0]):
-            return "only FLOAT32 tensors for now"
+        if node.inputs[0].type_name not in ("FLOAT32", "INT8") or \
+                node.outputs[0].type_name != node.inputs[0].type_name:
+            return "only FLOAT32 and INT8 tensors for now"
+        if node.inputs[0].type_name == "INT8":
+            qi, qo = _qspec(node.inputs[0]), _qspec(node.outputs[0])
+            if qi is None or qo is None or float(qi.scales[0]) != float(qo.scales[0]) or \
+                    int(qi.zero_points[0]) != int(qo.zero_points[0]):
+                return "INT8 reshape with different input and output quantization"
         if node.op == "RESHAPE" and len(node.inputs) > 1 and node.inputs[1] is not None and \
                 node.inputs[1].constant is None and node.outputs[0].dynamic:
             return "RESHAPE with a computed shape"
@@ -1103,6 +1109,314 @@ class DequantizeF16(DevOp):
         y = self.alloc(0, x.shape)
         self.be.launch1d("elementwise", "half_to_float_f32", int(x.size), (x.view(np.uint16), y, _i(x.size)))
         return [y]
+
+
+# ------------------------------------------------------------------------------------------------ int8
+def _qspec(t):
+    q = getattr(t, "quantization", None)
+    return q if q is not None and len(q.scales) else None
+
+
+def _int8_refusal(node, weights: bool) -> str | None:
+    x, o = node.inputs[0], node.outputs[0]
+    if x.type_name != "INT8" or o.type_name != "INT8":
+        return f"quantized {node.op}: only INT8 input and output have CUDA kernels"
+    qx, qo = _qspec(x), _qspec(o)
+    if qx is None or qo is None or qx.per_axis or qo.per_axis:
+        return f"quantized {node.op}: input and output need per-tensor quantization"
+    act = node.options.get("fused_activation_function", "NONE")
+    if act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        return f"quantized {node.op}: fused activation {act} is not supported"
+    if weights:
+        w = node.inputs[1]
+        if w is None or w.type_name != "INT8" or _qspec(w) is None:
+            return f"quantized {node.op}: the filter must be INT8"
+        if w.constant is None:
+            return f"quantized {node.op}: the filter must be a constant"
+        qw = _qspec(w)
+        if qw.per_axis and np.any(np.asarray(qw.zero_points) != 0):
+            return f"quantized {node.op}: per-channel filter zero points must be 0"
+        if len(node.inputs) > 2 and node.inputs[2] is not None:
+            b = node.inputs[2]
+            if b.type_name != "INT32" or b.constant is None:
+                return f"quantized {node.op}: the bias must be a constant INT32"
+    return None
+
+
+class _QConvBase(DevOp):
+    """int8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED with LiteRT BUILTIN rounding."""
+    fc = False
+    depthwise = False
+
+    @classmethod
+    def refuse(cls, node):
+        r = _int8_refusal(node, True)
+        if r:
+            return r
+        x, w = node.inputs[0], node.inputs[1]
+        if cls.fc:
+            if len(w.shape) != 2:
+                return "quantized FULLY_CONNECTED weights must be 2-D"
+            if node.options.get("weights_format", "DEFAULT") not in ("DEFAULT", 0):
+                return "shuffled FC weights are not supported"
+        elif len(x.shape) != 4 or len(w.shape) != 4:
+            return f"quantized {node.op} needs 4-D input and filter"
+        elif not cls.depthwise and int(w.shape[3]) != int(x.shape[3]):
+            return "grouped convolution is not supported"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        from tfl_gpu import quant as Q
+        o = node.options
+        x_t, w_t, o_t = node.inputs[0], node.inputs[1], node.outputs[0]
+        qx, qw, qo = _qspec(x_t), _qspec(w_t), _qspec(o_t)
+        w = np.asarray(w_t.constant)
+        nch = int(w.shape[3] if self.depthwise else w.shape[0])
+        xs, os_ = float(qx.scales[0]), float(qo.scales[0])
+        if qw.per_axis:
+            ms = [Q.conv_multiplier_f64(xs, float(s), os_) for s in qw.scales]
+        elif self.fc:
+            ms = [Q.conv_multiplier_f32(xs, float(qw.scales[0]), os_)] * nch
+        else:
+            ms = [Q.conv_multiplier_f64(xs, float(qw.scales[0]), os_)] * nch
+        qm, sh = Q.quantize_multipliers(np.asarray(ms))
+        if np.any(qm < 0):
+            raise ValueError("negative quantized multiplier")
+        self.lo, self.hi = Q.activation_range(o.get("fused_activation_function", "NONE"), os_,
+                                              int(qo.zero_points[0]), "INT8")
+        self.x_zp, self.out_zp = int(qx.zero_points[0]), int(qo.zero_points[0])
+        self.w_zp = 0 if qw.per_axis else int(qw.zero_points[0])
+        self.q = be.to_device(np.ascontiguousarray(qm, dtype=np.int32))
+        self.shift = be.to_device(np.ascontiguousarray(sh, dtype=np.int32))
+        self.w = be.to_device(np.ascontiguousarray(w, dtype=np.int8))
+        self.captured.add(1)
+        self.b = None
+        if len(node.inputs) > 2 and node.inputs[2] is not None:
+            self.b = be.to_device(np.ascontiguousarray(np.asarray(node.inputs[2].constant).reshape(-1), np.int32))
+            self.captured.add(2)
+            if int(self.b.size) != nch:
+                raise ValueError(f"{node.op}: bias has {int(self.b.size)} values for {nch} channels")
+        # LiteRT's optimized int8 kernels round the final shift's halves up; its depthwise kernel only in
+        # blocks of 8 output channels (the remaining channels take the reference rounding)
+        self.up_limit = nch // 8 * 8 if self.depthwise else nch
+        o_ = node.options
+        self.sh_, self.sw_ = int(o_.get("stride_h", 1)), int(o_.get("stride_w", 1))
+        self.dh, self.dw = int(o_.get("dilation_h_factor", 1)), int(o_.get("dilation_w_factor", 1))
+        self.padding = o_.get("padding", "SAME")
+        self.keep = bool(o_.get("keep_num_dims", False))
+
+    def _tail(self):
+        return (_i(self.x_zp), _i(self.w_zp), _i(self.out_zp), _i(self.lo), _i(self.hi), _i(self.up_limit))
+
+    def _conv(self, x, N, H, W, IC, OH, OW, OC, KH, KW, sh, sw, dh, dw, pt, pl, shape):
+        y = self.alloc_q(shape)
+        M = N * OH * OW
+        if M == 0 or OC == 0:
+            return y
+        self.be.function("quant", "conv2d_s8")(((M + 63) // 64, (OC + 63) // 64, 1), (256,), (
+            x, self.w, _p(self.b), y, self.q, self.shift, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC),
+            _i(KH), _i(KW), _i(sh), _i(sw), _i(dh), _i(dw), _i(pt), _i(pl), *self._tail()))
+        return y
+
+    def alloc_q(self, shape):
+        return self.be.empty(tuple(int(v) for v in shape), np.int8)
+
+
+class QConv2D(_QConvBase):
+    def __call__(self, ins):
+        x = ins[0]
+        if x.ndim != 4:
+            raise ValueError("CONV_2D needs a 4-D input")
+        N, H, W, IC = (int(v) for v in x.shape)
+        OC, KH, KW, WIC = (int(v) for v in self.w.shape)
+        if WIC != IC:
+            raise ValueError(f"CONV_2D: input has {IC} channels, the filter expects {WIC}")
+        OH, pt = _same_pad(H, KH, self.sh_, self.dh, self.padding)
+        OW, pl = _same_pad(W, KW, self.sw_, self.dw, self.padding)
+        return [self._conv(x, N, H, W, IC, OH, OW, OC, KH, KW, self.sh_, self.sw_, self.dh, self.dw, pt, pl,
+                           (N, OH, OW, OC))]
+
+
+class QFullyConnected(_QConvBase):
+    fc = True
+
+    def __call__(self, ins):
+        x = ins[0]
+        OC, K = (int(v) for v in self.w.shape)
+        if K == 0 or x.size % K:
+            raise ValueError(f"FULLY_CONNECTED input of {x.size} elements is not a multiple of depth {K}")
+        M = x.size // K
+        shape = tuple(x.shape[:-1]) + (OC,) if self.keep else (M, OC)
+        # rows as M images of 1x1xK through the implicit-GEMM kernel
+        return [self._conv(x, M, 1, 1, K, 1, 1, OC, 1, 1, 1, 1, 1, 1, 0, 0, shape)]
+
+
+class QDepthwiseConv2D(_QConvBase):
+    depthwise = True
+
+    def __call__(self, ins):
+        x = ins[0]
+        if x.ndim != 4:
+            raise ValueError("DEPTHWISE_CONV_2D needs a 4-D input")
+        N, H, W, IC = (int(v) for v in x.shape)
+        _, KH, KW, OC = (int(v) for v in self.w.shape)
+        if IC == 0 or OC % IC:
+            raise ValueError(f"depthwise filter has {OC} channels for {IC} input channels")
+        OH, pt = _same_pad(H, KH, self.sh_, self.dh, self.padding)
+        OW, pl = _same_pad(W, KW, self.sw_, self.dw, self.padding)
+        y = self.alloc_q((N, OH, OW, OC))
+        self.be.launch1d("quant", "depthwise_conv2d_s8", N * OH * OW * OC, (
+            x, self.w, _p(self.b), y, self.q, self.shift, _i(N), _i(H), _i(W), _i(IC), _i(OH), _i(OW), _i(OC),
+            _i(KH), _i(KW), _i(self.sh_), _i(self.sw_), _i(self.dh), _i(self.dw), _i(pt), _i(pl), _i(OC // IC),
+            *self._tail()))
+        return [y]
+
+
+class QMaxPool2D(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        r = _int8_refusal(node, False)
+        if r:
+            return r
+        qx, qo = _qspec(node.inputs[0]), _qspec(node.outputs[0])
+        if float(qx.scales[0]) != float(qo.scales[0]) or int(qx.zero_points[0]) != int(qo.zero_points[0]):
+            return "quantized MAX_POOL_2D with different input and output quantization"
+        if len(node.inputs[0].shape) != 4:
+            return "pooling needs a 4-D input"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        from tfl_gpu import quant as Q
+        o = node.options
+        qo = _qspec(node.outputs[0])
+        self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+        self.kh, self.kw = int(o.get("filter_height", 1)), int(o.get("filter_width", 1))
+        self.padding = o.get("padding", "SAME")
+        self.lo, self.hi = Q.activation_range(o.get("fused_activation_function", "NONE"), float(qo.scales[0]),
+                                              int(qo.zero_points[0]), "INT8")
+
+    def __call__(self, ins):
+        x = ins[0]
+        N, H, W, C = (int(v) for v in x.shape)
+        OH, pt = _same_pad(H, self.kh, self.sh, 1, self.padding)
+        OW, pl = _same_pad(W, self.kw, self.sw, 1, self.padding)
+        y = self.be.empty((N, OH, OW, C), np.int8)
+        self.be.launch1d("quant", "maxpool2d_s8", N * OH * OW * C, (
+            x, y, _i(N), _i(H), _i(W), _i(C), _i(OH), _i(OW), _i(self.kh), _i(self.kw), _i(self.sh), _i(self.sw),
+            _i(pt), _i(pl), _i(self.lo), _i(self.hi)))
+        return [y]
+
+
+class QPad(DevOp):
+    """int8 PAD / PADV2 (same input and output quantization): pads with the zero point (PAD) or the
+    constant (PADV2)."""
+
+    @classmethod
+    def refuse(cls, node):
+        r = _int8_refusal(node, False)
+        if r:
+            return r
+        qx, qo = _qspec(node.inputs[0]), _qspec(node.outputs[0])
+        if float(qx.scales[0]) != float(qo.scales[0]) or int(qx.zero_points[0]) != int(qo.zero_points[0]):
+            return f"quantized {node.op} with different input and output quantization"
+        if node.inputs[1].constant is None:
+            return "PAD paddings must be a constant"
+        if node.op == "PADV2" and len(node.inputs) > 2 and node.inputs[2] is not None and \
+                (node.inputs[2].constant is None or node.inputs[2].type_name != "INT8"):
+            return "PADV2 constant value must be an INT8 constant"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.pads = np.asarray(node.inputs[1].constant).reshape(-1, 2).astype(np.int64)
+        self.value = int(_qspec(node.outputs[0]).zero_points[0])
+        if node.op == "PADV2" and len(node.inputs) > 2 and node.inputs[2] is not None:
+            self.value = int(np.asarray(node.inputs[2].constant).reshape(-1)[0])
+
+    def __call__(self, ins):
+        x = ins[0]
+        r = x.ndim
+        if self.pads.shape[0] != r or (self.pads < 0).any():
+            raise ValueError(f"PAD paddings {self.pads.tolist()} do not fit a rank-{r} input")
+        out = tuple(int(x.shape[d] + self.pads[d].sum()) for d in range(r))
+        _check_size(out)
+        y = self.be.empty(out, np.int8)
+        n = int(np.prod(out, dtype=np.int64))
+        meta = self.meta(("p", out, tuple(x.shape)), list(out) + list(x.shape) + [int(p) for p in self.pads[:, 0]]
+                         + _cstrides(x.shape))
+        self.be.launch1d("quant", "pad_s8", n, (x, y, _i(n), _i(r), meta, _i(self.value)))
+        return [y]
+
+
+class QAdd(DevOp):
+    """int8 ADD of two same-shape tensors (LiteRT BUILTIN arithmetic; broadcasting stays on the CPU)."""
+    data_inputs = (0, 1)
+
+    @classmethod
+    def refuse(cls, node):
+        r = _int8_refusal(node, False)
+        if r:
+            return r
+        a, b = node.inputs[0], node.inputs[1]
+        if b is None or b.type_name != "INT8" or _qspec(b) is None or _qspec(b).per_axis:
+            return "quantized ADD needs two per-tensor INT8 inputs"
+        if tuple(a.shape) != tuple(b.shape):
+            return "quantized ADD with broadcasting runs on the CPU"
+        if a.constant is not None or b.constant is not None:
+            return "quantized ADD of a constant runs on the CPU"
+        qa, qb, qo = cls._multipliers(node)
+        if max(qa[1], qb[1], qo[1]) > 0:
+            return "quantized ADD with an upscaling multiplier runs on the CPU"
+        return None
+
+    @staticmethod
+    def _multipliers(node):
+        from tfl_gpu import quant as Q
+        sa = float(np.float32(_qspec(node.inputs[0]).scales[0]))
+        sb = float(np.float32(_qspec(node.inputs[1]).scales[0]))
+        so = float(np.float32(_qspec(node.outputs[0]).scales[0]))
+        twice_max = 2.0 * max(sa, sb)
+        return (Q.quantize_multiplier(sa / twice_max), Q.quantize_multiplier(sb / twice_max),
+                Q.quantize_multiplier(twice_max / ((1 << 20) * so)))
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        from tfl_gpu import quant as Q
+        (self.qa, self.sha), (self.qb, self.shb), (self.qo, self.sho) = self._multipliers(node)
+        qo_ = _qspec(node.outputs[0])
+        self.za = int(_qspec(node.inputs[0]).zero_points[0])
+        self.zb = int(_qspec(node.inputs[1]).zero_points[0])
+        self.zo = int(qo_.zero_points[0])
+        self.lo, self.hi = Q.activation_range(node.options.get("fused_activation_function", "NONE"),
+                                              float(qo_.scales[0]), self.zo, "INT8")
+
+    def __call__(self, ins):
+        a, b = ins[0], ins[1]
+        if tuple(a.shape) != tuple(b.shape):
+            raise ValueError(f"quantized ADD: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
+        y = self.be.empty(a.shape, np.int8)
+        n = int(a.size)
+        self.be.launch1d("quant", "add_s8", n, (
+            a, b, y, _i(n), _i(n // 16 * 16), _i(self.za), _i(self.zb), _i(self.zo), _i(self.qa), _i(self.sha),
+            _i(self.qb), _i(self.shb), _i(self.qo), _i(self.sho), _i(self.lo), _i(self.hi)))
+        return [y]
+
+
+QUANT_OPS = {"CONV_2D": QConv2D, "DEPTHWISE_CONV_2D": QDepthwiseConv2D, "FULLY_CONNECTED": QFullyConnected,
+             "MAX_POOL_2D": QMaxPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd}
+
+
+def op_class(node):
+    """The device op class for a node (int8 classes for INT8 inputs), or None."""
+    key = op_key(node)
+    x = node.inputs[0] if node.inputs else None
+    if x is not None and x.type_name == "INT8" and key in QUANT_OPS:
+        return QUANT_OPS[key]
+    if key in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and x is not None and x.type_name == "INT8":
+        return Reshape
+    return OPS.get(key)
 
 
 OPS = {}

@@ -1,0 +1,219 @@
+// int8 kernels (quantized CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED), bit-exact with LiteRT's BUILTIN
+// kernels: exact int32 accumulation of (x - x_zp) * (w - w_zp) + bias, then TFLite's fixed-point
+// requantization (MultiplyByQuantizedMultiplier with a per-channel multiplier/shift), the output zero
+// point and the fused activation's integer clamp.
+#include "common.cuh"
+
+// MultiplyByQuantizedMultiplier for q >= 0: x << max(shift, 0) (wrapping int32), the rounding doubling
+// high multiply (x*q + 2^30) >> 31, then a rounding right shift by max(-shift, 0) whose halves round up
+// (up != 0: LiteRT's vectorised/ruy path) or away from zero (the reference path).
+__device__ __forceinline__ int tfl_requant(int acc, int q, int shift, int up) {
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    long long x = (long long)(int)((unsigned)acc << left);
+    long long t = (x * (long long)q + (1ll << 30)) >> 31;
+    if (right > 0) {
+        long long half = 1ll << (right - 1);
+        t = up ? (t + half) >> right : (t + half - (t < 0 ? 1 : 0)) >> right;
+    }
+    return (int)t;
+}
+
+__device__ __forceinline__ signed char tfl_out_s8(int acc, int oc, const int* q, const int* shift, int up_limit,
+                                                 int out_zp, int lo, int hi) {
+    int r = tfl_requant(acc, q[oc], shift[oc], oc < up_limit) + out_zp;
+    r = r < lo ? lo : (r > hi ? hi : r);
+    return (signed char)r;
+}
+
+#define QC_BM 64
+#define QC_BN 64
+#define QC_BK 16
+
+// Implicit GEMM as conv2d_f32, on int32: A[m][k] = x - x_zp (0 outside the image), B[k][oc] = w - w_zp.
+// FULLY_CONNECTED runs through it as N rows of 1x1 images.
+extern "C" __global__ void __launch_bounds__(256)
+conv2d_s8(const signed char* __restrict__ x, const signed char* __restrict__ w, const int* __restrict__ bias,
+          signed char* __restrict__ y, const int* __restrict__ q, const int* __restrict__ shift,
+          int N, int H, int W, int IC, int OH, int OW, int OC, int KH, int KW, int sh, int sw, int dh, int dw,
+          int pt, int pl, int x_zp, int w_zp, int out_zp, int lo, int hi, int up_limit) {
+    __shared__ int As[QC_BK][QC_BM + 4];
+    __shared__ int Bs[QC_BK][QC_BN + 4];
+    const int tid = threadIdx.x;
+    const int tx = tid % 16, ty = tid / 16;
+    const int M = N * OH * OW, K = KH * KW * IC;
+    const int m0 = blockIdx.x * QC_BM, n0 = blockIdx.y * QC_BN;
+    const int lk = tid % QC_BK, lr = tid / QC_BK;
+    int pix_base[4], pih[4], piw[4];
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        int m = m0 + lr + 16 * i;
+        if (m < M) {
+            int ow = m % OW, t = m / OW, oh = t % OH, n = t / OH;
+            pix_base[i] = n * H * W * IC;
+            pih[i] = oh * sh - pt;
+            piw[i] = ow * sw - pl;
+        } else {
+            pix_base[i] = -1; pih[i] = 0; piw[i] = 0;
+        }
+    }
+    int acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) acc[i][j] = 0;
+    for (int k0 = 0; k0 < K; k0 += QC_BK) {
+        int k = k0 + lk;
+        int ic = 0, kh = 0, kw = 0;
+        if (k < K) { ic = k % IC; int t = k / IC; kw = t % KW; kh = t / KW; }
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            int v = 0;
+            if (k < K && pix_base[i] >= 0) {
+                int ih = pih[i] + kh * dh, iw = piw[i] + kw * dw;
+                if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = (int)x[pix_base[i] + (ih * W + iw) * IC + ic] - x_zp;
+            }
+            As[lk][lr + 16 * i] = v;
+            int oc = n0 + lr + 16 * i;
+            Bs[lk][lr + 16 * i] = (oc < OC && k < K) ? (int)w[(long long)oc * K + k] - w_zp : 0;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < QC_BK; kk++) {
+            int a[4], b[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) a[i] = As[kk][ty + 16 * i];
+#pragma unroll
+            for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        int m = m0 + ty + 16 * i;
+        if (m >= M) continue;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            int oc = n0 + tx + 16 * j;
+            if (oc < OC)
+                y[(long long)m * OC + oc] = tfl_out_s8(acc[i][j] + (bias ? bias[oc] : 0), oc, q, shift, up_limit,
+                                                       out_zp, lo, hi);
+        }
+    }
+}
+
+// One thread per output; filter [1][KH][KW][OC], OC = IC * mult.
+extern "C" __global__ void depthwise_conv2d_s8(const signed char* __restrict__ x, const signed char* __restrict__ w,
+                                               const int* __restrict__ bias, signed char* __restrict__ y,
+                                               const int* __restrict__ q, const int* __restrict__ shift,
+                                               int N, int H, int W, int IC, int OH, int OW, int OC, int KH, int KW,
+                                               int sh, int sw, int dh, int dw, int pt, int pl, int mult, int x_zp,
+                                               int w_zp, int out_zp, int lo, int hi, int up_limit) {
+    int total = N * OH * OW * OC;
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        int oc = i % OC, t = i / OC, ow = t % OW;
+        t /= OW;
+        int oh = t % OH, n = t / OH;
+        int ic = oc / mult;
+        int ih0 = oh * sh - pt, iw0 = ow * sw - pl;
+        const signed char* xb = x + (long long)n * H * W * IC + ic;
+        int acc = bias ? bias[oc] : 0;
+        for (int kh = 0; kh < KH; kh++) {
+            int ih = ih0 + kh * dh;
+            if (ih < 0 || ih >= H) continue;
+            for (int kw = 0; kw < KW; kw++) {
+                int iw = iw0 + kw * dw;
+                if (iw < 0 || iw >= W) continue;
+                acc += ((int)xb[(ih * W + iw) * IC] - x_zp) * ((int)w[(kh * KW + kw) * OC + oc] - w_zp);
+            }
+        }
+        y[i] = tfl_out_s8(acc, oc, q, shift, up_limit, out_zp, lo, hi);
+    }
+}
+
+// Byte copy through the generic strided iteration (int8 RESHAPE-free data movement: PAD uses pad_s8).
+extern "C" __global__ void pad_s8(const signed char* __restrict__ x, signed char* __restrict__ y, int n, int rank,
+                                  const int* __restrict__ meta, int value) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        int rem = i, ii = 0;
+        bool inside = true;
+        for (int d = rank - 1; d >= 0; d--) {
+            int dim = meta[d];
+            int qd = rem / dim;
+            int idx = rem - qd * dim - meta[2 * rank + d];
+            rem = qd;
+            if (idx < 0 || idx >= meta[rank + d]) inside = false;
+            ii += idx * meta[3 * rank + d];
+        }
+        y[i] = inside ? x[ii] : (signed char)value;
+    }
+}
+
+// int8 MAX_POOL_2D: integer max over the in-bounds window, clamped to the fused activation's range.
+extern "C" __global__ void maxpool2d_s8(const signed char* __restrict__ x, signed char* __restrict__ y, int N,
+                                        int H, int W, int C, int OH, int OW, int KH, int KW, int sh, int sw, int pt,
+                                        int pl, int lo, int hi) {
+    int total = N * OH * OW * C;
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        int c = i % C, t = i / C, ow = t % OW;
+        t /= OW;
+        int oh = t % OH, n = t / OH;
+        int h0 = oh * sh - pt, w0 = ow * sw - pl;
+        int hs = h0 < 0 ? 0 : h0, ws = w0 < 0 ? 0 : w0;
+        int he = h0 + KH < H ? h0 + KH : H, we = w0 + KW < W ? w0 + KW : W;
+        const signed char* xb = x + (long long)n * H * W * C + c;
+        int m = lo;
+        for (int h = hs; h < he; h++)
+            for (int w = ws; w < we; w++) {
+                int v = xb[(h * W + w) * C];
+                m = v > m ? v : m;
+            }
+        y[i] = (signed char)(m > hi ? hi : m);
+    }
+}
+
+// ---- int8 ADD (same shapes), as LiteRT's BUILTIN kernel computes it: whole 16-element blocks of the flat
+// index take its vector loop (ARM NEON arithmetic: vshl, vqrdmulh), the remaining tail the reference path
+// (20-bit left shift, MultiplyByQuantizedMultiplier with halves away from zero).
+__device__ __forceinline__ long long tfl_vshl(long long x, int n) {
+    return n >= 0 ? (long long)(int)((unsigned)(int)x << n) : (x >> (-n));
+}
+__device__ __forceinline__ long long tfl_vqrdmulh(long long a, long long b) {
+    if (a == -2147483648ll && b == -2147483648ll) return 2147483647ll;
+    long long r = (2 * a * b + (1ll << 31)) >> 32;
+    return r > 2147483647ll ? 2147483647ll : r;
+}
+__device__ __forceinline__ long long tfl_rdbpot(long long x, int e) {
+    long long mask = (1ll << e) - 1, rem = x & mask, threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> e) + (rem > threshold ? 1 : 0);
+}
+__device__ __forceinline__ long long tfl_wrap16(long long x) { return (long long)(short)(unsigned short)(x & 0xFFFF); }
+__device__ __forceinline__ long long tfl_wrap32(long long x) { return (long long)(int)(unsigned)(x & 0xFFFFFFFFll); }
+
+extern "C" __global__ void add_s8(const signed char* __restrict__ a, const signed char* __restrict__ b,
+                                  signed char* __restrict__ y, int n, int block_limit, int za, int zb, int zo,
+                                  int qa, int sha, int qb, int shb, int qo, int sho, int lo, int hi) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        long long r;
+        if (i < block_limit) {
+            long long sa = tfl_vqrdmulh(tfl_vshl((long long)a[i] - za, 20 + sha), qa);
+            long long sb = tfl_vqrdmulh(tfl_vshl((long long)b[i] - zb, 20 + shb), qb);
+            long long raw = tfl_wrap32(sa + sb);
+            r = tfl_rdbpot(tfl_vqrdmulh(raw, qo), -sho);
+            r = tfl_wrap16(tfl_wrap16(r) + zo);
+        } else {
+            int va = ((int)a[i] - za) * (1 << 20), vb = ((int)b[i] - zb) * (1 << 20);
+            int raw = tfl_requant(va, qa, sha, 0) + tfl_requant(vb, qb, shb, 0);
+            r = (long long)tfl_requant(raw, qo, sho, 0) + zo;
+        }
+        r = r < lo ? lo : (r > hi ? hi : r);
+        y[i] = (signed char)r;
+    }
+}
