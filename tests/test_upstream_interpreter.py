@@ -1092,3 +1092,43 @@ def test_lite_v2_test_repeated_invokes_are_stateless(lite):
     np.testing.assert_array_equal(outs[0], np.maximum((x + x) * (x + x) - x, 0))
     np.testing.assert_array_equal(outs[0], outs[1])
     np.testing.assert_array_equal(outs[0], outs[2])
+
+
+# ======================================================================= API surface (LiteRT 2.3's names)
+
+def test_api_surface_matches_litert():
+    # every public name of LiteRT's Interpreter / SignatureRunner exists on tfl_gpu's (private helpers that
+    # upstream tests call are listed too). _native_handle (a C++ pointer) has no meaning here.
+    wanted = {n for n in dir(litert_mod.Interpreter) if not n.startswith("_")}
+    wanted |= {"_safe_to_run", "_get_tensor_details", "_get_op_details", "_get_ops_details",
+               "_get_full_signature_list"}
+    assert sorted(wanted - set(dir(tfl_gpu.Interpreter))) == []
+    wanted_runner = {n for n in dir(litert_mod.SignatureRunner) if not n.startswith("_")}
+    assert sorted(wanted_runner - set(dir(tfl_gpu.SignatureRunner))) == []
+    assert {m.name: m.value for m in tfl_gpu.OpResolverType} == \
+        {m.name: m.value for m in litert_mod.OpResolverType}
+
+
+@pytest.mark.parametrize("flag", ["experimental_disable_delegate_clustering",
+                                  "experimental_default_delegate_latest_features",
+                                  "experimental_compress_quantization_zero_points",
+                                  "experimental_disable_delegate_node_fusion",
+                                  "experimental_force_delegate_node_profiling"])
+def test_constructor_experimental_flags(lite, permute_float_path, flag):
+    it = lite.Interpreter(model_path=permute_float_path, **{flag: True})
+    it.allocate_tensors()
+    it.set_tensor(0, np.array([[1.0, 2.0, 3.0, 4.0]], np.float32))
+    it.invoke()
+    np.testing.assert_array_equal(it.get_tensor(2), [[4.0, 3.0, 2.0, 1.0]])
+    if flag == "experimental_compress_quantization_zero_points":
+        assert it.experimental_compress_quantization_zero_points is True
+
+
+def test_constructor_unknown_keyword(lite, permute_float_path):
+    with pytest.raises(TypeError):
+        lite.Interpreter(model_path=permute_float_path, no_such_argument=1)
+
+
+def test_constructor_both_path_and_content(lite, permute_float_path):
+    with pytest.raises(ValueError, match="Can't both provide `model_path` and `model_content`"):
+        lite.Interpreter(model_path=permute_float_path, model_content=M.permute_float())

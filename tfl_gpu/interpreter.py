@@ -103,6 +103,13 @@ class Interpreter:
         self._warned_released: set = set()
         self._busy = threading.Lock()
         self._signature_defs = self.get_signature_list()
+        self._experimental_compress_quantization_zero_points = bool(
+            experimental_flags.get("experimental_compress_quantization_zero_points", False))
+
+    @property
+    def experimental_compress_quantization_zero_points(self):
+        """The flag as passed (LiteRT's read-only property; it does not change results here)."""
+        return self._experimental_compress_quantization_zero_points
 
     @staticmethod
     def _resolve_threads(n):
