@@ -15,8 +15,6 @@ from .registry import register
 def dequantize(x: np.ndarray, t) -> np.ndarray:
     """Float value of ``x`` held in tensor ``t``'s type; bit-identical to TFLite (the int-by-float32 product
     is exact in float64, so one rounding to float32 gives the same result as its float/double paths)."""
-    if x.dtype == np.float16:
-        return x.astype(np.float32)
     if x.dtype.kind == "f":
         return x.astype(np.float32)
     q = t.quantization

@@ -83,8 +83,7 @@ class Hashtable:
         self.value_type = _TENSOR_TYPE_NAMES.get(int(o.get("value_dtype", 0)), "?")
         if self.key_type not in _TABLE_TYPES or self.value_type not in _TABLE_TYPES:
             raise ValueError(f"HASHTABLE: unsupported key/value types {self.key_type}/{self.value_type}")
-        if (self.key_type == "STRING") == (self.value_type == "STRING") and "STRING" in (self.key_type,
-                                                                                       self.value_type):
+        if self.key_type == "STRING" and self.value_type == "STRING":
             raise ValueError("HASHTABLE: string -> string tables are not supported")
 
     def __call__(self):
