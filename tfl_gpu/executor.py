@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -59,10 +60,20 @@ class SubgraphRuntime:
         # values[-1] is a permanent None so an omitted optional input (index -1) reads as None.
         self.values: list = [None] * (n + 1)
         self.nodes: list[Node] = []
-        self.steps: list[Step] = []
+        self._steps: list[Step] = []
+        self._prog = None                 # the compiled run loop (see _compile), rebuilt after changes
         self.node_info: list[NodeInfo] = []
         self.planned = False
         self.resized = False
+
+    @property
+    def steps(self) -> list[Step]:
+        return self._steps
+
+    @steps.setter
+    def steps(self, steps: list[Step]) -> None:
+        self._steps = steps
+        self._prog = None
 
     # ------------------------------------------------------------------ planning
     def plan(self, resolver: str, preserve_all: bool) -> None:
@@ -108,6 +119,7 @@ class SubgraphRuntime:
                     release[si].append(t)
         for st, rel in zip(self.steps, release):
             st.release = tuple(rel)
+        self._prog = None
 
     def _check_sizes(self) -> None:
         """Before anything is allocated: no tensor's declared size may overflow, and the tensors allocated
@@ -167,13 +179,89 @@ class SubgraphRuntime:
 
     # ------------------------------------------------------------------ running
     def run(self, timings: list | None = None) -> None:
+        # Floating-point warnings are silenced once per invoke (LiteRT is silent on inf/NaN arithmetic), so
+        # kernels need no np.errstate context of their own (~2 us each); nested subgraph calls inherit it.
+        rt = self.runtime
+        if not rt.fp_quiet:
+            rt.fp_quiet = True
+            try:
+                with np.errstate(all="ignore"):
+                    self._run(timings)
+            finally:
+                rt.fp_quiet = False
+        else:
+            self._run(timings)
+
+    def _run(self, timings: list | None) -> None:
+        if timings is not None:
+            return self._run_timed(timings)
+        prog = self._prog
+        if prog is None:
+            prog = self._prog = self._compile()
+        vals = self.values
+        rt = self.runtime
+        for st, mode, arg, out1, dt, rel in prog:
+            if rt.cancel_requested:
+                rt.raise_cancelled()
+            try:
+                if mode == 1:
+                    out = st.kernel(vals[arg])
+                elif mode == 2:
+                    out = st.kernel(*arg(vals))
+                else:
+                    out = st.kernel()
+            except (CancelledError, ModelError):
+                raise
+            except Exception as e:  # noqa: BLE001 - re-raised with the node named
+                raise InvokeError(f"Node number {st.nodes[0]} ({st.label}) failed to invoke: "
+                                  f"{type(e).__name__}: {e}") from e
+            if type(out) is np.ndarray and out1 is not None and (out.dtype is dt or out.dtype == dt):
+                vals[out1] = out            # the common case: one output array of the declared type
+            else:
+                self._store(st, out)
+            for r in rel:
+                vals[r] = None
+
+    def _compile(self) -> list:
+        """Per step: (step, argument mode, index or getter, single output index or None, its dtype,
+        values to release): the loop then builds no argument list and no output tuple per step."""
+        prog = []
+        for st in self.steps:
+            ins = st.inputs
+            if len(ins) == 1:
+                mode, arg = 1, ins[0]
+            elif len(ins) == 0:
+                mode, arg = 0, None
+            else:
+                mode, arg = 2, itemgetter(*ins)
+            single = len(st.outputs) == 1
+            prog.append((st, mode, arg, st.outputs[0] if single else None,
+                         st.out_dtypes[0] if single else None, tuple(st.release)))
+        return prog
+
+    def _store(self, st: Step, out) -> None:
+        vals = self.values
+        if type(out) is not tuple:
+            if type(out) is list:
+                out = tuple(out)
+            else:
+                out = (out,)
+        if len(out) != len(st.outputs):
+            raise InvokeError(f"Node number {st.nodes[0]} ({st.label}) produced {len(out)} outputs, "
+                              f"the model declares {len(st.outputs)}")
+        for o, v, dt in zip(st.outputs, out, st.out_dtypes):
+            if type(v) is not np.ndarray or v.dtype != dt:
+                v = _as_dtype(v, dt)
+            vals[o] = v
+
+    def _run_timed(self, timings: list) -> None:
         vals = self.values
         rt = self.runtime
         for st in self.steps:
             if rt.cancel_requested:
                 rt.raise_cancelled()
             args = [vals[i] for i in st.inputs]
-            t0 = time.perf_counter() if timings is not None else 0.0
+            t0 = time.perf_counter()
             try:
                 out = st.kernel(*args)
             except (CancelledError, ModelError):
@@ -181,22 +269,10 @@ class SubgraphRuntime:
             except Exception as e:  # noqa: BLE001 - re-raised with the node named
                 raise InvokeError(f"Node number {st.nodes[0]} ({st.label}) failed to invoke: "
                                   f"{type(e).__name__}: {e}") from e
-            if type(out) is not tuple:
-                if type(out) is list:
-                    out = tuple(out)
-                else:
-                    out = (out,)
-            if len(out) != len(st.outputs):
-                raise InvokeError(f"Node number {st.nodes[0]} ({st.label}) produced {len(out)} outputs, "
-                                  f"the model declares {len(st.outputs)}")
-            for o, v, dt in zip(st.outputs, out, st.out_dtypes):
-                if type(v) is not np.ndarray or v.dtype != dt:
-                    v = _as_dtype(v, dt)
-                vals[o] = v
+            self._store(st, out)
             for r in st.release:
                 vals[r] = None
-            if timings is not None:
-                timings.append((st, time.perf_counter() - t0))
+            timings.append((st, time.perf_counter() - t0))
 
     def shape_of(self, i: int) -> tuple:
         v = self.values[i]
@@ -221,6 +297,7 @@ class SubgraphRuntime:
         try:
             for st in self.steps:
                 st.release = ()
+            self._prog = None
             rt.dry_run_deadline = time.monotonic() + (DRY_RUN_SECONDS if budget_s is None else budget_s)
             with np.errstate(all="ignore"):
                 self.run()
@@ -235,6 +312,7 @@ class SubgraphRuntime:
                     known.add(t.index)
             for st, rel in zip(self.steps, saved_release):
                 st.release = rel
+            self._prog = None
             self.values[:] = saved_vals
             rt.restore_resources(saved_res)
             for i, v in saved_vars.items():
@@ -256,6 +334,7 @@ class Runtime:
         self.cancel_requested = False
         self.dry_run_deadline: float | None = None
         self._depth = 0
+        self.fp_quiet = False             # inside a run that silences floating-point warnings
         self.lock = threading.Lock()
 
     def num_subgraphs(self) -> int:
