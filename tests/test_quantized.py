@@ -130,3 +130,25 @@ def test_quantize_float_per_channel(rng):
     mb.op("QUANTIZE", [x], [y])
     mb.output(y)
     both_resolvers(mb.build(), [rng.normal(0, 2, (2, 5, 4)).astype(np.float32)])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_requantize_random(seed):
+    """Every 8/16-bit type pair, lengths around LiteRT's 16-wide vector blocks, random scales."""
+    rng = np.random.default_rng(300 + seed)
+    pairs = [("INT8", "INT8"), ("UINT8", "INT8"), ("INT8", "UINT8"), ("UINT8", "UINT8"), ("INT16", "INT16"),
+             ("INT16", "INT8"), ("INT8", "INT16"), ("UINT8", "INT16"), ("INT16", "UINT8")]
+    tin, tout = pairs[seed % len(pairs)]
+    n = int(rng.choice([7, 15, 17, 33, 100, 257]))
+
+    def params(t):
+        if t == "INT16":
+            return float(rng.uniform(1e-5, 1e-3)), 0
+        return float(rng.uniform(0.001, 0.1)), int(rng.integers(-20, 20)) + (128 if t == "UINT8" else 0)
+
+    mb = ModelBuilder()
+    x = mb.input("x", [n], tin, quant=qp(*params(tin)))
+    y = mb.tensor("y", [n], tout, quant=qp(*params(tout)))
+    mb.op("QUANTIZE", [x], [y])
+    mb.output(y)
+    both_resolvers(mb.build(), [rand_q(rng, (n,), tin)])

@@ -72,9 +72,10 @@ class Requantize:
         self.out_zp = o.quantization.zero_point
         self.lo, self.hi = Q.QRANGE[o.type_name]
         self.dtype = o.dtype
-        # LiteRT's optimized int8 -> int8 requantization: a 16-wide vector loop rounding the final shift's
+        # LiteRT's optimized 8-bit -> 8-bit requantization: a 16-wide vector loop rounding the final shift's
         # halves up, then a scalar tail
-        self.up = node.resolver != "BUILTIN_REF" and i.type_name == "INT8" and o.type_name == "INT8"
+        self.up = (node.resolver != "BUILTIN_REF" and i.type_name in ("INT8", "UINT8")
+                   and o.type_name in ("INT8", "UINT8"))
 
     def __call__(self, x):
         acc = x.astype(np.int64) - self.in_zp
