@@ -261,6 +261,37 @@ def _mbqm(x, qs):
     return Q.multiply_by_quantized_multiplier(Q._wrap32(np.asarray(x, np.int64)), qs[0], qs[1])
 
 
+class _Requant:
+    """MultiplyByQuantizedMultiplier with (per-column) multipliers fixed in advance: the same arithmetic as
+    quant.multiply_by_quantized_multiplier (q >= 0: the doubling high multiply is (x*q + 2**30) >> 31, then a
+    rounding right shift with halves away from zero), in fewer numpy calls for the per-step loop."""
+
+    def __init__(self, q, shift):
+        q = np.asarray(q, np.int64)
+        shift = np.asarray(shift, np.int64)
+        if np.any(q < 0):
+            raise ValueError("negative quantized multiplier")
+        self.q = q
+        self.left = np.maximum(shift, 0)
+        self.any_left = bool(np.any(self.left))
+        right = np.maximum(-shift, 0)
+        self.right = right
+        self.half = np.where(right > 0, np.left_shift(1, np.maximum(right - 1, 0)), 0).astype(np.int64)
+        self.has_right = right > 0
+
+    def __call__(self, x):
+        x = Q._wrap32(np.asarray(x, np.int64))
+        if self.any_left:
+            x = Q._wrap32(x << self.left)
+        t = x * self.q
+        t += 1 << 30
+        t >>= 31
+        t += self.half
+        t -= (t < self.half) & self.has_right          # t - half < 0: one less before the floor shift
+        t >>= self.right
+        return t
+
+
 def _integer_lstm_node(node) -> bool:
     x = node.inputs[0]
     return x is not None and x.type_name == "INT8" and len(node.inputs) in (20, 24)
@@ -377,10 +408,13 @@ class _IntegerLstmCell:
             self.W_rec = self.W_rec.astype(np.float32)
         self.B_in = cat([self.b_in[g] for g in G])
         self.B_rec = cat([self.b_rec[g] for g in G])
-        self.Q_in = (cat([np.full(C, self.s_in[g][0], np.int64) for g in G]),
-                     cat([np.full(C, self.s_in[g][1], np.int64) for g in G]))
-        self.Q_rec = (cat([np.full(C, self.s_rec[g][0], np.int64) for g in G]),
-                      cat([np.full(C, self.s_rec[g][1], np.int64) for g in G]))
+        self.Q_in = _Requant(cat([np.full(C, self.s_in[g][0], np.int64) for g in G]),
+                             cat([np.full(C, self.s_in[g][1], np.int64) for g in G]))
+        self.Q_rec = _Requant(cat([np.full(C, self.s_rec[g][0], np.int64) for g in G]),
+                              cat([np.full(C, self.s_rec[g][1], np.int64) for g in G]))
+        self.R_hidden = _Requant(*self.s_hidden)
+        if self.proj:
+            self.R_proj = _Requant(*self.s_proj)
 
     def _peephole(self, gate, g, c):
         # LiteRT walks the peephole product with the output size as vector length: over the first
@@ -418,7 +452,7 @@ class _IntegerLstmCell:
         C = self.n_cell
         xs = x_seq.reshape(T * B, x_seq.shape[2]).astype(self.W_in.dtype)
         acc = self.B_in + (xs @ self.W_in).astype(np.int64)
-        pre = _sat16(_mbqm(acc, self.Q_in)).reshape(T, B, -1)       # gate = sat(0 + input part)
+        pre = _sat16(self.Q_in(acc)).reshape(T, B, -1)       # gate = sat(0 + input part)
         out = np.empty((T, B, self.n_output), np.int8)
         order = range(T - 1, -1, -1) if reverse else range(T)
         cs = self.cell_scale
@@ -429,7 +463,7 @@ class _IntegerLstmCell:
             hv = h.astype(self.W_rec.dtype)
             cv = c.astype(np.int64)
             acc = self.B_rec + (hv @ self.W_rec).astype(np.int64)
-            gates = _sat16(pre[t] + _mbqm(acc, self.Q_rec))
+            gates = _sat16(pre[t] + self.Q_rec(acc))
             if plain:
                 act = sig[gates + 32768].astype(np.int64)
                 fg = act[:, k * C:(k + 1) * C]
@@ -449,13 +483,13 @@ class _IntegerLstmCell:
                 og = sig[self._finish(gates, 3, cn) + 32768].astype(np.int64)
             prod = og * self.tanh_cell[cn + 32768]
             if self.proj:
-                s1 = np.clip(_mbqm(prod, self.s_hidden) - self.hidden_zp, -128, 127)
+                s1 = np.clip(self.R_hidden(prod) - self.hidden_zp, -128, 127)
                 acc = self.b_proj + (s1.astype(np.float64) @ self.w_proj).astype(np.int64)
-                hn = np.clip(_mbqm(acc, self.s_proj) + self.h_zp, -128, 127)
+                hn = np.clip(self.R_proj(acc) + self.h_zp, -128, 127)
                 if self.proj_clip > 0:
                     hn = np.clip(hn, -self.proj_clip, self.proj_clip)
             else:
-                hn = np.clip(_mbqm(prod, self.s_hidden) + self.hidden_zp, -128, 127)
+                hn = np.clip(self.R_hidden(prod) + self.hidden_zp, -128, 127)
             c[...] = cn
             h[...] = hn
             out[t] = hn
