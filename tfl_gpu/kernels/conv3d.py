@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..limits import check_allocation
 from .registry import apply_activation, float_node, register
 
 
@@ -81,7 +82,6 @@ class Conv3DTranspose(_Conv3DOptions):
         if c != ci or shp[0] != n or shp[4] != co or min(shp) < 0:
             raise ValueError(f"CONV_3D_TRANSPOSE: output shape {shp}, filter {list(w.shape)} and input "
                              f"{list(x.shape)} do not agree")
-        from ..limits import check_allocation
         check_allocation(shp, np.float32, "CONV_3D_TRANSPOSE output")
         dd, dh, dw = self.dilations
         sd, sh, sw = self.strides
