@@ -139,7 +139,10 @@ def _unsorted_segment(kind):
         rest = data.shape[ids.ndim:]
         flat = data.reshape((-1,) + rest)
         ids = ids.reshape(-1)
-        keep = (ids >= 0) & (ids < n)
+        if ids.size and int(ids.max()) >= n:     # LiteRT rejects ids past num_segments (negatives are skipped)
+            raise ValueError(f"UNSORTED_SEGMENT_{kind.upper()}: segment id {int(ids.max())} is not below "
+                             f"num_segments {n}")
+        keep = ids >= 0
         flat, ids = flat[keep], ids[keep]
         dt = data.dtype
         if kind == "sum":

@@ -1,0 +1,191 @@
+"""Ported from TensorFlow Lite's kernel unit tests (tensorflow/lite/kernels/*_test.cc) for the misc ops
+(segments, matrix diag, reverse sequence, unique, sparse_to_dense, dynamic_update_slice, bucketize, atan2,
+bitcast, bitwise_xor, right_shift, embedding_lookup, ...): the same single-op models and inputs, asserting the
+values the upstream tests assert and LiteRT's outputs on the same model (see upstream_helpers.case)."""
+import numpy as np
+import pytest
+
+from shape_helpers import both_fail
+from upstream_helpers import F32, I8, I16, I32, I64, U8, arr, case
+
+
+def ids(d):
+    return np.dtype(d).name
+
+
+# ------------------------------------------------------------------------------------ segment_sum_test.cc
+SEG = [([3, 4], [1, 2, 3, 4, 4, 3, 2, 1, 5, 6, 7, 8], [5, 5, 5, 5, 5, 6, 7, 8], [2, 4]),
+       ([3], [1, 2, 3], [3, 3], [2]),
+       ([3, 2, 1], [1, 2, 3, 4, 5, 6], [4, 6, 5, 6], [2, 2, 1])]
+
+
+@pytest.mark.parametrize("dt", [I32, F32], ids=ids)
+@pytest.mark.parametrize("k", range(len(SEG)))
+def test_segment_sum(k, dt):
+    shape, x, exp, oshape = SEG[k]
+    case("SEGMENT_SUM", [arr(x, dt, shape), arr([0, 0, 1], I32)], exp, shapes=[oshape])
+
+
+# ---------------------------------------------------------------------------------- unsorted_segment_test.cc
+US_OPS = ["UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_PROD", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN"]
+US_SHAPES = [  # (data shape, data, segment ids shape, ids, num_segments, const ids/num, expected output shape)
+    ([2, 2, 2], [1, 2, 3, 4, 5, 6, 0, 0], [2, 2], [1, 2, 0, 8], 10, False, [10, 2]),
+    ([2, 2, 2], [1, 2, 3, 4, 5, 6, 0, 0], [2, 2], [1, 2, -1, -1], 3, True, [3, 2]),
+    ([2, 2], [1, 2, 3, 4], [2, 2], [0, 1, 5, 2], 10, False, [10]),
+    ([2, 2], [1, 2, 3, 4], [2, 2], [1, 1, 1, 1], 3, True, [3]),
+    ([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8], 10, False, [10]),
+    ([2, 2, 2], [1, 1, 1, 1, 1, 1, 0, 0], [2, 2, 2], [0, 1, 2, -1, 3, -1, 4, -1], 8, True, [8]),
+    ([2, 1, 2, 1, 2], [1, 2, 3, 4, 5, 6, 7, 8], [2, 1], [0, 1], 10, False, [10, 2, 1, 2]),
+]
+
+
+@pytest.mark.parametrize("op", US_OPS)
+@pytest.mark.parametrize("k", range(len(US_SHAPES)))
+def test_unsorted_segment_shapes(k, op):
+    # upstream asserts the output shape; the values are checked against LiteRT
+    dshape, x, ishape, idx, n, const, oshape = US_SHAPES[k]
+    case(op, [arr(x, I32, dshape), arr(idx, I32, ishape), arr([n], I32)], [None], const=(1, 2) if const else (),
+         shapes=[oshape])
+
+
+@pytest.mark.parametrize("op", US_OPS)
+@pytest.mark.parametrize("dshape,x,ishape,idx,n", [
+    ([3, 2], [1, 2, 3, 4, 5, 6], [2], [0, 1], [2]),           # segment ids size != data's first dimension
+    ([2, 2], [1, 2, 3, 4], [2], [0, 1], [1]),                 # largest id + 1 > num_segments
+    ([3, 2], [1, 2, 3, 4, 5, 6], [3], [0, 1, 0], [2, 1]),     # num_segments not a scalar
+    ([2, 2, 2], [1, 2, 3, 4, 5, 6, 0, 0], [2, 1], [1, 1], [3]),  # ids shape not a prefix of data's
+])
+def test_unsorted_segment_bad_inputs_fail(op, dshape, x, ishape, idx, n):
+    both_fail(op, [arr(x, I32, dshape), arr(idx, I32, ishape), arr(n, I32)])
+
+
+# ------------------------------------------------------------------------------------ matrix_diag_test.cc
+@pytest.mark.parametrize("dt", [I32, F32, I16, I8, U8], ids=ids)
+def test_matrix_diag_three_by_three(dt):
+    case("MATRIX_DIAG", [arr([1, 2, 3], dt)], [1, 0, 0, 0, 2, 0, 0, 0, 3], shapes=[[3, 3]])
+
+
+def test_matrix_diag_two_dim_diag():
+    case("MATRIX_DIAG", [arr(range(1, 9), I32, [2, 4])],
+         [1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 4, 5, 0, 0, 0, 0, 6, 0, 0, 0, 0, 7, 0, 0, 0, 0, 8],
+         shapes=[[2, 4, 4]])
+
+
+def test_matrix_diag_degenerate():
+    case("MATRIX_DIAG", [arr([1], U8)], [1], shapes=[[1, 1]])
+
+
+# -------------------------------------------------------------------------------- matrix_set_diag_test.cc
+@pytest.mark.parametrize("dt", [I32, F32, I16, I8, U8], ids=ids)
+def test_matrix_set_diag_three_by_three(dt):
+    case("MATRIX_SET_DIAG", [arr([7, 1, 2, 3, 8, 4, 5, 6, 9], dt, [3, 3]), arr([0, 4, 2], dt)],
+         [0, 1, 2, 3, 4, 4, 5, 6, 2], shapes=[[3, 3]])
+
+
+def test_matrix_set_diag_more_columns_than_rows():
+    case("MATRIX_SET_DIAG", [arr([0, 0, 0, 9, 9, 9], I32, [2, 3]), arr([1, 1], I32)], [1, 0, 0, 9, 1, 9],
+         shapes=[[2, 3]])
+
+
+def test_matrix_set_diag_two_dim_diag():
+    case("MATRIX_SET_DIAG", [arr([5] * 16 + [1] * 16, I32, [2, 4, 4]), arr(range(1, 9), I32, [2, 4])],
+         [1, 5, 5, 5, 5, 2, 5, 5, 5, 5, 3, 5, 5, 5, 5, 4, 5, 1, 1, 1, 1, 6, 1, 1, 1, 1, 7, 1, 1, 1, 1, 8],
+         shapes=[[2, 4, 4]])
+
+
+# -------------------------------------------------------------------------------- reverse_sequence_test.cc
+RS = [([3, 2, 3, 3], 1, 0, [5, 6, 3, 4, 1, 2, 9, 10, 7, 8, 11, 12, 17, 18, 15, 16, 13, 14, 23, 24, 21, 22, 19, 20]),
+      ([3, 4], 0, 2, [13, 20, 15, 22, 17, 24, 7, 14, 9, 16, 11, 18, 1, 8, 3, 10, 5, 12, 19, 2, 21, 4, 23, 6])]
+
+
+@pytest.mark.parametrize("dt", [F32, I32, I64, U8, I16], ids=ids)
+@pytest.mark.parametrize("k", range(len(RS)))
+def test_reverse_sequence(k, dt):
+    lens, seq_dim, batch_dim, exp = RS[k]
+    case("REVERSE_SEQUENCE", [arr(range(1, 25), dt, [4, 3, 2]), arr(lens, I32)], exp, shapes=[[4, 3, 2]],
+         seq_dim=seq_dim, batch_dim=batch_dim)
+
+
+# ------------------------------------------------------------------------------------------ unique_test.cc
+UNIQ = [([5], [5], [0]),
+        ([5, 2, 3, 51, 6, 72, 7, 8], [5, 2, 3, 51, 6, 72, 7, 8], list(range(8))),
+        ([5] * 7, [5], [0] * 7),
+        ([2, 3, 5, 7, 2, 7, 3], [2, 3, 5, 7], [0, 1, 2, 3, 0, 3, 1]),
+        ([-1, -1, -2, -2, -3, -3], [-1, -2, -3], [0, 0, 1, 1, 2, 2])]
+
+
+@pytest.mark.parametrize("k", range(len(UNIQ)))
+def test_unique(k):
+    x, vals, idx = UNIQ[k]
+    case("UNIQUE", [arr(x, F32)], [vals, idx], out_types=[F32, I32], idx_out_type=2)
+
+
+def test_unique_index_int64():
+    case("UNIQUE", [arr([2, 3, 5, 7, 2, 7, 3], F32)], [[2, 3, 5, 7], [0, 1, 2, 3, 0, 3, 1]], out_types=[F32, I64],
+         idx_out_type=4)
+
+
+# ---------------------------------------------------------------------------------- sparse_to_dense_test.cc
+IDX33 = [0, 0, 0, 1, 2, 1, 2, 0, 1]
+
+
+def _std(d):
+    return [2] + [d] * 15 + [4, d, d, 6] + [d] * 7
+
+
+STD = [  # (index dtype, value dtype, indices, indices shape, output shape, values, default, expected)
+    (I32, F32, [3], [1], [5], [7], 0, [0, 0, 0, 7, 0]),
+    (I32, F32, [1, 3, 5], [3], [7], [2, 4, 6], 0, [0, 2, 0, 4, 0, 6, 0]),
+    (I32, F32, IDX33, [3, 3], [3, 3, 3], [2, 4, 6], 0, _std(0)),
+    (I64, F32, IDX33, [3, 3], [3, 3, 3], [2, 4, 6], -1, _std(-1)),
+    (I32, F32, IDX33, [3, 3], [3, 3, 3], [2, 4, 6], -1, _std(-1)),
+    (I32, I32, IDX33, [3, 3], [3, 3, 3], [2, 4, 6], -1, _std(-1)),
+    (I32, I64, IDX33, [3, 3], [3, 3, 3], [2, 4, 6], -1, _std(-1)),
+    (I32, I8, IDX33, [3, 3], [3, 3, 3], [2, 4, 6], -1, _std(-1)),
+    (I32, U8, IDX33, [3, 3], [3, 3, 3], [2, 4, 6], 1, _std(1)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(STD)))
+def test_sparse_to_dense(k):
+    it, vt, ind, ishape, oshape, vals, d, exp = STD[k]
+    case("SPARSE_TO_DENSE", [arr(ind, it, ishape), arr(oshape, I32), arr(vals, vt), arr([d], vt)], exp,
+         shapes=[oshape], out_types=[vt], validate_indices=False)
+
+
+# ---------------------------------------------------------------------------- dynamic_update_slice_test.cc
+M33 = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+
+
+@pytest.mark.parametrize("dt", [F32, I8, I16, I32, I64], ids=ids)
+def test_dynamic_update_slice_simple(dt):
+    case("DYNAMIC_UPDATE_SLICE", [arr(M33, dt, [3, 3]), arr([-1, -2], dt, [2, 1]), arr([1, 1], I32)],
+         [1, 2, 3, 4, -1, 6, 7, -2, 9])
+
+
+def test_dynamic_update_slice_float16():
+    case("DYNAMIC_UPDATE_SLICE", [arr(M33, np.float16, [3, 3]), arr([-1, -2], np.float16, [2, 1]),
+                                  arr([1, 1], I32)], [1, 2, 3, 4, -1, 6, 7, -2, 9])
+
+
+def test_dynamic_update_slice_bool():
+    case("DYNAMIC_UPDATE_SLICE", [np.ones([3, 3], np.bool_), np.zeros([2, 1], np.bool_), arr([1, 1], I32)],
+         [1, 1, 1, 1, 0, 1, 1, 0, 1])
+
+
+def test_dynamic_update_slice_zero_size_update():
+    case("DYNAMIC_UPDATE_SLICE", [arr(M33, I32, [3, 3]), np.zeros([2, 0], I32), arr([1, 1], I32)], M33)
+
+
+def test_dynamic_update_slice_int64_indices():
+    case("DYNAMIC_UPDATE_SLICE", [arr(M33, I64, [3, 3]), arr([-1, -2], I64, [2, 1]), arr([1, 1], I64)],
+         [1, 2, 3, 4, -1, 6, 7, -2, 9])
+
+
+def test_dynamic_update_slice_boundary_clamps_start():
+    case("DYNAMIC_UPDATE_SLICE", [arr(M33, F32, [3, 3]), arr([-1, -2, -3, -4], F32, [2, 2]), arr([2, 2], I32)],
+         [1, 2, 3, 4, -1, -2, 7, -3, -4])
+
+
+def test_dynamic_update_slice_update_too_large_fails():
+    both_fail("DYNAMIC_UPDATE_SLICE", [arr(M33, F32, [3, 3]), np.zeros([4, 2], F32), arr([0, 0], I32)])
