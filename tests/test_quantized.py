@@ -137,7 +137,7 @@ def test_requantize_random(seed):
     """Every 8/16-bit type pair, lengths around LiteRT's 16-wide vector blocks, random scales."""
     rng = np.random.default_rng(300 + seed)
     pairs = [("INT8", "INT8"), ("UINT8", "INT8"), ("INT8", "UINT8"), ("UINT8", "UINT8"), ("INT16", "INT16"),
-             ("INT16", "INT8"), ("INT8", "INT16"), ("UINT8", "INT16"), ("INT16", "UINT8")]
+             ("INT16", "INT8"), ("INT8", "INT16"), ("UINT8", "INT16")]   # (LiteRT has no int16 -> uint8)
     tin, tout = pairs[seed % len(pairs)]
     n = int(rng.choice([7, 15, 17, 33, 100, 257]))
 
