@@ -541,7 +541,7 @@ def test_control_flow_nodes_stay_on_cpu(rng):
     mb = ModelBuilder()
     cond = mb.subgraph("cond")
     i_c = mb.input("i", [], "INT32")
-    x_c = mb.input("x", [2], "FLOAT32")
+    mb.input("x", [2], "FLOAT32")
     lim = mb.const("lim", np.array(3, np.int32))
     b = mb.tensor("b", [], "BOOL")
     mb.op("LESS", [i_c, lim], [b])

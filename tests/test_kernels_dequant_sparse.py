@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from oracle import assert_same_as_litert, litert, run_litert, run_ours
+from oracle import assert_same_as_litert, litert
 from tfl_gpu import Interpreter
 from tfl_gpu.kernels.registry import Node, find
 from tfl_gpu.model import read_model

@@ -17,8 +17,6 @@ layout LiteRT uses for models over 2 GB.
 """
 from __future__ import annotations
 
-import re
-
 import flatbuffers
 import numpy as np
 
@@ -476,4 +474,3 @@ def single_op_model(opcode: str, inputs: list, output_types=("FLOAT32",), output
 
 
 __all__ = ["ModelBuilder", "single_op_model", "options_table_for"]
-_ = re  # (kept for future name munging helpers)
