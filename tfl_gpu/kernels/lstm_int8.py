@@ -249,7 +249,13 @@ def _f32(x) -> np.float32:
 
 
 def _scale(t) -> np.float32:
-    return _f32(t.quantization.scales[0])
+    q = t.quantization
+    if q.scales is None or q.scales.size == 0:
+        raise ValueError(f"tensor '{t.name}' has no quantization scale")
+    s = _f32(q.scales[0])
+    if not (np.isfinite(s) and s > 0):
+        raise ValueError(f"tensor '{t.name}' has an invalid quantization scale {s}")
+    return s
 
 
 def _zp(t) -> int:

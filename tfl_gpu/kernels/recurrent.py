@@ -936,7 +936,7 @@ class IntegerSvdf:
                 raise ValueError(f"integer SVDF: the {what} tensor must be quantized")
         if wt_t.type_name != "INT16" or st_t.type_name != "INT16":
             raise ValueError("integer SVDF: weights_time and state must be INT16")
-        s = lambda t: np.float32(t.quantization.scales[0])   # noqa: E731
+        from .lstm_int8 import _scale as s
         m1 = float(np.float32(s(x_t) * s(wf_t)) / s(st_t))
         m2 = float(np.float32(s(st_t) * s(wt_t)) / s(out_t))
         self.q1, self.sh1 = Q.quantize_multiplier(m1)
