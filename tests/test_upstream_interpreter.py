@@ -1132,3 +1132,108 @@ def test_constructor_unknown_keyword(lite, permute_float_path):
 def test_constructor_both_path_and_content(lite, permute_float_path):
     with pytest.raises(ValueError, match="Can't both provide `model_path` and `model_content`"):
         lite.Interpreter(model_path=permute_float_path, model_content=M.permute_float())
+
+
+# ============================================ InterpreterDelegateTest with a tfl_gpu "test delegate" plugin
+# Upstream's testdata/test_delegate.so counts delegates created / invoked (applied to an interpreter) and
+# records an 'options_counter' option; option 'fail' makes loading fail. The same contract as a tfl_gpu
+# delegate plugin (tfl_gpu only: LiteRT cannot load Python delegates). LiteRT applies a delegate while
+# constructing the interpreter; tfl_gpu plans delegation in allocate_tensors, so the "invoked" count is
+# checked after allocate_tensors.
+
+from tfl_gpu import delegates_api  # noqa: E402
+from tfl_gpu.hookspecs import hookimpl  # noqa: E402
+
+
+class _Counters:
+    created = 0
+    invoked = 0
+    options_counter = 0
+
+
+class _TestDelegate:
+    @hookimpl
+    def delegate_option_schema(self):
+        return {"unused": False, "options_counter": 0, "fail": None}
+
+    @hookimpl
+    def delegate_configure(self, options):
+        if options["fail"] is not None:
+            raise ValueError("Fail argument sent.")
+        _Counters.created += 1
+        _Counters.options_counter = int(options["options_counter"])
+        return dict(options)
+
+    @hookimpl
+    def delegate_supports_node(self, node, config):
+        return True if node.op == "FULLY_CONNECTED" else "only FULLY_CONNECTED"
+
+    @hookimpl
+    def delegate_prepare(self, partition, config):
+        _Counters.invoked += 1
+        return {"p": partition, "run": [(n.cpu_kernel(), n.inputs, n.outputs) for n in partition.nodes]}
+
+    @hookimpl
+    def delegate_invoke(self, kernel, inputs):
+        env = {t.index: a for t, a in zip(kernel["p"].inputs, inputs)}
+        for fn, ins, outs in kernel["run"]:
+            args = [None if t is None else (t.constant if t.constant is not None else env[t.index]) for t in ins]
+            res = fn(*args)
+            for t, v in zip(outs, res if isinstance(res, tuple) else (res,)):
+                env[t.index] = v
+        return [env[t.index] for t in kernel["p"].outputs]
+
+
+@pytest.fixture
+def test_delegate():
+    _Counters.created = _Counters.invoked = _Counters.options_counter = 0
+    delegates_api.register_delegate("test_delegate", _TestDelegate)
+    yield _Counters
+    delegates_api.unregister_delegate("test_delegate")
+
+
+def _run_permute(it):
+    it.allocate_tensors()
+    x = np.array([[1.0, 2.0, 3.0, 4.0]], np.float32)
+    it.set_tensor(0, x)
+    it.invoke()
+    np.testing.assert_array_equal(it.get_tensor(2), x[:, ::-1])
+
+
+def test_InterpreterDelegateTest_testDelegate_tfl_gpu(test_delegate, permute_float_path):
+    delegate = tfl_gpu.load_delegate("test_delegate")
+    interpreter = tfl_gpu.Interpreter(model_path=permute_float_path, experimental_delegates=[delegate])
+    assert interpreter._delegates[0] is delegate
+    assert test_delegate.created == 1
+    _run_permute(interpreter)
+    assert test_delegate.invoked == 1
+    assert interpreter.get_delegation_report()   # the FC went to the delegate
+
+
+def test_InterpreterDelegateTest_testMultipleInterpreters_tfl_gpu(test_delegate, permute_float_path):
+    delegate = tfl_gpu.load_delegate("test_delegate")
+    assert (test_delegate.created, test_delegate.invoked) == (1, 0)
+    interpreter_a = tfl_gpu.Interpreter(model_path=permute_float_path, experimental_delegates=[delegate])
+    _run_permute(interpreter_a)
+    assert (test_delegate.created, test_delegate.invoked) == (1, 1)
+    interpreter_b = tfl_gpu.Interpreter(model_path=permute_float_path, experimental_delegates=[delegate])
+    _run_permute(interpreter_b)
+    assert (test_delegate.created, test_delegate.invoked) == (1, 2)
+    del delegate
+    del interpreter_a
+    gc.collect()
+    _run_permute(interpreter_b)           # still works with the delegate object gone from user code
+    assert test_delegate.created == 1
+
+
+def test_InterpreterDelegateTest_testOptions_tfl_gpu(test_delegate):
+    tfl_gpu.load_delegate("test_delegate")
+    assert (test_delegate.created, test_delegate.invoked, test_delegate.options_counter) == (1, 0, 0)
+    tfl_gpu.load_delegate("test_delegate", options={"unused": False, "options_counter": 2})
+    assert (test_delegate.created, test_delegate.invoked, test_delegate.options_counter) == (2, 0, 2)
+
+
+def test_InterpreterDelegateTest_testFail_options_tfl_gpu(test_delegate):
+    # the old upstream regex, with the delegate's own message on the second line
+    with pytest.raises(ValueError, match="Failed to load delegate from .*\nFail argument sent."):
+        tfl_gpu.load_delegate("test_delegate", options={"fail": "fail"})
