@@ -642,3 +642,23 @@ def test_state_must_be_a_variable_tensor(rng, kind):
     it.allocate_tensors()
     with pytest.raises(RuntimeError, match="variable tensor"):
         it.invoke()
+
+
+def test_lstm_with_float16_weights_through_dequantize(rng):
+    """float16-quantized models: DEQUANTIZE ops turn the stored float16 weights into the LSTM's inputs."""
+    B, T, I, C = 2, 3, 5, 4
+    mb = ModelBuilder()
+    x = mb.input("x", [B, T, I])
+
+    def w16(name, shape, scale=0.5):
+        c = mb.const(name + "_f16", (rng.standard_normal(shape) * scale).astype(np.float16))
+        out = mb.tensor(name, list(shape))
+        mb.op("DEQUANTIZE", [c], [out])
+        return out
+    ins = [x] + [w16(f"in{g}", (C, I)) for g in "ifco"] + [w16(f"rec{g}", (C, C), 0.3) for g in "ifco"]
+    ins += [-1, -1, -1] + [w16(f"b{g}", (C,)) for g in "ifco"] + [-1, -1]
+    ins += [mb.tensor("h", [B, C], is_variable=True), mb.tensor("c", [B, C], is_variable=True)] + [-1] * 4
+    y = mb.tensor("y", [])
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], fused_activation_function="TANH")
+    mb.output(y)
+    check(mb.build(), _feeds(rng, [[B, T, I]]))
