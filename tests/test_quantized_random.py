@@ -57,3 +57,53 @@ def test_random_add_sub_mul(seed):
     act = ("NONE", "RELU", "RELU6")[seed % 3]
     content, inputs = _binary(rng, op, tin, sa, sb, qa, qb, qo, act)
     _compare(content, inputs)
+
+
+from qhelpers import qp, rand_q  # noqa: E402
+from test_quantized_misc import _unary  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_activations(seed):
+    rng = np.random.default_rng(3000 + seed)
+    op = ("LEAKY_RELU", "RELU", "RELU6", "HARD_SWISH", "ABS", "LOGISTIC", "TANH", "PRELU")[seed % 8]
+    tin = "INT8" if op == "ABS" else ("INT8", "UINT8")[(seed // 8) % 2]
+    n = int(rng.choice([5, 8, 15, 16, 17, 31, 33, 64, 100, 257]))
+    shape = (int(rng.integers(1, 4)), n)
+    off = 128 if tin == "UINT8" else 0
+    zi, zo = int(rng.integers(-30, 30)) + off, int(rng.integers(-30, 30)) + off
+    si, so = float(rng.uniform(0.005, 0.2)), float(rng.uniform(0.005, 0.2))
+    extra, opts = [], {}
+    if op == "LOGISTIC":
+        so, zo = 1 / 256, (-128 if tin == "INT8" else 0)
+    if op == "TANH":
+        so, zo = 1 / 128, (0 if tin == "INT8" else 128)
+    if op == "LEAKY_RELU":
+        opts = dict(alpha=float(rng.uniform(0.01, 0.5)))
+    if op == "PRELU":
+        extra = [("alpha", rand_q(rng, (n,), tin), tin, qp(float(rng.uniform(0.001, 0.01)), int(rng.integers(-10, 10)) + off))]
+    content, inputs = _unary(rng, op, tin, shape, (si, zi), (so, zo), extra_inputs=extra, **opts)
+    _compare(content, inputs)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_pool_and_mean(seed):
+    rng = np.random.default_rng(4000 + seed)
+    op = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN", "MEAN")[seed % 4]
+    tin = ("INT8", "UINT8", "INT8", "INT16")[(seed // 4) % 4]
+    h, w, c, nb = int(rng.integers(2, 15)), int(rng.integers(2, 15)), int(rng.integers(1, 70)), int(rng.integers(1, 3))
+    off = 128 if tin == "UINT8" else 0
+    zi = 0 if tin == "INT16" else int(rng.integers(-30, 30)) + off
+    si = 0.001 if tin == "INT16" else float(rng.uniform(0.005, 0.2))
+    if op == "MEAN":
+        zo = 0 if tin == "INT16" else int(rng.integers(-30, 30)) + off
+        axes = [[1, 2], [2, 1], [1], [3], [0, 1, 2]][int(rng.integers(0, 5))]
+        content, inputs = _unary(rng, op, tin, (nb, h, w, c), (si, zi), (si * float(rng.uniform(0.3, 2)), zo),
+                                 extra_inputs=[("axis", np.array(axes, np.int32), "INT32", None)],
+                                 keep_dims=bool(rng.integers(0, 2)))
+    else:
+        fh, fw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
+        content, inputs = _unary(rng, op, tin, (nb, h, w, c), (si, zi), (si, zi), options_type="Pool2DOptions",
+                                 filter_height=fh, filter_width=fw, stride_h=int(rng.integers(1, 3)),
+                                 stride_w=int(rng.integers(1, 3)), padding=str(rng.choice(["SAME", "VALID"])))
+    _compare(content, inputs)
