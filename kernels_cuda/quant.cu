@@ -217,3 +217,43 @@ extern "C" __global__ void add_s8(const signed char* __restrict__ a, const signe
         y[i] = (signed char)r;
     }
 }
+
+// ---- int8 MEAN over a [outer][R][inner] view: the integer sum, minus `sub` (zero point x count), requantized
+// (halves up for inner index < up_limit, as LiteRT's vectorised spatial mean), plus `add`, clamped.
+extern "C" __global__ void mean_s8(const signed char* __restrict__ x, signed char* __restrict__ y, int outer, int R,
+                                   int inner, int q, int shift, int sub, int add, int up_limit, int lo, int hi) {
+    int total = outer * inner;
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        int in = i % inner, o = i / inner;
+        const signed char* xp = x + (long long)o * R * inner + in;
+        int acc = 0;
+        for (int r = 0; r < R; r++) acc += xp[(long long)r * inner];
+        int v = (int)(unsigned)((unsigned)acc - (unsigned)sub);
+        int res = tfl_requant(v, q, shift, in < up_limit) + add;
+        y[i] = (signed char)(res < lo ? lo : (res > hi ? hi : res));
+    }
+}
+
+// ---- int8 SOFTMAX as LiteRT's BUILTIN kernel: a 256-entry float table exp(-in_scale * beta * k), a
+// sequential float32 sum over the row (one thread per row: the order of the additions is part of the
+// result), 1 / (sum * out_scale), float32 products rounded half away from zero.
+extern "C" __global__ void softmax_s8(const signed char* __restrict__ x, signed char* __restrict__ y, int rows,
+                                      int D, const float* __restrict__ table, float out_scale, int out_zp, int lo,
+                                      int hi) {
+    int stride = gridDim.x * blockDim.x;
+    for (int row = blockIdx.x * blockDim.x + threadIdx.x; row < rows; row += stride) {
+        const signed char* xr = x + (long long)row * D;
+        signed char* yr = y + (long long)row * D;
+        int mx = -128;
+        for (int i = 0; i < D; i++) mx = xr[i] > mx ? xr[i] : mx;
+        float sum = 0.f;
+        for (int i = 0; i < D; i++) sum = __fadd_rn(sum, table[255 + xr[i] - mx]);
+        float inv = __fdiv_rn(1.f, __fmul_rn(sum, out_scale));
+        for (int i = 0; i < D; i++) {
+            float p = __fmul_rn(table[255 + xr[i] - mx], inv);
+            int r = (int)roundf(p) + out_zp;
+            yr[i] = (signed char)(r < lo ? lo : (r > hi ? hi : r));
+        }
+    }
+}

@@ -186,7 +186,7 @@ def test_int8_add(rng, shape, act, scales):
 
 @pytest.mark.skipif(not __import__("oracle").SHARED_MODELS.is_dir(), reason="../shared/models is not present")
 def test_int8_mobilenet_v2_bit_exact(rng):
-    """The int8 MobileNetV2: convolutions and residual ADDs on the device, bit-exact with the CPU path."""
+    """The int8 MobileNetV2 entirely on the device, bit-exact with the CPU path."""
     import tfl_gpu
     from cuda_helpers import emu_delegate
     from oracle import SHARED_MODELS
@@ -194,10 +194,31 @@ def test_int8_mobilenet_v2_bit_exact(rng):
     it = tfl_gpu.Interpreter(model_content=content, experimental_delegates=[emu_delegate()])
     it.allocate_tensors()
     rep = it.get_delegation_report()
-    assert {r["op"] for r in rep if r["executor"] == "cpu"} <= {"MEAN", "SOFTMAX"}
+    assert all(r["executor"] == "cuda" for r in rep), [(r["op"], r["refusals"]) for r in rep]
     det = it.get_input_details()[0]
     x = rand_q(rng, tuple(det["shape"]), "INT8")
     it.set_tensor(det["index"], x)
     it.invoke()
     out = it.get_tensor(it.get_output_details()[0]["index"])
     np.testing.assert_array_equal(out, run_ours(content, [x])[0])
+
+
+@pytest.mark.parametrize("shape,axes,keep", [((2, 7, 5, 20), [1, 2], True), ((2, 7, 5, 20), [1, 2], False),
+                                             ((3, 40), [1], False), ((2, 3, 9), [0, 1], True)])
+def test_int8_mean(rng, shape, axes, keep):
+    mb = ModelBuilder()
+    x = mb.input("x", list(shape), "INT8", quant=qp(0.05, -3))
+    y = mb.tensor("y", [], "INT8", quant=qp(0.04, 2))
+    mb.op("MEAN", [x, mb.const("ax", np.array(axes, np.int32))], [y], keep_dims=keep)
+    mb.output(y)
+    _exact(mb.build(), [rand_q(rng, shape, "INT8")])
+
+
+@pytest.mark.parametrize("shape,beta,in_scale", [((2, 1000), 1.0, 0.1), ((3, 17), 0.7, 0.05), ((4, 1), 1.0, 0.2)])
+def test_int8_softmax(rng, shape, beta, in_scale):
+    mb = ModelBuilder()
+    x = mb.input("x", list(shape), "INT8", quant=qp(in_scale, 3))
+    y = mb.tensor("y", [], "INT8", quant=qp(1 / 256, -128))
+    mb.op("SOFTMAX", [x], [y], beta=beta)
+    mb.output(y)
+    _exact(mb.build(), [rand_q(rng, shape, "INT8")])

@@ -1404,8 +1404,97 @@ class QAdd(DevOp):
         return [y]
 
 
+class QMean(DevOp):
+    """int8 MEAN over contiguous axes, LiteRT BUILTIN arithmetic (both its general and its 4-D spatial
+    keep_dims algorithm)."""
+
+    @classmethod
+    def refuse(cls, node):
+        x, o = node.inputs[0], node.outputs[0]
+        if x.type_name != "INT8" or o.type_name != "INT8" or _qspec(x) is None or _qspec(o) is None:
+            return "quantized MEAN: only INT8 input and output have CUDA kernels"
+        if node.inputs[1].constant is None:
+            return "MEAN axes must be a constant"
+        r = len(x.shape)
+        axes = sorted({int(a) % r for a in np.ravel(node.inputs[1].constant)}) if r else []
+        if not axes or axes != list(range(axes[0], axes[-1] + 1)):
+            return "quantized MEAN over non-contiguous axes runs on the CPU"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        self.axes_c = np.ravel(node.inputs[1].constant)
+        self.keep = bool(node.options.get("keep_dims", False))
+        qi, qo = _qspec(node.inputs[0]), _qspec(node.outputs[0])
+        self.zi, self.zo = int(qi.zero_points[0]), int(qo.zero_points[0])
+        self.si, self.so = np.float32(qi.scales[0]), np.float32(qo.scales[0])
+
+    def __call__(self, ins):
+        from tfl_gpu import quant as Q
+        x = ins[0]
+        r = x.ndim
+        axes = sorted({int(a) % r for a in self.axes_c})
+        out_shape = tuple(1 if d in axes else x.shape[d] for d in range(r)) if self.keep else \
+            tuple(x.shape[d] for d in range(r) if d not in axes)
+        y = self.be.empty(out_shape, np.int8)
+        outer = int(np.prod(x.shape[:axes[0]], dtype=np.int64))
+        R = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+        inner = int(np.prod(x.shape[axes[-1] + 1:], dtype=np.int64))
+        if outer * inner == 0:
+            return [y]
+        if R == 0:
+            raise ValueError("MEAN over an empty axis")
+        if self.keep and r == 4 and axes == [1, 2]:
+            # LiteRT's optimized spatial mean: float32 multiplier and zero-point bias, 16-channel vector blocks
+            count = np.float32(R)
+            temp = np.float32(np.float32(self.zi) * self.si / self.so)
+            temp = temp + np.float32(0.5) if temp > 0 else temp - np.float32(0.5)
+            q, shift = Q.quantize_multiplier(float(np.float32(self.si / np.float32(count * self.so))))
+            sub, add, up = 0, self.zo - int(temp), inner // 16 * 16
+        else:
+            q, shift = Q.quantize_multiplier(float(self.si) / float(self.so))
+            sh = min(R.bit_length() - 1, 32, 31 + shift)
+            q, shift = (q << sh) // R, shift - sh
+            sub, add, up = self.zi * R, self.zo, 0
+        self.be.launch1d("quant", "mean_s8", outer * inner, (
+            x, y, _i(outer), _i(R), _i(inner), _i(q), _i(shift), _i(sub), _i(add), _i(up), _i(-128), _i(127)))
+        return [y]
+
+
+class QSoftmax(DevOp):
+    """int8 SOFTMAX over the last axis, LiteRT BUILTIN arithmetic."""
+
+    @classmethod
+    def refuse(cls, node):
+        x, o = node.inputs[0], node.outputs[0]
+        if x.type_name != "INT8" or o.type_name != "INT8" or _qspec(x) is None or _qspec(o) is None:
+            return "quantized SOFTMAX: only INT8 input and output have CUDA kernels"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        from tfl_gpu.kernels.q_softmax import c_expf
+        qi, qo = _qspec(node.inputs[0]), _qspec(node.outputs[0])
+        beta = np.float32(float(np.float32(node.options.get("beta", 1.0))))
+        scale = np.float32(-np.float32(qi.scales[0]) * beta)
+        table = c_expf(np.float32(scale) * np.arange(256, dtype=np.float32))[::-1].copy()
+        self.table = be.to_device(np.ascontiguousarray(table, np.float32))
+        self.out_scale = np.float32(qo.scales[0])
+        self.out_zp = int(qo.zero_points[0])
+
+    def __call__(self, ins):
+        x = ins[0]
+        D = int(x.shape[-1]) if x.ndim else 1
+        rows = x.size // D if D else 0
+        y = self.be.empty(x.shape, np.int8)
+        self.be.launch1d("quant", "softmax_s8", rows, (x, y, _i(rows), _i(D), self.table, self.out_scale,
+                                                       _i(self.out_zp), _i(-128), _i(127)), block=64)
+        return [y]
+
+
 QUANT_OPS = {"CONV_2D": QConv2D, "DEPTHWISE_CONV_2D": QDepthwiseConv2D, "FULLY_CONNECTED": QFullyConnected,
-             "MAX_POOL_2D": QMaxPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd}
+             "MAX_POOL_2D": QMaxPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd, "MEAN": QMean,
+             "SOFTMAX": QSoftmax}
 
 
 def op_class(node):
