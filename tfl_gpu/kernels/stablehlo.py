@@ -26,6 +26,11 @@ def not_ref(node) -> bool:
     return node.resolver != "BUILTIN_REF"
 
 
+def int_list(options, name: str) -> list[int]:
+    """An integer-vector option of the StableHLO option tables (absent: empty)."""
+    return [int(v) for v in options.get(name, [])]
+
+
 def _same_shapes(name, a, b):
     if a.shape != b.shape:
         raise ValueError(f"{name}: operand shapes {list(a.shape)} and {list(b.shape)} differ "
@@ -155,9 +160,9 @@ def _index_vectors(indices, index_vector_dim):
 class StablehloGather:
     def __init__(self, node):
         o = node.options
-        self.offset_dims = [int(d) for d in o.get("offset_dims", [])]
-        self.collapsed = [int(d) for d in o.get("collapsed_slice_dims", [])]
-        self.start_index_map = [int(d) for d in o.get("start_index_map", [])]
+        self.offset_dims = int_list(o, "offset_dims")
+        self.collapsed = int_list(o, "collapsed_slice_dims")
+        self.start_index_map = int_list(o, "start_index_map")
         self.ivd = int(o.get("index_vector_dim", 0))
         self.slice_sizes = np.asarray(o.get("slice_sizes", []), np.int64)
         if node.inputs[1] is not None and node.inputs[1].type_name not in ("INT32", "INT64"):
@@ -249,9 +254,9 @@ class StablehloScatter:
     def __init__(self, node):
         self.node = node
         o = node.options
-        self.update_window_dims = [int(d) for d in o.get("update_window_dims", [])]
-        self.inserted = [int(d) for d in o.get("inserted_window_dims", [])]
-        self.to_operand = [int(d) for d in o.get("scatter_dims_to_operand_dims", [])]
+        self.update_window_dims = int_list(o, "update_window_dims")
+        self.inserted = int_list(o, "inserted_window_dims")
+        self.to_operand = int_list(o, "scatter_dims_to_operand_dims")
         self.ivd = int(o.get("index_vector_dim", 0))
         self.body = int(o.get("update_computation_subgraph_index", 0))
         ops = _body_ops(node, self.body)

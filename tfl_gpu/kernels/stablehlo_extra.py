@@ -16,7 +16,7 @@ import numpy as np
 from ..limits import check_allocation
 from .control_flow import While, _check_arity, _check_subgraph, _detach
 from .registry import register
-from .stablehlo import _BODY_UFUNCS, _body_ops, _same_shapes
+from .stablehlo import _BODY_UFUNCS, _body_ops, _same_shapes, int_list
 
 _FLOATS = ("FLOAT32", "FLOAT16", "FLOAT64")
 _INTS = ("INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
@@ -267,7 +267,7 @@ def stablehlo_concatenate(node, *xs):
 class StablehloBroadcastInDim:
     def __init__(self, node):
         self.shape = _out_shape(node)
-        self.dims = [int(d) for d in node.options.get("broadcast_dimensions", [])]
+        self.dims = int_list(node.options, "broadcast_dimensions")
 
     def __call__(self, x):
         x = np.asarray(x)
@@ -292,9 +292,9 @@ class StablehloBroadcastInDim:
 def stablehlo_slice(node, x):
     x = np.asarray(x)
     o = node.options
-    start = [int(v) for v in o.get("start_indices", [])]
-    limit = [int(v) for v in o.get("limit_indices", [])]
-    strides = [int(v) for v in o.get("strides", [])] or [1] * x.ndim
+    start = int_list(o, "start_indices")
+    limit = int_list(o, "limit_indices")
+    strides = int_list(o, "strides") or [1] * x.ndim
     if not len(start) == len(limit) == len(strides) == x.ndim:
         raise ValueError("STABLEHLO_SLICE: start/limit/strides must have one entry per dimension")
     for s, l, st, n in zip(start, limit, strides, x.shape):
@@ -316,7 +316,7 @@ def _starts(idx, shape, sizes):
 @register("STABLEHLO_DYNAMIC_SLICE")
 def stablehlo_dynamic_slice(node, x, *starts):
     x = np.asarray(x)
-    sizes = [int(v) for v in node.options.get("slice_sizes", [])]
+    sizes = int_list(node.options, "slice_sizes")
     if len(sizes) != x.ndim or len(starts) != x.ndim:
         raise ValueError("STABLEHLO_DYNAMIC_SLICE: one start index and one slice size per dimension needed")
     if any(not 0 <= s <= n for s, n in zip(sizes, x.shape)):
@@ -358,7 +358,7 @@ class StablehloIota:
 @register("STABLEHLO_TRANSPOSE")
 def stablehlo_transpose(node, x):
     x = np.asarray(x)
-    perm = [int(p) for p in node.options.get("permutation", [])]
+    perm = int_list(node.options, "permutation")
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"STABLEHLO_TRANSPOSE: permutation {perm} is not a permutation of {x.ndim} dimensions")
     return np.ascontiguousarray(np.transpose(x, perm))
@@ -370,10 +370,10 @@ class StablehloDotGeneral:
 
     def __init__(self, node):
         o = node.options
-        self.lb = [int(d) for d in o.get("lhs_batching_dimensions", [])]
-        self.rb = [int(d) for d in o.get("rhs_batching_dimensions", [])]
-        self.lc = [int(d) for d in o.get("lhs_contracting_dimensions", [])]
-        self.rc = [int(d) for d in o.get("rhs_contracting_dimensions", [])]
+        self.lb = int_list(o, "lhs_batching_dimensions")
+        self.rb = int_list(o, "rhs_batching_dimensions")
+        self.lc = int_list(o, "lhs_contracting_dimensions")
+        self.rc = int_list(o, "rhs_contracting_dimensions")
         if len(self.lb) != len(self.rb) or len(self.lc) != len(self.rc):
             raise ValueError("STABLEHLO_DOT_GENERAL: lhs and rhs batching/contracting dimension counts differ")
         self.dtype = node.outputs[0].dtype
@@ -501,7 +501,7 @@ class StablehloReduce:
     def __init__(self, node):
         self.node = node
         o = node.options
-        self.dims = [int(d) for d in o.get("dimensions", [])]
+        self.dims = int_list(o, "dimensions")
         self.index = int(o.get("body_subgraph_index", 0))
         ops = _body_ops(node, self.index)
         n_in = len(node.inputs)
@@ -561,10 +561,9 @@ class StablehloConvolution:
 
     def __init__(self, node):
         o = node.options
-        self.o = {k: ([int(v) for v in o.get(k, [])] if k.endswith(("dimensions", "strides", "padding",
-                                                                    "dilation", "reversal")) else o.get(k))
-                  for k in ("window_strides", "padding", "lhs_dilation", "rhs_dilation", "window_reversal",
-                            "input_spatial_dimensions", "kernel_spatial_dimensions", "output_spatial_dimensions")}
+        self.o = {k: int_list(o, k) for k in ("window_strides", "padding", "lhs_dilation", "rhs_dilation",
+                                              "window_reversal", "input_spatial_dimensions",
+                                              "kernel_spatial_dimensions", "output_spatial_dimensions")}
         self.ib, self.if_ = int(o.get("input_batch_dimension", 0)), int(o.get("input_feature_dimension", 0))
         self.ki = int(o.get("kernel_input_feature_dimension", 0))
         self.ko = int(o.get("kernel_output_feature_dimension", 0))
