@@ -222,3 +222,15 @@ def test_int8_softmax(rng, shape, beta, in_scale):
     mb.op("SOFTMAX", [x], [y], beta=beta)
     mb.output(y)
     _exact(mb.build(), [rand_q(rng, shape, "INT8")])
+
+
+def test_int8_nodes_stay_on_cpu_under_builtin_ref(rng):
+    """With LiteRT's reference kernels selected the CPU path rounds differently: the delegate refuses."""
+    import tfl_gpu
+    from cuda_helpers import emu_delegate
+    content, x = _conv(rng, "CONV_2D", (1, 6, 6, 3), 3, 3, 4, True, (1, 1), (1, 1), "SAME", "NONE")
+    it = tfl_gpu.Interpreter(model_content=content, experimental_delegates=[emu_delegate()],
+                             experimental_op_resolver_type=tfl_gpu.OpResolverType.BUILTIN_REF)
+    it.allocate_tensors()
+    rep = it.get_delegation_report()
+    assert rep[0]["executor"] == "cpu" and "BUILTIN_REF" in rep[0]["refusals"]["cuda"]

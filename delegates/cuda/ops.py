@@ -1117,7 +1117,24 @@ def _qspec(t):
     return q if q is not None and len(q.scales) else None
 
 
+def _reference_resolver(node) -> bool:
+    """Best effort: True when the core resolved this node with LiteRT's reference kernels (BUILTIN_REF),
+    whose integer rounding differs from the BUILTIN arithmetic the int8 CUDA kernels reproduce."""
+    try:
+        fn = node.cpu_kernel()
+    except Exception:  # noqa: BLE001 - no CPU kernel: nothing to match
+        return False
+    for cell in getattr(fn, "__closure__", None) or ():
+        k = cell.cell_contents
+        if getattr(k, "ref", False) is True or getattr(k, "optimized", True) is False:
+            return True
+    return False
+
+
 def _int8_refusal(node, weights: bool) -> str | None:
+    if _reference_resolver(node):
+        return (f"quantized {node.op} under BUILTIN_REF resolution: the int8 CUDA kernels reproduce the "
+                "BUILTIN kernels' rounding")
     x, o = node.inputs[0], node.outputs[0]
     if x.type_name != "INT8" or o.type_name != "INT8":
         return f"quantized {node.op}: only INT8 input and output have CUDA kernels"
@@ -1413,6 +1430,8 @@ class QMean(DevOp):
         x, o = node.inputs[0], node.outputs[0]
         if x.type_name != "INT8" or o.type_name != "INT8" or _qspec(x) is None or _qspec(o) is None:
             return "quantized MEAN: only INT8 input and output have CUDA kernels"
+        if _reference_resolver(node):
+            return "quantized MEAN under BUILTIN_REF resolution runs on the CPU"
         if node.inputs[1].constant is None:
             return "MEAN axes must be a constant"
         r = len(x.shape)
@@ -1469,6 +1488,8 @@ class QSoftmax(DevOp):
         x, o = node.inputs[0], node.outputs[0]
         if x.type_name != "INT8" or o.type_name != "INT8" or _qspec(x) is None or _qspec(o) is None:
             return "quantized SOFTMAX: only INT8 input and output have CUDA kernels"
+        if _reference_resolver(node):
+            return "quantized SOFTMAX under BUILTIN_REF resolution runs on the CPU"
         return None
 
     def __init__(self, node, consts, be):
