@@ -38,7 +38,7 @@ def _called_subgraphs(op) -> list[int]:
     return out
 
 
-def _check_subgraph(node, index: int, what: str) -> int:
+def check_subgraph(node, index: int, what: str) -> int:
     n = node.num_subgraphs()
     if not isinstance(index, (int, np.integer)) or not 0 <= int(index) < n:
         raise ValueError(f"{node.name}: {what} subgraph index {index} out of range (the model has {n} subgraphs)")
@@ -65,7 +65,7 @@ def _check_no_recursion(node, target: int) -> None:
             stack.extend(_called_subgraphs(op))
 
 
-def _check_arity(node, index: int, n_in: int, n_out: int | None, what: str) -> None:
+def check_arity(node, index: int, n_in: int, n_out: int | None, what: str) -> None:
     ins, outs = node.subgraph_io(index)
     if len(ins) != n_in:
         raise ValueError(f"{node.name}: {what} subgraph {index} takes {len(ins)} inputs, the op passes {n_in}")
@@ -80,7 +80,7 @@ def _cond_value(c, what: str) -> bool:
     return bool(c.reshape(-1)[0])
 
 
-def _detach(outs, args) -> tuple:
+def detach_outputs(outs, args) -> tuple:
     """Subgraph outputs that are one of the op's own input arrays (a pass-through) are copied, so that
     writing one tensor of the caller (set_tensor, tensor() views) never changes another."""
     ids = {id(a) for a in args if a is not None}
@@ -94,16 +94,16 @@ class If:
         if not node.inputs or node.inputs[0] is None:
             raise ValueError("IF needs a condition input")
         o = node.options
-        self.then_index = _check_subgraph(node, o.get("then_subgraph_index", 0), "then")
-        self.else_index = _check_subgraph(node, o.get("else_subgraph_index", 0), "else")
+        self.then_index = check_subgraph(node, o.get("then_subgraph_index", 0), "then")
+        self.else_index = check_subgraph(node, o.get("else_subgraph_index", 0), "else")
         n_in, n_out = len(node.inputs) - 1, len(node.outputs)
-        _check_arity(node, self.then_index, n_in, n_out, "then")
-        _check_arity(node, self.else_index, n_in, n_out, "else")
+        check_arity(node, self.then_index, n_in, n_out, "then")
+        check_arity(node, self.else_index, n_in, n_out, "else")
 
     def __call__(self, cond, *args):
         branch = self.then_index if _cond_value(cond, "IF condition") else self.else_index
         outs = self.node.call_subgraph(branch, list(args))
-        return _detach(outs, args)
+        return detach_outputs(outs, args)
 
 
 @register("WHILE")
@@ -111,13 +111,13 @@ class While:
     def __init__(self, node):
         self.node = node
         o = node.options
-        self.cond_index = _check_subgraph(node, o.get("cond_subgraph_index", 0), "cond")
-        self.body_index = _check_subgraph(node, o.get("body_subgraph_index", 0), "body")
+        self.cond_index = check_subgraph(node, o.get("cond_subgraph_index", 0), "cond")
+        self.body_index = check_subgraph(node, o.get("body_subgraph_index", 0), "body")
         n = len(node.inputs)
         if len(node.outputs) != n:
             raise ValueError(f"WHILE has {n} inputs but {len(node.outputs)} outputs; they must match")
-        _check_arity(node, self.cond_index, n, 1, "cond")
-        _check_arity(node, self.body_index, n, n, "body")
+        check_arity(node, self.cond_index, n, 1, "cond")
+        check_arity(node, self.body_index, n, n, "body")
 
     def __call__(self, *args):
         node = self.node
@@ -129,7 +129,7 @@ class While:
                 break
             # The body's outputs become the next iteration's inputs; their shapes may change.
             vals = list(node.call_subgraph(self.body_index, vals))
-        return _detach(vals, args)
+        return detach_outputs(vals, args)
 
 
 @register("CALL_ONCE")
@@ -139,8 +139,8 @@ class CallOnce:
 
     def __init__(self, node):
         self.node = node
-        self.init_index = _check_subgraph(node, node.options.get("init_subgraph_index", 0), "init")
-        _check_arity(node, self.init_index, 0, 0, "init")
+        self.init_index = check_subgraph(node, node.options.get("init_subgraph_index", 0), "init")
+        check_arity(node, self.init_index, 0, 0, "init")
 
     def __call__(self, *args):
         done = self.node.resources.setdefault("call_once_done", set())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..limits import check_allocation
+from .control_flow import check_arity, check_subgraph, detach_outputs
 from .registry import register
 from .window import reduce_windows
 
@@ -408,16 +409,13 @@ class StablehloComposite:
     metadata for delegates)."""
 
     def __init__(self, node):
-        from .control_flow import _check_arity, _check_subgraph
         self.node = node
-        self.index = _check_subgraph(node, node.options.get("decomposition_subgraph_index", 0), "decomposition")
-        _check_arity(node, self.index, len(node.inputs), len(node.outputs), "decomposition")
+        self.index = check_subgraph(node, node.options.get("decomposition_subgraph_index", 0), "decomposition")
+        check_arity(node, self.index, len(node.inputs), len(node.outputs), "decomposition")
 
     def __call__(self, *args):
-        from .control_flow import _detach
         outs = self.node.call_subgraph(self.index, list(args))
-        return _detach(outs, args)
-
+        return detach_outputs(outs, args)
 
 
 @register("STABLEHLO_CASE", when=not_ref, types=("INT32",))
@@ -426,19 +424,17 @@ class StablehloCase:
     selects the last branch, as in stablehlo.case."""
 
     def __init__(self, node):
-        from .control_flow import _check_arity, _check_subgraph
         self.node = node
         idx = node.options.get("branch_subgraph_indices")
         if idx is None or len(idx) == 0:
             raise ValueError("STABLEHLO_CASE needs at least one branch (branch_subgraph_indices)")
         if not node.inputs or node.inputs[0] is None or node.inputs[0].type_name != "INT32":
             raise ValueError("STABLEHLO_CASE: the first input must be an int32 branch index")
-        self.branches = [_check_subgraph(node, int(b), f"branch {k}") for k, b in enumerate(np.ravel(idx))]
+        self.branches = [check_subgraph(node, int(b), f"branch {k}") for k, b in enumerate(np.ravel(idx))]
         for k, b in enumerate(self.branches):
-            _check_arity(node, b, len(node.inputs) - 1, len(node.outputs), f"branch {k}")
+            check_arity(node, b, len(node.inputs) - 1, len(node.outputs), f"branch {k}")
 
     def __call__(self, index, *args):
-        from .control_flow import _detach
         index = np.asarray(index)
         if index.size != 1:
             raise ValueError(f"STABLEHLO_CASE: the index must hold one element, got shape {list(index.shape)}")
@@ -446,7 +442,7 @@ class StablehloCase:
         if not 0 <= i < len(self.branches):
             i = len(self.branches) - 1
         outs = self.node.call_subgraph(self.branches[i], list(args))
-        return _detach(outs, args)
+        return detach_outputs(outs, args)
 
 
 # ------------------------------------------------------------------------------------ rng bit generator

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 
 from ..limits import check_allocation
-from .control_flow import While, _check_arity, _check_subgraph, _detach
+from .control_flow import While, check_arity, check_subgraph
 from .registry import register
 from .stablehlo import _BODY_UFUNCS, _body_ops, _same_shapes, int_list
 
@@ -426,11 +426,11 @@ class StablehloSort:
         o = node.options
         self.dim = int(o.get("dimension", 0))
         self.stable = bool(o.get("is_stable", False))
-        self.index = _check_subgraph(node, o.get("comparator_subgraph_index", 0), "comparator")
+        self.index = check_subgraph(node, o.get("comparator_subgraph_index", 0), "comparator")
         n = len(node.inputs)
         if len(node.outputs) != n:
             raise ValueError(f"STABLEHLO_SORT has {n} operands but {len(node.outputs)} results")
-        _check_arity(node, self.index, 2 * n, 1, "comparator")
+        check_arity(node, self.index, 2 * n, 1, "comparator")
         self.fast = None
         sg = node._runtime.model.subgraphs[self.index]
         if len(sg.operators) == 1 and sg.operators[0].name == "STABLEHLO_COMPARE":
@@ -508,8 +508,8 @@ class StablehloReduce:
         if n_in % 2 or len(node.outputs) != n_in // 2:
             raise ValueError("STABLEHLO_REDUCE takes N operands and N init values and has N results")
         self.n = n_in // 2
-        self.index = _check_subgraph(node, self.index, "body")
-        _check_arity(node, self.index, 2 * self.n, self.n, "body")
+        self.index = check_subgraph(node, self.index, "body")
+        check_arity(node, self.index, 2 * self.n, self.n, "body")
         self.fn = _BODY_UFUNCS.get(ops[0]) if len(ops) == 1 and self.n == 1 else None
 
     def __call__(self, *args):
@@ -546,9 +546,6 @@ class StablehloReduce:
                    self.node.call_subgraph(self.index, acc + [np.ascontiguousarray(f[..., k]) for f in flat])]
         return tuple(a.astype(x.dtype, copy=False) for a, x in zip(acc, xs)) if self.n > 1 else \
             acc[0].astype(xs[0].dtype, copy=False)
-
-
-_ = _detach
 
 
 # ------------------------------------------------------------------------------------------ convolution
