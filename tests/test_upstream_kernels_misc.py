@@ -189,3 +189,124 @@ def test_dynamic_update_slice_boundary_clamps_start():
 
 def test_dynamic_update_slice_update_too_large_fails():
     both_fail("DYNAMIC_UPDATE_SLICE", [arr(M33, F32, [3, 3]), np.zeros([4, 2], F32), arr([0, 0], I32)])
+
+
+# ---------------------------------------------------------------------------------------- bucketize_test.cc
+@pytest.mark.parametrize("dt", [F32, I32], ids=ids)
+def test_bucketize(dt):
+    case("BUCKETIZE", [arr([-5, 10000, 150, 10, 5, 100], dt, [3, 2])], [0, 3, 3, 2, 1, 3], shapes=[[3, 2]],
+         out_types=[I32], boundaries=[0.0, 10.0, 100.0])
+
+
+def test_bucketize_unsorted_boundaries_fail():
+    both_fail("BUCKETIZE", [arr([1, 2, 3, 4, 5, 6], I32, [3, 2])], out_types=[I32], boundaries=[0.0, 10.0, -10.0])
+
+
+# -------------------------------------------------------------------------------------------- atan2_test.cc
+@pytest.mark.parametrize("dt", [F32, np.float64], ids=ids)
+@pytest.mark.parametrize("y,x,exp", [(0.0, 0.0, 0.0), (1.0, 0.0, np.pi / 2), (0.0, 1.0, 0.0),
+                                     (-1.0, 0.0, -np.pi / 2)])
+def test_atan2_scalar(dt, y, x, exp):
+    case("ATAN2", [np.asarray(y, dt), np.asarray(x, dt)], [float(dt(exp))], shapes=[[]], tol=1e-6)
+
+
+@pytest.mark.parametrize("dt", [F32, np.float64], ids=ids)
+def test_atan2_batch(dt):
+    y = arr([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], dt, [4, 2, 1])
+    x = arr([0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], dt, [4, 2, 1])
+    case("ATAN2", [y, x], np.arctan2(y, x).ravel().tolist(), shapes=[[4, 2, 1]], tol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ bitcast_test.cc
+I32MIN, I32MAX = -2 ** 31, 2 ** 31 - 1
+
+
+def test_bitcast_int32_to_uint32():
+    x = arr([I32MIN, -100, -1, 0, 100, I32MAX], I32, [2, 3])
+    case("BITCAST", [x], x.view(np.uint32).ravel().tolist(), out_types=[np.uint32], shapes=[[2, 3]])
+
+
+def test_bitcast_uint32_to_int32():
+    x = arr([0, 1, 100, I32MAX, 2 ** 31, 2 ** 32 - 1], np.uint32, [2, 3])
+    case("BITCAST", [x], x.view(np.int32).ravel().tolist(), out_types=[I32], shapes=[[2, 3]])
+
+
+def test_bitcast_uint32_to_int16():
+    case("BITCAST", [arr([65536, 65535], np.uint32, [2, 1])], [0, 1, -1, 0], out_types=[I16],
+         output_shapes=None, shapes=[[2, 1, 2]])
+
+
+def test_bitcast_int16_to_uint32():
+    case("BITCAST", [arr([0, 1, -1, 0], I16, [2, 1, 2])], [65536, 65535], out_types=[np.uint32], shapes=[[2, 1]])
+
+
+# ------------------------------------------------------------------------------------ right_shift_test.cc
+RSHIFT = [(I8, [1, 1, 1, 4], [-1, -5, -3, -14], [1, 1, 1, 4], [5, 0, 7, 11], [-1, -5, -1, -1]),
+          (I16, [1, 1, 1, 4], [-1, -5, -3, -14], [1, 1, 1, 4], [5, 0, 7, 11], [-1, -5, -1, -1]),
+          (I32, [1, 1, 1, 4], [-1, -5, -3, -14], [1, 1, 1, 4], [5, 0, 7, 11], [-1, -5, -1, -1]),
+          (U8, [1, 1, 1, 4], [1, 5, 3, 14], [1, 1, 1, 4], [5, 0, 7, 11], [0, 5, 0, 0]),
+          (np.uint16, [1, 1, 1, 4], [1, 5, 3, 14], [1, 1, 1, 4], [5, 0, 7, 11], [0, 5, 0, 0]),
+          (np.uint32, [1, 1, 1, 4], [1, 5, 3, 14], [1, 1, 1, 4], [5, 0, 7, 11], [0, 5, 0, 0]),
+          (I32, [1, 1, 1, 4], [-1, -5, -3, -14], [1, 1, 1, 1], [2], [-1, -2, -1, -4]),
+          (I32, [1, 1, 1, 1], [4], [1, 1, 1, 4], [1, -2, 3, -4], [2, 4, 0, 4]),
+          (np.uint32, [1, 1, 1, 4], [5, 0, 7, 11], [1, 1, 1, 1], [2], [1, 0, 1, 2]),
+          (np.uint32, [1, 1, 1, 1], [4], [1, 1, 1, 4], [1, 2, 3, 4], [2, 1, 0, 0])]
+
+
+@pytest.mark.parametrize("k", range(len(RSHIFT)))
+def test_right_shift(k):
+    dt, s1, x, s2, y, exp = RSHIFT[k]
+    case("RIGHT_SHIFT", [arr(x, dt, s1), arr(y, dt, s2)], exp, shapes=[[1, 1, 1, 4]])
+
+
+# ------------------------------------------------------------------------------------ bitwise_xor_test.cc
+XOR = [(dt, [1, 1, 1, 4], [0, 5, 3, 14], [1, 1, 1, 4], [5, 0, 7, 11], [5, 5, 4, 5])
+       for dt in (I8, I16, I32, U8, np.uint16, np.uint32)] + [
+    (I32, [1, 1, 1, 1], [5], [1, 1, 1, 4], [0, -5, -3, 14], [5, -2, -8, 11]),
+    (np.uint32, [1, 1, 1, 4], [0, 5, 3, 14], [1, 1, 1, 1], [5], [5, 0, 6, 11])]
+
+
+@pytest.mark.parametrize("k", range(len(XOR)))
+def test_bitwise_xor(k):
+    dt, s1, x, s2, y, exp = XOR[k]
+    case("BITWISE_XOR", [arr(x, dt, s1), arr(y, dt, s2)], exp, shapes=[[1, 1, 1, 4]])
+
+
+# ---------------------------------------------------------------------------------- embedding_lookup_test.cc
+EMB_ROWS = [1.00, 1.01, 1.02, 1.03, 1.10, 1.11, 1.12, 1.13, 0.00, 0.01, 0.02, 0.03, 0.10, 0.11, 0.12, 0.13,
+            2.00, 2.01, 2.02, 2.03, 2.10, 2.11, 2.12, 2.13]
+
+
+def test_embedding_lookup_simple():
+    w = np.fromfunction(lambda i, j, k: i + j / 10.0 + k / 100.0, (3, 2, 4)).astype(F32)
+    case("EMBEDDING_LOOKUP", [arr([1, 0, 2], I32), w], EMB_ROWS, out_types=[F32])
+
+
+HYB_W = [0.00, 0.01, 0.02, 0.03, 0.10, 0.11, 0.12, 0.13, 1.00, -1.01, 1.02, 1.03, 1.10, 1.11, 1.12, 1.13,
+         2.00, 2.01, 2.02, 2.03, 2.10, 2.11, 2.12, 2.13]
+HYB_EXP = HYB_W[8:16] + HYB_W[:8] + HYB_W[16:]
+
+
+@pytest.mark.parametrize("wt", [U8, I8], ids=ids)
+@pytest.mark.parametrize("wshape", [[3, 8], [3, 2, 4], [3, 2, 2, 2]], ids=["2d", "3d", "4d"])
+def test_embedding_lookup_hybrid(wshape, wt):
+    # test_util's (Signed)SymmetricQuantizeAndPopulate: int8 values round(x * 127 / max|x|), scale max|x| / 127
+    w = np.asarray(HYB_W, np.float32)
+    scale = float(np.float32(np.abs(w).max() / np.float32(127)))
+    q = np.clip(np.round(w / np.float32(scale)), -127, 127).astype(np.int8)
+    qw = q.view(np.uint8) if wt == U8 else q
+    case("EMBEDDING_LOOKUP", [arr([1, 0, 2], I32), qw.reshape(wshape)], HYB_EXP, out_types=[F32],
+         quant={1: {"scale": [scale], "zero_point": [0]}}, atol=7.41e-03)
+
+
+def test_embedding_lookup_uint8_to_int8_copy():
+    w = np.fromfunction(lambda i, j, k: 100 * i + 10 * j + k, (3, 2, 4)).astype(U8)
+    exp = np.asarray([100, 101, 102, 103, 110, 111, 112, 113, 0, 1, 2, 3, 10, 11, 12, 13, 200, 201, 202, 203, 210,
+                      211, 212, 213]).astype(np.uint8).view(np.int8)
+    case("EMBEDDING_LOOKUP", [arr([1, 0, 2], I32), w], exp.tolist(), out_types=[I8])
+
+
+def test_embedding_lookup_hybrid_nonzero_zero_point_fails():
+    q = np.asarray([[0, 100, 128, 200, 255, 1]] * 2, np.uint8)
+    both_fail("EMBEDDING_LOOKUP", [arr([1], I32), q], out_types=[F32],
+              quant={1: {"scale": [0.5], "zero_point": [128]}})

@@ -271,6 +271,10 @@ class EmbeddingLookup:
     def __init__(self, node):
         self.table_t = node.inputs[1]
         self.out_float = node.outputs[0].type_name == "FLOAT32" and self.table_t.type_name in ("UINT8", "INT8", "INT4")
+        q = self.table_t.quantization
+        if self.out_float and not q.per_axis and q.is_quantized and int(q.zero_point) != 0:
+            # LiteRT's hybrid lookup takes symmetric weights only (and reads UINT8 bytes as int8)
+            raise ValueError(f"EMBEDDING_LOOKUP: hybrid weights need zero point 0, got {int(q.zero_point)}")
 
     def __call__(self, ids, table):
         ids = np.asarray(ids).astype(np.int64).reshape(-1)
@@ -279,12 +283,14 @@ class EmbeddingLookup:
             raise ValueError(f"EMBEDDING_LOOKUP: id {bad} out of range [0, {table.shape[0]})")
         rows = table[ids]
         if self.out_float:
+            if rows.dtype == np.uint8:
+                rows = rows.view(np.int8)      # LiteRT reinterprets UINT8 hybrid weights as int8 values
             q = self.table_t.quantization
             if q.per_axis:
                 scale = q.scales[ids].reshape((-1,) + (1,) * (rows.ndim - 1))
                 zp = q.zero_points[ids].reshape(scale.shape).astype(np.float32)
             else:
-                scale, zp = np.float32(q.scale), np.float32(q.zero_point if self.table_t.type_name == "UINT8" else 0)
+                scale, zp = np.float32(q.scale), np.float32(0)
             return ((rows.astype(np.float32) - zp) * scale).astype(np.float32)
         return rows
 
