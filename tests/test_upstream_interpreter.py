@@ -1237,3 +1237,75 @@ def test_InterpreterDelegateTest_testFail_options_tfl_gpu(test_delegate):
     # the old upstream regex, with the delegate's own message on the second line
     with pytest.raises(ValueError, match="Failed to load delegate from .*\nFail argument sent."):
         tfl_gpu.load_delegate("test_delegate", options={"fail": "fail"})
+
+
+# ===================================================================== quantized details / int64 models
+
+def test_lite_test_testQuantization(lite):
+    interp = lite.Interpreter(model_content=M.quantized_add())
+    interp.allocate_tensors()
+    input_details = interp.get_input_details()
+    assert len(input_details) == 2
+    assert input_details[0]["name"] == "inputA"
+    assert input_details[0]["dtype"] == np.uint8
+    np.testing.assert_array_equal(input_details[0]["shape"], [1, 4])
+    assert input_details[0]["quantization"] == (1.0 / 128, 128)     # 1/128 is exact in float32
+    assert input_details[1]["name"] == "inputB"
+    # the scale is stored as float32: the details give that float32 value as a Python float
+    assert input_details[1]["quantization"] == (float(np.float32(0.1)), 3)
+    assert isinstance(input_details[1]["quantization"][0], float)
+    assert isinstance(input_details[1]["quantization"][1], int)
+    qp = input_details[1]["quantization_parameters"]
+    assert qp["scales"].dtype == np.float32 and qp["zero_points"].dtype == np.int32
+    np.testing.assert_array_equal(qp["scales"], np.array([0.1], np.float32))
+    np.testing.assert_array_equal(qp["zero_points"], [3])
+    output_details = interp.get_output_details()
+    assert output_details[0]["name"] == "output"
+    assert output_details[0]["dtype"] == np.uint8
+    assert output_details[0]["quantization"] == (float(np.float32(0.2)), 50)
+    # values: real(out) ~= real(a) + real(b), within one output step
+    qa = np.array([[128, 0, 255, 200]], np.uint8)
+    qb = np.array([[3, 13, 0, 100]], np.uint8)
+    interp.set_tensor(input_details[0]["index"], qa)
+    interp.set_tensor(input_details[1]["index"], qb)
+    interp.invoke()
+    out = interp.get_tensor(output_details[0]["index"]).astype(np.float64)
+    real = (qa.astype(np.float64) - 128) / 128 + (qb.astype(np.float64) - 3) * np.float32(0.1)
+    expect = np.clip(np.round(real / np.float32(0.2)) + 50, 0, 255)
+    assert np.abs(out - expect).max() <= 1
+
+
+def test_lite_test_testQuantization_bit_exact_vs_litert():
+    rng = np.random.default_rng(21)
+    qa = rng.integers(0, 256, (1, 4)).astype(np.uint8)
+    qb = rng.integers(0, 256, (1, 4)).astype(np.uint8)
+    outs = []
+    for cls, rt in ((tfl_gpu.Interpreter, tfl_gpu.OpResolverType.BUILTIN),
+                    (litert_mod.Interpreter, litert_mod.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)):
+        it = cls(model_content=M.quantized_add(), experimental_op_resolver_type=rt)
+        it.allocate_tensors()
+        it.set_tensor(0, qa)
+        it.set_tensor(1, qb)
+        it.invoke()
+        outs.append(it.get_tensor(it.get_output_details()[0]["index"]))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_int64_model(lite):
+    interp = lite.Interpreter(model_content=M.int64_model())
+    interp.allocate_tensors()
+    details = interp.get_input_details()
+    assert [d["dtype"] for d in details] == [np.int64, np.int64]
+    assert [d["name"] for d in details] == ["a", "b"]
+    assert [d["dtype"] for d in interp.get_output_details()] == [np.int64, np.int64]
+    a = np.array([1, -(1 << 40), 7], np.int64)
+    b = np.array([2, 5, -(1 << 20)], np.int64)
+    interp.set_tensor(details[0]["index"], a)
+    interp.set_tensor(details[1]["index"], b)
+    interp.invoke()
+    s, p = (interp.get_tensor(d["index"]) for d in interp.get_output_details())
+    assert s.dtype == np.int64 and p.dtype == np.int64
+    np.testing.assert_array_equal(s, a + b)
+    np.testing.assert_array_equal(p, (a + b) * np.array([3, -2, 1 << 33], np.int64))
+    with pytest.raises(ValueError, match="Got value of type INT32 but expected type INT64"):
+        interp.set_tensor(details[0]["index"], a.astype(np.int32))

@@ -361,3 +361,30 @@ def no_input_model() -> bytes:
     mb.output(o)
     mb.signature("serving_default", {}, {"output_0": o})
     return mb.build()
+
+
+@functools.cache
+def quantized_add() -> bytes:
+    """lite_test.testQuantization-style: uint8 inputs 'inputA' (scale 1/128, zero point 128) and
+    'inputB' (scale 0.1, zero point 3), ADD -> 'output' uint8 (scale 0.2, zero point 50)."""
+    mb = ModelBuilder()
+    a = mb.input("inputA", [1, 4], "UINT8", quant={"scale": [1 / 128], "zero_point": [128]})
+    b = mb.input("inputB", [1, 4], "UINT8", quant={"scale": [0.1], "zero_point": [3]})
+    o = mb.tensor("output", [1, 4], "UINT8", quant={"scale": [0.2], "zero_point": [50]})
+    mb.op("ADD", [a, b], [o], fused_activation_function="NONE")
+    mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def int64_model() -> bytes:
+    """int64 arithmetic: 'a' int64[3] + 'b' int64[3] -> 'sum'; also 'sum' * const -> 'prod'."""
+    mb = ModelBuilder()
+    a = mb.input("a", [3], "INT64")
+    b = mb.input("b", [3], "INT64")
+    s = mb.tensor("sum", [3], "INT64")
+    mb.op("ADD", [a, b], [s], fused_activation_function="NONE")
+    p = mb.tensor("prod", [3], "INT64")
+    mb.op("MUL", [s, mb.const("k", np.array([3, -2, 1 << 33], np.int64))], [p], fused_activation_function="NONE")
+    mb.output(s, p)
+    return mb.build()
