@@ -1309,3 +1309,44 @@ def test_int64_model(lite):
     np.testing.assert_array_equal(p, (a + b) * np.array([3, -2, 1 << 33], np.int64))
     with pytest.raises(ValueError, match="Got value of type INT32 but expected type INT64"):
         interp.set_tensor(details[0]["index"], a.astype(np.int32))
+
+
+def test_lite_test_testFreezeGraph(lite):
+    interp = lite.Interpreter(model_content=M.freeze_graph_topk())
+    interp.allocate_tensors()
+    input_details = interp.get_input_details()
+    assert len(input_details) == 1
+    assert input_details[0]["name"] == "Placeholder"
+    assert input_details[0]["dtype"] == np.float32
+    np.testing.assert_array_equal(input_details[0]["shape"], [1, 16, 16, 3])
+    assert input_details[0]["quantization"] == (0.0, 0.0)
+    output_details = interp.get_output_details()
+    assert len(output_details) == 1
+    assert output_details[0]["name"] == "top_k:1"
+    assert output_details[0]["dtype"] == np.int32
+    np.testing.assert_array_equal(output_details[0]["shape"], [1, 16, 16, 1])
+    assert output_details[0]["quantization"] == (0.0, 0.0)
+    # (beyond upstream) the indices are the argmax over the last axis of in + weights
+    x = np.random.default_rng(9).standard_normal((1, 16, 16, 3)).astype(np.float32)
+    interp.set_tensor(input_details[0]["index"], x)
+    interp.invoke()
+    w = next(interp.get_tensor(d["index"]) for d in interp.get_tensor_details() if d["name"] == "weights")
+    np.testing.assert_array_equal(interp.get_tensor(output_details[0]["index"])[..., 0],
+                                  np.argmax(x + w, axis=-1))
+
+
+def test_lite_test_testIntermediateInputArray(lite):
+    interp = lite.Interpreter(model_content=M.intermediate_input_array())
+    interp.allocate_tensors()
+    input_details = interp.get_input_details()
+    assert len(input_details) == 1
+    assert input_details[0]["name"] == "add"
+    assert input_details[0]["dtype"] == np.float32
+    np.testing.assert_array_equal(input_details[0]["shape"], [1, 16, 16, 3])
+    assert input_details[0]["quantization"] == (0.0, 0.0)
+    output_details = interp.get_output_details()
+    assert len(output_details) == 1
+    assert output_details[0]["name"] == "add_1"
+    assert output_details[0]["dtype"] == np.float32
+    np.testing.assert_array_equal(output_details[0]["shape"], [1, 16, 16, 3])
+    assert output_details[0]["quantization"] == (0.0, 0.0)

@@ -388,3 +388,32 @@ def int64_model() -> bytes:
     mb.op("MUL", [s, mb.const("k", np.array([3, -2, 1 << 33], np.int64))], [p], fused_activation_function="NONE")
     mb.output(s, p)
     return mb.build()
+
+
+@functools.cache
+def freeze_graph_topk() -> bytes:
+    """lite_test.testFreezeGraph: top_k(in + weights)[1] with in f32[1,16,16,3]; only the second output
+    of TOPK_V2 ('top_k:1', int32 [1,16,16,1]) is a graph output."""
+    rng = np.random.default_rng(4)
+    mb = ModelBuilder()
+    x = mb.input("Placeholder", [1, 16, 16, 3], "FLOAT32")
+    w = mb.const("weights", rng.standard_normal((1, 16, 16, 3)).astype(np.float32))
+    a = mb.tensor("add", [1, 16, 16, 3], "FLOAT32")
+    mb.op("ADD", [x, w], [a], fused_activation_function="NONE")
+    v = mb.tensor("top_k", [1, 16, 16, 1], "FLOAT32")
+    i = mb.tensor("top_k:1", [1, 16, 16, 1], "INT32")
+    mb.op("TOPK_V2", [a, mb.const("k", np.array(1, np.int32))], [v, i])
+    mb.output(i)
+    return mb.build()
+
+
+@functools.cache
+def intermediate_input_array() -> bytes:
+    """lite_test.testIntermediateInputArray: converting from the intermediate 'add' (= in + in) makes
+    'add' the input and 'add_1' = add + add the output."""
+    mb = ModelBuilder()
+    x = mb.input("add", [1, 16, 16, 3], "FLOAT32")
+    o = mb.tensor("add_1", [1, 16, 16, 3], "FLOAT32")
+    mb.op("ADD", [x, x], [o], fused_activation_function="NONE")
+    mb.output(o)
+    return mb.build()
