@@ -132,14 +132,13 @@ def _load_inputs(interp, specs: list[str] | None, random: bool, seed: int) -> di
 
 
 def _feed(interp, inputs: dict[int, np.ndarray]) -> None:
+    """Sets ``inputs`` on a tfl_gpu or a LiteRT interpreter, resizing where the shape differs (both
+    interpreters' allocate_tensors do nothing when no resize happened)."""
     details = {d["index"]: d for d in interp.get_input_details()}
-    resized = False
     for idx, arr in inputs.items():
         if tuple(details[idx]["shape"]) != arr.shape:
             interp.resize_tensor_input(idx, list(arr.shape))
-            resized = True
-    if resized or not interp._allocated:
-        interp.allocate_tensors()
+    interp.allocate_tensors()
     for idx, arr in inputs.items():
         interp.set_tensor(idx, arr)
 
@@ -412,7 +411,7 @@ def cmd_bench(args) -> int:
             raise UsageError("--compare-litert needs ai-edge-litert installed") from None
         lite = LiteInterpreter(model_path=path, num_threads=max(1, interp._num_threads),
                                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-        _feed_lite(lite, inputs)
+        _feed(lite, inputs)
 
     for _ in range(args.warmup):
         interp.invoke()
@@ -479,16 +478,6 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
-def _feed_lite(lite, inputs):
-    details = {d["index"]: d for d in lite.get_input_details()}
-    for idx, arr in inputs.items():
-        if tuple(details[idx]["shape"]) != arr.shape:
-            lite.resize_tensor_input(idx, list(arr.shape))
-    lite.allocate_tensors()
-    for idx, arr in inputs.items():
-        lite.set_tensor(idx, arr)
-
-
 # ------------------------------------------------------------------------------------------ compare
 
 def _diff(a: np.ndarray, b: np.ndarray, quant=None) -> dict:
@@ -541,7 +530,7 @@ def cmd_compare(args) -> int:
         ref_interp = LiteInterpreter(model_path=path,
                                      experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
                                      experimental_preserve_all_tensors=args.per_tensor)
-        _feed_lite(ref_interp, inputs)
+        _feed(ref_interp, inputs)
         ref_interp.invoke()
         ref_name = "litert"
     else:
