@@ -271,6 +271,7 @@ def test_gpu_whole_kernel_suite():
     here = Path(__file__).parent
     env = dict(os.environ, TFL_GPU_TEST_BACKEND="cupy")
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        str(here / "test_cuda_kernels.py")], capture_output=True, text=True, env=env,
+                        str(here / "test_cuda_kernels.py"), str(here / "test_cuda_quant.py")],
+                       capture_output=True, text=True, env=env,
                        timeout=900, cwd=here.parent)
     assert r.returncode == 0, r.stdout[-4000:]

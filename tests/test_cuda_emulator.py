@@ -314,9 +314,9 @@ def test_kernels_clean_under_sanitizers():
     env = dict(os.environ, LD_PRELOAD=_libasan(), ASAN_OPTIONS="detect_leaks=0", TFL_GPU_EMU_SANITIZE="1")
     here = Path(__file__).parent
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        str(here / "test_cuda_kernels.py"), "-k",
-                        "conv2d or depthwise or pool or fully or softmax or strided or resize or batch_matmul"
-                        " or reduce or gather or pad or depth_space or broadcast"],
+                        str(here / "test_cuda_kernels.py"), str(here / "test_cuda_quant.py"), "-k",
+                        "(conv2d or depthwise or pool or fully or softmax or strided or resize or batch_matmul"
+                        " or reduce or gather or pad or depth_space or broadcast or int8) and not mobilenet"],
                        capture_output=True, text=True, env=env, timeout=600, cwd=here.parent)
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
     assert "passed" in r.stdout and "failed" not in r.stdout
