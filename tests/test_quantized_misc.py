@@ -227,3 +227,18 @@ def test_exp(rng, tin, q_in, q_out):
 def test_gelu_int16(rng, q_in, q_out, approximate):
     content, inputs = _unary(rng, "GELU", "INT16", (3, 300), q_in, q_out, approximate=approximate)
     both_resolvers(content, inputs)
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+@pytest.mark.parametrize("scale", [0.0003, 0.00045, 0.0007, 0.0011, 0.0025, 0.00009])
+def test_int16_logistic_tanh_all_inputs(op, scale):
+    """Every int16 input value, bit-exact with LiteRT's table-interpolation kernel."""
+    content, _ = _unary(np.random.default_rng(0), op, "INT16", (1, 65536), (scale, 0), (1.0 / 32768, 0))
+    both_resolvers(content, [np.arange(-32768, 32768).astype(np.int16).reshape(1, -1)])
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_int16_logistic_tanh_pot_scale_reference(op):
+    content, _ = _unary(np.random.default_rng(0), op, "INT16", (1, 65536), (2 ** -12, 0), (1.0 / 32768, 0))
+    assert_same_as_litert(content, [np.arange(-32768, 32768).astype(np.int16).reshape(1, -1)],
+                          resolver="BUILTIN_REF", exact=True)

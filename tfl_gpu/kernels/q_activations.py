@@ -397,3 +397,98 @@ class QGelu16:
     def __call__(self, x):
         from .q_softmax import lut_lookup16
         return lut_lookup16(x, self.lut).astype(np.int16)
+
+
+# ----------------------------------------------------------------------------- int16 LOGISTIC / TANH
+
+# Entries of LiteRT's 256-point sigmoid table (sigmoid(i/24) in units of 2**-16) that are one above
+# round(65536 * sigmoid(i/24)): measured from LiteRT's int16 LOGISTIC and TANH outputs over many input
+# scales (every entry is then determined by the interpolated outputs).
+_SIGMOID_TABLE_PLUS_ONE = (4, 8, 12, 14, 15, 16, 17, 19, 20, 21, 22, 25, 27, 28, 29, 30, 31, 33, 34, 35, 37, 39,
+                           40, 41, 43, 44, 45, 46, 49, 50, 54, 62, 63, 64, 66, 82, 86, 93, 100, 103, 112, 116, 135,
+                           255)
+_SIGMOID_U16 = None
+
+
+def sigmoid_table_u16() -> np.ndarray:
+    global _SIGMOID_U16
+    if _SIGMOID_U16 is None:
+        x = np.arange(256, dtype=np.float64) / 24.0
+        t = np.minimum(np.floor(65536.0 / (1.0 + np.exp(-x)) + 0.5), 65535).astype(np.int64)
+        t[list(_SIGMOID_TABLE_PLUS_ONE)] += 1
+        _SIGMOID_U16 = t
+    return _SIGMOID_U16
+
+
+def _int16_sigmoid_params(scale: float, tanh: bool):
+    """(multiplier, left_shift, power_of_two): the int16 input rescaled to the table's 1/(3*4096) units."""
+    from .q_elementwise import _checked_log2
+    lg = _checked_log2(float(np.float32(scale)))
+    if lg is not None:
+        left = 12 + lg
+        if left == 0 or (tanh and left == 1):
+            return 3 << left, 0, True
+    m = float(np.float32(scale)) * 4096.0 * 3.0
+    left = 0
+    while m <= 32767.0 / 2.0 and left <= 30:
+        left += 1
+        m *= 2.0
+    return int(m), left, False
+
+
+def _q16_table_node(tanh: bool):
+    def pred(node) -> bool:
+        i, o = node.inputs[0], node.outputs[0]
+        if not (is_quantized(i) and i.type_name == "INT16" and o.type_name == "INT16"):
+            return False
+        _, _, pot = _int16_sigmoid_params(i.quantization.scale, tanh)
+        # LiteRT's optimized kernels use a different (gemmlowp) algorithm for power-of-two input scales
+        return node.resolver == "BUILTIN_REF" or not pot
+    return pred
+
+
+class _Q16Sigmoidal:
+    tanh = False
+
+    def __init__(self, node):
+        i, o = node.inputs[0], node.outputs[0]
+        if i.quantization.zero_point != 0 or o.quantization.zero_point != 0:
+            raise ValueError("int16 LOGISTIC/TANH need zero points 0")
+        self.table = sigmoid_table_u16()
+        self.mult, self.left, _ = _int16_sigmoid_params(i.quantization.scale, self.tanh)
+
+    def _scaled(self, x):
+        rnd = (1 << (self.left - 1)) if self.left > 0 else 0
+        return (x.astype(np.int64) * self.mult + rnd) >> self.left
+
+
+@register("LOGISTIC", when=_q16_table_node(False), priority=10, types=("INT16",))
+class QLogistic16(_Q16Sigmoidal):
+    tanh = False
+
+    def __call__(self, x):
+        v = self._scaled(x)
+        a = np.abs(v)
+        uh = a >> 9
+        sat = uh >= 255
+        uhc = np.minimum(uh, 254)
+        ua, ub = self.table[uhc], self.table[uhc + 1]
+        res = np.where(sat, 0x7FFF << 10, (ua << 9) + (a & 0x1FF) * (ub - ua))
+        res = np.where(v >= 0, res + (1 << 9), (1 << 25) - res + (1 << 9) - 1)
+        return Q.wrap16(res >> 10).astype(np.int16)
+
+
+@register("TANH", when=_q16_table_node(True), priority=10, types=("INT16",))
+class QTanh16(_Q16Sigmoidal):
+    tanh = True
+
+    def __call__(self, x):
+        v = self._scaled(x)
+        a = np.abs(v)
+        uh = a >> 8
+        sat = uh >= 255
+        uhc = np.minimum(uh, 254)
+        ua, ub = self.table[uhc], self.table[uhc + 1]
+        res = np.where(sat, 0xFFFF << 8, (ua << 8) + (a & 0xFF) * (ub - ua))
+        res = np.where(v >= 0, res - (1 << 23) + (1 << 7), -res + (1 << 23) + (1 << 7) - 1)
+        return Q.wrap16(res >> 8).astype(np.int16)
