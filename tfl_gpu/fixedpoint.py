@@ -228,3 +228,116 @@ def log_x_for_x_ge_1(x, input_int_bits: int, output_int_bits: int):
     num_scaled = rescale(num, 0, accum_bits)
     s = _wrap32(mul(z_pow, log_2) + mul(num_scaled, recip))
     return rescale(s, accum_bits, output_int_bits)
+
+
+# ----------------------------------------------------------------------------- 16-bit raw fixed point
+# (gemmlowp's FixedPoint<int16_t, I>: 15 - I fractional bits; int32 constants are rescaled to 16 bits)
+
+I16_MIN, I16_MAX = -32768, 32767
+
+
+def _w16(x):
+    return ((np.asarray(x, np.int64) + 32768) & 0xFFFF) - 32768
+
+
+def srdhm16(a, b):
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    v = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
+    r = np.where(v >= 0, v >> 15, -((-v) >> 15))
+    return np.where((a == I16_MIN) & (b == I16_MIN), I16_MAX, r)
+
+
+def sat_mul_pot16(x, exponent: int):
+    x = np.asarray(x, np.int64)
+    if exponent == 0:
+        return x
+    if exponent < 0:
+        return rounding_divide_by_pot(x, -exponent)
+    thr = (1 << (15 - exponent)) - 1
+    r = _w16(x << exponent)
+    r = np.where(x > thr, I16_MAX, r)
+    return np.where(x < -thr, I16_MIN, r)
+
+
+def const16(raw32: int, rounding: bool = True) -> int:
+    """An int32 gemmlowp constant rescaled to a 16-bit raw value."""
+    if rounding:
+        return int(rounding_divide_by_pot(np.int64(raw32), 16))
+    return raw32 >> 16
+
+
+def _exp_quarter16(a, rc):
+    constant_term = rc(1895147668)
+    c13 = rc(715827883)
+    x = _w16(a + (1 << 12))                      # + 1/8 in Q0.15
+    x2 = srdhm16(x, x)
+    x3 = srdhm16(x2, x)
+    x4 = srdhm16(x2, x2)
+    x4_over_4 = sat_mul_pot16(x4, -2)
+    poly = sat_mul_pot16(_w16(srdhm16(_w16(x4_over_4 + x3), c13) + x2), -1)
+    return _w16(constant_term + srdhm16(constant_term, _w16(x + poly)))
+
+
+def exp_on_negative_values16(a, int_bits: int, rc):
+    a = np.asarray(a, np.int64)
+    frac_bits = 15 - int_bits
+    one_quarter = 1 << (frac_bits - 2)
+    mask = one_quarter - 1
+    amq = _w16((a & mask) - one_quarter)
+    result = _exp_quarter16(sat_mul_pot16(amq, int_bits), rc)
+    remainder = _w16(amq - a)
+    for exponent, multiplier in _BARREL:
+        if int_bits > exponent:
+            bit = (remainder & (1 << (frac_bits + exponent))) != 0
+            result = np.where(bit, srdhm16(result, rc(multiplier)), result)
+    if int_bits > 5:
+        result = np.where(a < -(1 << (20 - int_bits)), 0, result)
+    return np.where(a == 0, I16_MAX, result)
+
+
+def _rounding_half_sum16(a, b):
+    s = np.asarray(a, np.int64) + np.asarray(b, np.int64)
+    v = s + np.where(s >= 0, 1, -1)
+    return np.where(v >= 0, v // 2, -((-v) // 2))
+
+
+def _newton16(a, rc):
+    half_den = _rounding_half_sum16(a, I16_MAX)
+    x = _w16(rc(1515870810) + srdhm16(half_den, rc(-1010580540)))
+    one2 = 1 << 13
+    for _ in range(3):
+        hdx = srdhm16(half_den, x)
+        om = _w16(one2 - hdx)
+        x = _w16(x + sat_mul_pot16(srdhm16(x, om), 2))
+    return x
+
+
+def one_over_one_plus_x16(a, rc):
+    return sat_mul_pot16(_newton16(a, rc), 1)
+
+
+def one_minus_x_over_one_plus_x16(a, rc):
+    return sat_mul_pot16(_w16(_newton16(a, rc) - (1 << 13)), 2)
+
+
+def logistic16(a_raw, int_bits: int = 3, rounding_constants: bool = True):
+    """gemmlowp::logistic on FixedPoint<int16_t, int_bits> raws -> Q0.15 raws."""
+    rc = lambda v: const16(v, rounding_constants)  # noqa: E731
+    a = np.asarray(a_raw, np.int64)
+    pos = a > 0
+    abs_in = np.where(pos, a, _w16(-a))
+    r_pos = one_over_one_plus_x16(exp_on_negative_values16(_w16(-abs_in), int_bits, rc), rc)
+    r_neg = _w16(I16_MAX - r_pos)
+    return np.where(a == 0, 1 << 14, np.where(pos, r_pos, r_neg))
+
+
+def tanh16(a_raw, int_bits: int = 3, rounding_constants: bool = True):
+    """gemmlowp::tanh on FixedPoint<int16_t, int_bits> raws -> Q0.15 raws."""
+    rc = lambda v: const16(v, rounding_constants)  # noqa: E731
+    a = np.asarray(a_raw, np.int64)
+    neg = a < 0
+    n = np.where(neg, a, _w16(-a))
+    t = one_minus_x_over_one_plus_x16(exp_on_negative_values16(n, int_bits + 1, rc), rc)
+    return np.where(a == 0, 0, np.where(neg, _w16(-t), t))

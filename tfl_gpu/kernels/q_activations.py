@@ -441,9 +441,7 @@ def _q16_table_node(tanh: bool):
         i, o = node.inputs[0], node.outputs[0]
         if not (is_quantized(i) and i.type_name == "INT16" and o.type_name == "INT16"):
             return False
-        _, _, pot = _int16_sigmoid_params(i.quantization.scale, tanh)
-        # LiteRT's optimized kernels use a different (gemmlowp) algorithm for power-of-two input scales
-        return node.resolver == "BUILTIN_REF" or not pot
+        return True
     return pred
 
 
@@ -455,7 +453,11 @@ class _Q16Sigmoidal:
         if i.quantization.zero_point != 0 or o.quantization.zero_point != 0:
             raise ValueError("int16 LOGISTIC/TANH need zero points 0")
         self.table = sigmoid_table_u16()
-        self.mult, self.left, _ = _int16_sigmoid_params(i.quantization.scale, self.tanh)
+        self.mult, self.left, pot = _int16_sigmoid_params(i.quantization.scale, self.tanh)
+        # LiteRT's optimized kernels use gemmlowp's 16-bit fixed-point logistic/tanh (Q3.12 input) for
+        # power-of-two input scales; everything else interpolates the sigmoid table
+        self.gemmlowp = pot and node.resolver != "BUILTIN_REF"
+        self.pre_shift = self.mult // 3 - 1 if self.gemmlowp else 0       # 0, or 1 for tanh at 2**-11
 
     def _scaled(self, x):
         rnd = (1 << (self.left - 1)) if self.left > 0 else 0
@@ -467,6 +469,9 @@ class QLogistic16(_Q16Sigmoidal):
     tanh = False
 
     def __call__(self, x):
+        if self.gemmlowp:
+            from ..fixedpoint import logistic16
+            return logistic16(x.astype(np.int64), 3).astype(np.int16)
         v = self._scaled(x)
         a = np.abs(v)
         uh = a >> 9
@@ -483,6 +488,12 @@ class QTanh16(_Q16Sigmoidal):
     tanh = True
 
     def __call__(self, x):
+        if self.gemmlowp:
+            from ..fixedpoint import sat_mul_pot16, tanh16
+            xi = x.astype(np.int64)
+            if self.pre_shift:
+                xi = sat_mul_pot16(xi, 1)
+            return tanh16(xi, 3).astype(np.int16)
         v = self._scaled(x)
         a = np.abs(v)
         uh = a >> 8
