@@ -257,3 +257,17 @@ extern "C" __global__ void softmax_s8(const signed char* __restrict__ x, signed 
         }
     }
 }
+
+// ---- pointwise int8 ops as 256-entry tables (built at preparation from the CPU path's own kernel, so the
+// device result is identical by construction): table[x + 128].
+extern "C" __global__ void lut_s8(const signed char* __restrict__ x, signed char* __restrict__ y, int n,
+                                  const signed char* __restrict__ table) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) y[i] = table[(int)x[i] + 128];
+}
+
+extern "C" __global__ void lut_s8_f32(const signed char* __restrict__ x, float* __restrict__ y, int n,
+                                      const float* __restrict__ table) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) y[i] = table[(int)x[i] + 128];
+}

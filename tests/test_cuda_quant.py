@@ -234,3 +234,28 @@ def test_int8_nodes_stay_on_cpu_under_builtin_ref(rng):
     it.allocate_tensors()
     rep = it.get_delegation_report()
     assert rep[0]["executor"] == "cpu" and "BUILTIN_REF" in rep[0]["refusals"]["cuda"]
+
+
+@pytest.mark.parametrize("op,opts", [("LOGISTIC", {}), ("TANH", {}), ("HARD_SWISH", {}), ("LEAKY_RELU", {"alpha": 0.2}),
+                                     ("RELU6", {}), ("ELU", {}), ("ABS", {})])
+def test_int8_pointwise_tables(rng, op, opts):
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 7, 9], "INT8", quant=qp(0.06, -7))
+    oq = {"LOGISTIC": qp(1 / 256, -128), "TANH": qp(1 / 128, 0)}.get(op, qp(0.05, 3))
+    y = mb.tensor("y", [], "INT8", quant=oq)
+    mb.op(op, [x], [y], **opts)
+    mb.output(y)
+    _exact(mb.build(), [rand_q(rng, (2, 7, 9), "INT8")])
+
+
+def test_int8_dequantize_of_activations(rng):
+    mb = ModelBuilder()
+    x = mb.input("x", [3, 11], "INT8", quant=qp(0.06, -7))
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("DEQUANTIZE", [x], [y])
+    mb.output(y)
+    content = mb.build()
+    xin = rand_q(rng, (3, 11), "INT8")
+    ours = run_cuda(content, [xin])[0]
+    np.testing.assert_array_equal(ours, run_litert(content, [xin])[0])
+    np.testing.assert_array_equal(ours, run_ours(content, [xin])[0])

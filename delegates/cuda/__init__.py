@@ -62,7 +62,8 @@ def _folded_ok(node) -> str | None:
 def refusal(node) -> str | None:
     """None when the delegate can run ``node`` (a NodeSpec), else the reason."""
     name = node.custom_code if node.op == "CUSTOM" else node.op
-    if node.op in _ops.HOST_FOLDED:
+    if node.op in _ops.HOST_FOLDED and (node.op != "DEQUANTIZE" or node.inputs[0].type_name != "INT8"
+                                        or node.inputs[0].constant is not None):
         return _folded_ok(node)
     cls = _ops.op_class(node)
     if cls is None:
@@ -93,7 +94,7 @@ class Program:
         self.steps = []
         pending_upload: dict = {}
         for node in partition.nodes:
-            if node.op in _ops.HOST_FOLDED and all(
+            if node.op in _ops.HOST_FOLDED and _ops.op_class(node) is not _ops.QLut and all(
                     t is None or t.constant is not None or t.index in host_consts for t in node.inputs):
                 args = [None if t is None else (t.constant if t.constant is not None else host_consts[t.index])
                         for t in node.inputs]

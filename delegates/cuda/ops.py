@@ -1513,6 +1513,54 @@ class QSoftmax(DevOp):
         return [y]
 
 
+LUT_OPS = ("LOGISTIC", "TANH", "ELU", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LEAKY_RELU",
+           "HARD_SWISH", "ABS", "NEG", "GELU", "RSQRT", "SQRT", "EXP", "LOG", "QUANTIZE", "DEQUANTIZE")
+
+
+def _lut_table(node):
+    """The CPU path's own result for each of the 256 int8 values (a pointwise op is a function of one
+    value), or raises."""
+    xs = np.arange(-128, 128, dtype=np.int8)
+    out = node.cpu_kernel()(xs)
+    out = out[0] if isinstance(out, (tuple, list)) else out
+    out = np.asarray(out)
+    if out.shape != xs.shape:
+        raise ValueError(f"{node.op} is not pointwise")
+    return out
+
+
+class QLut(DevOp):
+    """Pointwise int8 -> int8 (or int8 -> float32 DEQUANTIZE) ops through a 256-entry table."""
+
+    @classmethod
+    def refuse(cls, node):
+        x, o = node.inputs[0], node.outputs[0]
+        if len([t for t in node.inputs if t is not None]) != 1 or len(node.outputs) != 1:
+            return f"quantized {node.op} with several operands runs on the CPU"
+        if x.type_name != "INT8" or _qspec(x) is None or o.type_name not in ("INT8", "FLOAT32"):
+            return f"quantized {node.op}: only INT8 -> INT8/FLOAT32 has a CUDA kernel"
+        if o.type_name == "FLOAT32" and node.op != "DEQUANTIZE":
+            return f"{node.op} from INT8 to FLOAT32 runs on the CPU"
+        try:
+            _lut_table(node)
+        except Exception as e:  # noqa: BLE001 - the CPU kernel cannot tabulate this node
+            return f"quantized {node.op} cannot be tabulated: {type(e).__name__}: {e}"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        t = _lut_table(node)
+        self.f32 = node.outputs[0].type_name == "FLOAT32"
+        self.table = be.to_device(np.ascontiguousarray(t, np.float32 if self.f32 else np.int8))
+
+    def __call__(self, ins):
+        x = ins[0]
+        n = int(x.size)
+        y = self.alloc(0, x.shape) if self.f32 else self.be.empty(x.shape, np.int8)
+        self.be.launch1d("quant", "lut_s8_f32" if self.f32 else "lut_s8", n, (x, y, _i(n), self.table))
+        return [y]
+
+
 QUANT_OPS = {"CONV_2D": QConv2D, "DEPTHWISE_CONV_2D": QDepthwiseConv2D, "FULLY_CONNECTED": QFullyConnected,
              "MAX_POOL_2D": QMaxPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd, "MEAN": QMean,
              "SOFTMAX": QSoftmax}
@@ -1524,6 +1572,8 @@ def op_class(node):
     x = node.inputs[0] if node.inputs else None
     if x is not None and x.type_name == "INT8" and key in QUANT_OPS:
         return QUANT_OPS[key]
+    if x is not None and x.type_name == "INT8" and key in LUT_OPS and x.constant is None:
+        return QLut
     if key in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and x is not None and x.type_name == "INT8":
         return Reshape
     return OPS.get(key)
