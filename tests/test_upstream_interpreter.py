@@ -342,6 +342,16 @@ def test_InterpreterTestErrorPropagation_testInvalidModelContent(lite):
         lite.Interpreter(model_content=b"wrong_identifier")
 
 
+def test_InterpreterTestErrorPropagation_testInvalidModelContent_old_tf(lite):
+    # Older TF's version of the test: b'garbage' and "Model provided has model identifier '". LiteRT 2.3
+    # words it differently (and answers 'garbage' with the Flatbuffer message); tfl_gpu says both.
+    with pytest.raises(ValueError) as e:
+        lite.Interpreter(model_content=b"garbage")
+    assert "The model is not a valid Flatbuffer buffer" in str(e.value)
+    if lite.name == "tfl_gpu":
+        assert "Model provided has model identifier '" in str(e.value)
+
+
 def test_InterpreterTestErrorPropagation_testInvalidModelFile(lite):
     with pytest.raises(ValueError, match="Could not open 'totally_invalid_file_name'"):
         lite.Interpreter(model_path="totally_invalid_file_name")
@@ -373,8 +383,9 @@ def test_InterpreterTestErrorPropagation_testEmptyInputTensor(lite):
     interpreter = lite.Interpreter(model_content=M.dynamic_sum())
     # Make sure that passing empty tensor doesn't cause any errors.
     out = interpreter.get_signature_runner()(x=np.zeros([0], np.float32))
-    # (beyond upstream) the sum of nothing is 0, of 0..4 is 10
+    # (beyond upstream) the sum of nothing is 0, of 0..4 is 10; a 0-d output is a numpy scalar
     assert float(out["output_0"]) == 0.0
+    assert isinstance(out["output_0"], np.float32)
     out = interpreter.get_signature_runner()(x=np.arange(5, dtype=np.float32))
     assert float(out["output_0"]) == 10.0
 

@@ -376,10 +376,14 @@ def read_model(buf) -> Model:
 
 def _read_model(buf) -> Model:
     size = len(buf)
+    # (the second sentence is older TF's wording, which its tests still match)
+    ident = bytes(buf[4:8]).decode("ascii", "backslashreplace")
     if size < 8:
-        raise ModelError(f"The model is not a valid Flatbuffer buffer: too small to be a TFLite model ({size} bytes)")
+        raise ModelError(f"The model is not a valid Flatbuffer buffer: too small to be a TFLite model ({size} "
+                         f"bytes). Model provided has model identifier '{ident}', should be 'TFL3'")
     if bytes(buf[4:8]) != _FILE_IDENTIFIER:
-        raise ModelError("The model is not a valid Flatbuffer buffer (missing the 'TFL3' identifier)")
+        raise ModelError("The model is not a valid Flatbuffer buffer (missing the 'TFL3' identifier). Model "
+                         f"provided has model identifier '{ident}', should be 'TFL3'")
     from .validate import check_flatbuffer_bounds
     check_flatbuffer_bounds(buf)
     ModelT = _tflite_class("Model")
