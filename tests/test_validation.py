@@ -66,6 +66,24 @@ def test_recursive_control_flow_is_rejected():
     assert isinstance(e.value, RuntimeError)        # LiteRT's error type at allocate_tensors, too
 
 
+def test_recursion_through_a_list_of_subgraphs_is_rejected():
+    """STABLEHLO_CASE names its branches in a list; a branch calling back into the caller is recursion too."""
+    mb = ModelBuilder()
+    i = mb.input("index", [], "INT32")
+    x = mb.input("x", [2])
+    y = mb.tensor("y", [2])
+    mb.op("STABLEHLO_CASE", [i, x], [y], branch_subgraph_indices=[1])
+    mb.output(y)
+    mb.subgraph("branch")
+    bi, bx = mb.input("bi", [], "INT32"), mb.input("bx", [2])
+    by = mb.tensor("by", [2])
+    mb.op("STABLEHLO_CASE", [bi, bx], [by], branch_subgraph_indices=[0])
+    mb.output(by)
+    it = _load(mb.build())
+    with pytest.raises(RuntimeError, match="recursive control flow between subgraphs: 0 -> 1 -> 0"):
+        it.allocate_tensors()
+
+
 def test_subgraph_index_out_of_range():
     mb = ModelBuilder()
     x = mb.input("x", [1])

@@ -79,14 +79,24 @@ def validate_control_flow(model) -> None:
     for sg in model.subgraphs:
         for op in sg.operators:
             for key, value in op.options.items():
-                if "subgraph" in key and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-                    v = int(value)
+                if "subgraph" not in key:
+                    continue
+                for v in _subgraph_refs(value):
                     if not 0 <= v < n_sub:
                         raise PrepareError(f"subgraph {sg.index} operator {op.index} ({op.name}): {key} {v} out of "
                                            f"range ({n_sub} subgraphs). Node number {op.index} ({op.name}) "
                                            "failed to prepare.")
                     calls[sg.index].add(v)
     _check_recursion(calls)
+
+
+def _subgraph_refs(value) -> list[int]:
+    """The subgraph indices one option names: a single index, or a list (STABLEHLO_CASE's branches)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return [int(value)]
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [int(v) for v in np.ravel(value)]
+    return []
 
 
 def _check_tensor(t, where_sg: str) -> None:

@@ -1,8 +1,9 @@
 """Control flow: IF, WHILE, CALL_ONCE.
 
 The bodies are other subgraphs of the model, run through ``node.call_subgraph``. Each kernel checks at
-``allocate_tensors`` that the subgraph indices are in range, that the input/output counts agree, and that
-no subgraph can reach itself through control flow (a recursive model would otherwise recurse forever).
+``allocate_tensors`` that its subgraph indices are in range and that the input/output counts agree; that no
+subgraph can reach itself through control flow (a recursive model would recurse forever) is checked for the
+whole model before any kernel is built (``validate.validate_control_flow``).
 """
 from __future__ import annotations
 
@@ -10,59 +11,12 @@ import numpy as np
 
 from .registry import register
 
-# Option fields that name a subgraph, per op (what the recursion check follows).
-_SUBGRAPH_FIELDS = {
-    "IF": ("then_subgraph_index", "else_subgraph_index"),
-    "WHILE": ("cond_subgraph_index", "body_subgraph_index"),
-    "CALL_ONCE": ("init_subgraph_index",),
-    "STABLEHLO_WHILE": ("cond_subgraph_index", "body_subgraph_index"),
-    "STABLEHLO_CASE": ("branch_subgraph_indices",),
-    "STABLEHLO_COMPOSITE": ("decomposition_subgraph_index",),
-    "STABLEHLO_REDUCE": ("body_subgraph_index",),
-    "STABLEHLO_REDUCE_WINDOW": ("body_subgraph_index",),
-    "STABLEHLO_SCATTER": ("update_computation_subgraph_index",),
-    "STABLEHLO_SORT": ("comparator_subgraph_index",),
-}
-
-
-def _called_subgraphs(op) -> list[int]:
-    out = []
-    for f in _SUBGRAPH_FIELDS.get(op.name, ()):
-        v = op.options.get(f)
-        if v is None:
-            continue
-        if isinstance(v, (list, tuple, np.ndarray)):
-            out.extend(int(x) for x in np.asarray(v).ravel())
-        else:
-            out.append(int(v))
-    return out
-
 
 def check_subgraph(node, index: int, what: str) -> int:
     n = node.num_subgraphs()
     if not isinstance(index, (int, np.integer)) or not 0 <= int(index) < n:
         raise ValueError(f"{node.name}: {what} subgraph index {index} out of range (the model has {n} subgraphs)")
-    index = int(index)
-    _check_no_recursion(node, index)
-    return index
-
-
-def _check_no_recursion(node, target: int) -> None:
-    """Raises when ``target`` can (transitively) call the subgraph holding ``node``."""
-    model = node._runtime.model
-    here = node.subgraph_index
-    seen = set()
-    stack = [target]
-    while stack:
-        s = stack.pop()
-        if s == here:
-            raise ValueError(f"{node.name} in subgraph {here} calls subgraph {target}, which calls back into "
-                             f"subgraph {here}: recursive control flow is not allowed")
-        if s in seen or not 0 <= s < len(model.subgraphs):
-            continue
-        seen.add(s)
-        for op in model.subgraphs[s].operators:
-            stack.extend(_called_subgraphs(op))
+    return int(index)
 
 
 def check_arity(node, index: int, n_in: int, n_out: int | None, what: str) -> None:
