@@ -69,6 +69,11 @@ class Node:
         """(input tensors, output tensors) of a subgraph, for control-flow ops checking signatures."""
         return self._runtime.subgraph_io(index)
 
+    def subgraph(self, index: int):
+        """The model's subgraph ``index`` (its operators, inputs, outputs), for kernels that read a body's
+        ops to pick a fast path."""
+        return self._runtime.model.subgraphs[index]
+
     @property
     def resources(self) -> dict:
         """Interpreter-wide resource store (VAR_HANDLE variables, hash tables), reset by reset_all_variables."""

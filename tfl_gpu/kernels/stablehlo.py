@@ -230,13 +230,12 @@ _BODY_UFUNCS = {
 
 
 def _body_ops(node, index):
-    model = node._runtime.model
-    if not 0 <= index < len(model.subgraphs):
-        raise ValueError(f"{node.name}: body subgraph index {index} out of range "
-                         f"(the model has {len(model.subgraphs)} subgraphs)")
+    n = node.num_subgraphs()
+    if not 0 <= index < n:
+        raise ValueError(f"{node.name}: body subgraph index {index} out of range (the model has {n} subgraphs)")
     if index == node.subgraph_index:
         raise ValueError(f"{node.name}: the body subgraph is the subgraph holding the op")
-    return [op.name for op in model.subgraphs[index].operators]
+    return [op.name for op in node.subgraph(index).operators]
 
 
 # -------------------------------------------------------------------------------------------- scatter

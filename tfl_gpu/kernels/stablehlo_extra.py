@@ -432,7 +432,7 @@ class StablehloSort:
             raise ValueError(f"STABLEHLO_SORT has {n} operands but {len(node.outputs)} results")
         check_arity(node, self.index, 2 * n, 1, "comparator")
         self.fast = None
-        sg = node._runtime.model.subgraphs[self.index]
+        sg = node.subgraph(self.index)
         if len(sg.operators) == 1 and sg.operators[0].name == "STABLEHLO_COMPARE":
             op = sg.operators[0]
             ins = list(sg.inputs)
