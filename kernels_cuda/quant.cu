@@ -271,3 +271,27 @@ extern "C" __global__ void lut_s8_f32(const signed char* __restrict__ x, float* 
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) y[i] = table[(int)x[i] + 128];
 }
+
+// int8 AVERAGE_POOL_2D: integer sum over the in-bounds window, divided by the tap count rounding half away
+// from zero (C's truncating division of sum +- count/2), clamped to the fused activation's range.
+extern "C" __global__ void avgpool2d_s8(const signed char* __restrict__ x, signed char* __restrict__ y, int N,
+                                        int H, int W, int C, int OH, int OW, int KH, int KW, int sh, int sw, int pt,
+                                        int pl, int lo, int hi) {
+    int total = N * OH * OW * C;
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        int c = i % C, t = i / C, ow = t % OW;
+        t /= OW;
+        int oh = t % OH, n = t / OH;
+        int h0 = oh * sh - pt, w0 = ow * sw - pl;
+        int hs = h0 < 0 ? 0 : h0, ws = w0 < 0 ? 0 : w0;
+        int he = h0 + KH < H ? h0 + KH : H, we = w0 + KW < W ? w0 + KW : W;
+        const signed char* xb = x + (long long)n * H * W * C + c;
+        int s = 0;
+        for (int h = hs; h < he; h++)
+            for (int w = ws; w < we; w++) s += xb[(h * W + w) * C];
+        int cnt = (he - hs) * (we - ws);
+        int avg = cnt > 0 ? (s > 0 ? s + cnt / 2 : s - cnt / 2) / cnt : 0;
+        y[i] = (signed char)(avg < lo ? lo : (avg > hi ? hi : avg));
+    }
+}

@@ -102,12 +102,13 @@ def test_int8_fully_connected(rng, batch, depth, units, per_channel, act, keep):
 
 
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])
-def test_int8_max_pool_and_reshape(rng, padding):
+@pytest.mark.parametrize("pool", ["MAX_POOL_2D", "AVERAGE_POOL_2D"])
+def test_int8_pool_and_reshape(rng, padding, pool):
     mb = ModelBuilder()
     q = qp(0.07, -4)
     x = mb.input("x", [2, 9, 11, 5], "INT8", quant=q)
     p = mb.tensor("p", [], "INT8", quant=q)
-    mb.op("MAX_POOL_2D", [x], [p], options_type="Pool2DOptions", padding=padding, filter_height=3,
+    mb.op(pool, [x], [p], options_type="Pool2DOptions", padding=padding, filter_height=3,
           filter_width=2, stride_h=2, stride_w=2, fused_activation_function="RELU")
     r = mb.tensor("r", [], "INT8", quant=q)
     mb.op("RESHAPE", [p, mb.const("s", np.array([2, -1], np.int32))], [r])

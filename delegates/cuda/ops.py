@@ -1291,6 +1291,8 @@ class QDepthwiseConv2D(_QConvBase):
 
 
 class QMaxPool2D(DevOp):
+    kernel = "maxpool2d_s8"
+
     @classmethod
     def refuse(cls, node):
         r = _int8_refusal(node, False)
@@ -1298,7 +1300,7 @@ class QMaxPool2D(DevOp):
             return r
         qx, qo = _qspec(node.inputs[0]), _qspec(node.outputs[0])
         if float(qx.scales[0]) != float(qo.scales[0]) or int(qx.zero_points[0]) != int(qo.zero_points[0]):
-            return "quantized MAX_POOL_2D with different input and output quantization"
+            return f"quantized {node.op} with different input and output quantization"
         if len(node.inputs[0].shape) != 4:
             return "pooling needs a 4-D input"
         return None
@@ -1320,7 +1322,7 @@ class QMaxPool2D(DevOp):
         OH, pt = _same_pad(H, self.kh, self.sh, 1, self.padding)
         OW, pl = _same_pad(W, self.kw, self.sw, 1, self.padding)
         y = self.be.empty((N, OH, OW, C), np.int8)
-        self.be.launch1d("quant", "maxpool2d_s8", N * OH * OW * C, (
+        self.be.launch1d("quant", self.kernel, N * OH * OW * C, (
             x, y, _i(N), _i(H), _i(W), _i(C), _i(OH), _i(OW), _i(self.kh), _i(self.kw), _i(self.sh), _i(self.sw),
             _i(pt), _i(pl), _i(self.lo), _i(self.hi)))
         return [y]
@@ -1561,8 +1563,12 @@ class QLut(DevOp):
         return [y]
 
 
+class QAvgPool2D(QMaxPool2D):
+    kernel = "avgpool2d_s8"
+
+
 QUANT_OPS = {"CONV_2D": QConv2D, "DEPTHWISE_CONV_2D": QDepthwiseConv2D, "FULLY_CONNECTED": QFullyConnected,
-             "MAX_POOL_2D": QMaxPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd, "MEAN": QMean,
+             "MAX_POOL_2D": QMaxPool2D, "AVERAGE_POOL_2D": QAvgPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd, "MEAN": QMean,
              "SOFTMAX": QSoftmax}
 
 
