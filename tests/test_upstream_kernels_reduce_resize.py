@@ -412,3 +412,33 @@ def test_arg_min_max(k):
 def test_sum_quantized_wraparound_cases_match_litert(k):
     dt, shape, data, ir, orr, axis, keep, exp, oshape, tol, dyn = QSUM[k]
     _sum_matches_litert(dt, shape, data, ir, orr, axis, keep, dyn)
+
+
+# ------------------------------------------------------------------------------ batch_to_space_nd_test.cc
+X16 = list(range(1, 17))
+B2S = [  # (dtype, shape, block, crops, expected, out shape)
+    (F32, [4, 2, 2, 1], [2, 2], [0, 0, 0, 0], [1, 5, 2, 6, 9, 13, 10, 14, 3, 7, 4, 8, 11, 15, 12, 16], [1, 4, 4, 1]),
+    (I8, [4, 2, 2, 1], [2, 2], [0, 0, 0, 0], [1, 5, 2, 6, 9, 13, 10, 14, 3, 7, 4, 8, 11, 15, 12, 16], [1, 4, 4, 1]),
+    (F32, [1, 2, 2, 1], [1, 1], [0, 0, 0, 0], [1, 2, 3, 4], [1, 2, 2, 1]),
+    (I8, [4, 2, 2, 1], [2, 2], [0, 0, 2, 2], [], [1, 4, 0, 1]),
+    (I8, [4, 2, 2, 1], [2, 2], [2, 2, 0, 0], [], [1, 0, 4, 1]),
+    (F32, [4, 4, 1], [2], [0, 0], [1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15, 8, 16], [2, 8, 1]),
+    (F32, [4, 4, 1], [2], [1, 1], [9, 2, 10, 3, 11, 4, 13, 6, 14, 7, 15, 8], [2, 6, 1]),
+]
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(B2S)))
+def test_batch_to_space_nd(k, dynamic):
+    dt, shape, block, crops, exp, oshape = B2S[k]
+    x = arr(range(1, 1 + int(np.prod(shape))), dt, shape)
+    case("BATCH_TO_SPACE_ND", [x, arr(block, I32), arr(crops, I32, [len(block), 2])], [exp],
+         const=() if dynamic else (1, 2), shapes=[oshape])
+
+
+@pytest.mark.parametrize("shape,crops", [([4, 2, 2, 1], [0, 0, -1, 0]), ([3, 2, 2, 1], [0, 0, 0, 0]),
+                                         ([3, 2, 2, 1], [0, 0, 0, -1])])
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+def test_batch_to_space_nd_invalid_fails(shape, crops, dynamic):
+    both_fail("BATCH_TO_SPACE_ND", [np.zeros(shape, F32), arr([2, 2], I32), arr(crops, I32, [2, 2])],
+              const=() if dynamic else (1, 2))

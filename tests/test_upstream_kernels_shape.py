@@ -767,3 +767,108 @@ def test_where(k):
 
 def test_where_scalar_value_fails():
     both_fail("WHERE", [np.asarray(False)], const=(0,), out_types=[I64])
+
+
+# ----------------------------------------------------------------------------------------- unpack_test.cc
+UNPACK = [  # (axis, shape, input, output shapes, outputs)
+    (0, [3, 2], [1, 2, 3, 4, 5, 6], [[2]] * 3, [[1, 2], [3, 4], [5, 6]]),
+    (1, [3, 2], [1, 2, 3, 4, 5, 6], [[3]] * 2, [[1, 3, 5], [2, 4, 6]]),
+    (-1, [3, 2], [1, 2, 3, 4, 5, 6], [[3]] * 2, [[1, 3, 5], [2, 4, 6]]),
+    (-2, [3, 2], [1, 2, 3, 4, 5, 6], [[2]] * 3, [[1, 2], [3, 4], [5, 6]]),
+    (0, [1, 6], [1, 2, 3, 4, 5, 6], [[6]], [[1, 2, 3, 4, 5, 6]]),
+    (2, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8], [[2, 2]] * 2, [[1, 3, 5, 7], [2, 4, 6, 8]]),
+    (0, [5], [1, 2, 3, 4, 5], [[]] * 5, [[1], [2], [3], [4], [5]]),
+]
+
+
+@pytest.mark.parametrize("dt", [F32, I32, U8, I8], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("k", range(len(UNPACK)))
+def test_unpack(k, dt):
+    axis, shape, x, oshapes, outs = UNPACK[k]
+    n = shape[axis]
+    case("UNPACK", [arr(x, dt, shape)], outs, shapes=oshapes, out_types=[dt] * n, num=n,
+         axis=axis + len(shape) if axis < 0 else axis)
+
+
+# ------------------------------------------------------------------------------------------- fill_test.cc
+FILL = [  # (dims dtype, dims, value, value dtype)
+    (I32, [2, 3], -11, I32), (I64, [2, 4], 1 << 45, I64), (I64, [2, 2, 2], 4.0, F32),
+    (I64, [2, 2, 2], 4.0, np.float16), (I32, [2, 2, 2], 4.0, F32), (I64, [], 4.0, F32),
+    (I64, [2, 2, 2], True, np.bool_), (I64, [2, 2, 2], 5, I8),
+]
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(FILL)))
+def test_fill(k, dynamic):
+    dtt, dims, v, vt = FILL[k]
+    n = int(np.prod(dims))
+    case("FILL", [arr(dims, dtt), np.asarray(v, vt)], [[v] * n] if n else [[v]], const=() if dynamic else (0,),
+         shapes=[dims], out_types=[vt])
+
+
+def test_fill_string():
+    # value as a constant: LiteRT's Python set_tensor mishandles a 0-d string input
+    case("FILL", [arr([2, 2, 2], I64), np.asarray(b"AB", dtype=object)], [["AB"] * 8], const=(1,),
+         shapes=[[2, 2, 2]], out_types=["STRING"])
+
+
+@pytest.mark.parametrize("dt", [I8, I16], ids=lambda d: np.dtype(d).name)
+def test_fill_quantized(dt):
+    from upstream_helpers import quant_params, quantize
+    v = 3.14
+    imax = np.iinfo(dt).max
+    lo, hi = -abs(v), abs(v) * float(np.float32(imax) / np.float32(imax + 1))
+    s, z = quant_params(lo, hi, dt)
+    q = {"scale": [s], "zero_point": [z]}
+    tol = (hi + 0.01 - (lo - 0.01)) / (imax - int(np.iinfo(dt).min))
+    case("FILL", [arr([2, 3], I32), quantize(v, s, z, dt)], [v] * 6, shapes=[[2, 3]], out_types=[dt],
+         quant={1: q}, out_quant=q, deq=(s, z), atol=tol)
+
+
+# ------------------------------------------------------------------------------------ broadcast_to_test.cc
+B4 = [1, 2, 1, 2, 3, 4, 3, 4, 5, 6, 5, 6] * 3
+BCAST = [  # (input shape, input, target shape, expected)
+    ([1], [3], [4], [3, 3, 3, 3]),
+    ([1, 1, 1, 2], [3, 4], [1, 1, 2, 2], [3, 4, 3, 4]),
+    ([1, 1, 1, 1, 1, 1, 2, 1], [3, 4], [1, 1, 1, 1, 1, 1, 2, 2], [3, 3, 4, 4]),
+    ([1, 3, 1, 2], [1, 2, 3, 4, 5, 6], [3, 3, 2, 2], B4),
+    ([1, 2, 1, 3, 1, 2], list(range(1, 13)), [2, 2, 1, 3, 2, 2],
+     [1, 2, 1, 2, 3, 4, 3, 4, 5, 6, 5, 6, 7, 8, 7, 8, 9, 10, 9, 10, 11, 12, 11, 12] * 2),
+    ([1, 3, 1, 2, 1, 4, 1, 1], list(range(1, 25)), [2, 3, 1, 2, 2, 4, 1, 1],
+     [1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 8, 9, 10, 11, 12, 9, 10, 11, 12, 13, 14, 15, 16, 13, 14, 15, 16,
+      17, 18, 19, 20, 17, 18, 19, 20, 21, 22, 23, 24, 21, 22, 23, 24] * 2),
+    ([2, 1, 1, 2, 1, 4, 1, 1], list(range(1, 17)), [2, 3, 2, 2, 2, 4, 1, 1],
+     [1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 8] * 6 + [9, 10, 11, 12, 9, 10, 11, 12, 13, 14, 15, 16, 13, 14,
+                                                               15, 16] * 6),
+    ([3, 1, 2], [1, 2, 3, 4, 5, 6], [3, 3, 2, 2], B4),
+    ([3, 1, 2], [1, 2, 3, 4, 5, 6], [3, 1, 2], [1, 2, 3, 4, 5, 6]),
+    ([3, 1, 1, 1, 1, 1, 1, 2], [1, 2, 3, 4, 5, 6], [3, 1, 1, 1, 1, 1, 1, 2], [1, 2, 3, 4, 5, 6]),
+    ([3, 1, 2], [1, 2, 3, 4, 5, 6], [3, 0, 2], []),
+]
+
+
+@pytest.mark.parametrize("dt", [F32, U8, I8, I16, I32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("st", [I32, I64], ids=["shape_i32", "shape_i64"])
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(BCAST)))
+def test_broadcast_to(k, dynamic, st, dt):
+    shape, x, target, exp = BCAST[k]
+    case("BROADCAST_TO", [arr(x, dt, shape), arr(target, st)], [exp], const=() if dynamic else (1,),
+         shapes=[target], version=2)    # LiteRT registers BROADCAST_TO from version 2
+
+
+@pytest.mark.parametrize("shape,target", [([2, 4, 1, 2], [2, 4, 1, 3]), ([2, 4, 1, 2, 3], [2, 4, 1, 2]),
+                                          ([2, 4, 1, 2], [2, 3, 4, 4]), ([2, 4, 1, 2], [1, 2, 3, 4, 4])])
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+def test_broadcast_to_mismatch_fails(shape, target, dynamic):
+    both_fail("BROADCAST_TO", [np.zeros(shape, F32), arr(target, I32)], const=() if dynamic else (1,), version=2)
+
+
+@pytest.mark.parametrize("target", [[1 << 35], [-3]])
+def test_broadcast_to_bad_int64_shape_fails(target):
+    both_fail("BROADCAST_TO", [arr([3], F32), arr(target, I64)], version=2)
+
+
+def test_broadcast_to_shape_must_be_1d_fails():
+    both_fail("BROADCAST_TO", [np.zeros([2, 3, 4, 4], F32), arr([2, 3, 4, 4], I32, [2, 2])], version=2)

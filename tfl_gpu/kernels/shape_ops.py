@@ -322,6 +322,8 @@ def _broadcast_shape(a: list[int], b: list[int], what: str) -> list[int]:
 
 @register("BROADCAST_TO", types=_ALL)
 def broadcast_to(node, x, shape):
+    if np.ndim(shape) != 1:
+        raise ValueError(f"BROADCAST_TO: the shape tensor must be 1-D, got rank {np.ndim(shape)}")
     s = _int_vector(shape, "BROADCAST_TO shape")
     if len(s) < x.ndim:
         raise ValueError(f"BROADCAST_TO: target rank {len(s)} is smaller than the input rank {x.ndim}")
