@@ -172,14 +172,8 @@ def test_gather_matches_take():
 
 # ----------------------------------------------------------------------------------------- scatter
 
-def _scatter_model(shape, tn, idx, upd_shape, opts, body_op):
-    mb = ModelBuilder()
-    x = mb.input("x", shape, tn)
-    i = mb.input("i", list(idx.shape), "INT64" if idx.dtype == np.int64 else "INT32")
-    u = mb.input("u", upd_shape, tn)
-    y = mb.tensor("y", shape, tn)
-    mb.op("STABLEHLO_SCATTER", [x, i, u], [y], update_computation_subgraph_index=1, **opts)
-    mb.output(y)
+def _scalar_body(mb, body_op, tn):
+    """Adds the body subgraph (a, b) -> body_op(a, b) on scalars (None: -> b) and returns to subgraph 0."""
     mb.subgraph("body")
     a = mb.input("a", [], tn)
     b = mb.input("b", [], tn)
@@ -190,6 +184,17 @@ def _scatter_model(shape, tn, idx, upd_shape, opts, body_op):
         mb.op(body_op, [a, b], [r])
         mb.output(r)
     mb.use_subgraph(0)
+
+
+def _scatter_model(shape, tn, idx, upd_shape, opts, body_op):
+    mb = ModelBuilder()
+    x = mb.input("x", shape, tn)
+    i = mb.input("i", list(idx.shape), "INT64" if idx.dtype == np.int64 else "INT32")
+    u = mb.input("u", upd_shape, tn)
+    y = mb.tensor("y", shape, tn)
+    mb.op("STABLEHLO_SCATTER", [x, i, u], [y], update_computation_subgraph_index=1, **opts)
+    mb.output(y)
+    _scalar_body(mb, body_op, tn)
     return mb.build()
 
 
@@ -244,13 +249,7 @@ def _srw_model(shape, tn, init, body_op, opts):
     y = mb.tensor("y", [], tn)
     mb.op("STABLEHLO_REDUCE_WINDOW", [x, c], [y], body_subgraph_index=1, **opts)
     mb.output(y)
-    mb.subgraph("body")
-    a = mb.input("a", [], tn)
-    b = mb.input("b", [], tn)
-    r = mb.tensor("r", [], tn)
-    mb.op(body_op, [a, b], [r])
-    mb.output(r)
-    mb.use_subgraph(0)
+    _scalar_body(mb, body_op, tn)
     return mb.build()
 
 
