@@ -756,8 +756,8 @@ def test_lite_v2_test_testMultipleFunctionModel(lite, dynamic):
     x = np.array([2.0], np.float32)
     y = np.array([3.0], np.float32)
     assert list(add(x=x).keys()) == ["output_0"]
-    np.testing.assert_array_equal(add(x=x)["output_0"], [3.0])
-    np.testing.assert_array_equal(sub(x=x)["output_0"], [1.0])
+    np.testing.assert_array_equal(add(x=x)["output_0"], [4.0])
+    np.testing.assert_array_equal(sub(x=x)["output_0"], [-1.0])
     np.testing.assert_array_equal(mul_add(x=x, y=y)["output_0"], [9.0])
     # details keyed by signature names
     details = mul_add.get_input_details()
@@ -776,7 +776,7 @@ def test_lite_v2_test_signature_runner_resizes(lite):
         y = np.full(n, 2.0, np.float32)
         out = runner(x=x, y=y)["output_0"]
         assert out.shape == (n,)
-        np.testing.assert_array_equal(out, y * x + y)
+        np.testing.assert_array_equal(out, x * 3 + y)
     np.testing.assert_array_equal(runner.get_input_details()["x"]["shape"], [7])
     np.testing.assert_array_equal(runner.get_input_details()["x"]["shape_signature"], [-1])
 
@@ -1361,3 +1361,39 @@ def test_lite_test_testIntermediateInputArray(lite):
     assert output_details[0]["dtype"] == np.float32
     np.testing.assert_array_equal(output_details[0]["shape"], [1, 16, 16, 3])
     assert output_details[0]["quantization"] == (0.0, 0.0)
+
+
+def test_lite_v2_test_simple_model_with_variables(lite):
+    # _getSimpleModelWithVariables: assign_add(x) adds x into a (1, 10) variable and returns it; the
+    # state persists across calls (and across runner / plain invoke), reset_all_variables keeps it
+    # (LiteRT 2.3 resets variable tensors only), and a new interpreter starts from zeros again.
+    x = np.full((1, 10), 1.0, np.float32)
+    interp = lite.Interpreter(model_content=M.assign_add_model())
+    runner = interp.get_signature_runner()
+    for k in (1, 2, 3):
+        np.testing.assert_array_equal(runner(x=x)["output_0"], np.full((1, 10), float(k)))
+    # LiteRT 2.3 quirk: a live SignatureRunner holds a reference to the wrapper, which its refcount-based
+    # _safe_to_run() takes for a tensor() view, so allocate/invoke refuse until the runner is gone.
+    # tfl_gpu tracks real views only; the test drops the runner so that both run the same sequence.
+    del runner
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], 2 * x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
+                                  np.full((1, 10), 5.0))
+    interp.reset_all_variables()
+    np.testing.assert_array_equal(interp.get_signature_runner()(x=x)["output_0"], np.full((1, 10), 6.0))
+    fresh = lite.Interpreter(model_content=M.assign_add_model()).get_signature_runner()
+    np.testing.assert_array_equal(fresh(x=x)["output_0"], np.full((1, 10), 1.0))
+
+
+def test_signature_runner_does_not_block_plain_api_tfl_gpu(permute_float_path):
+    # tfl_gpu: a live SignatureRunner is not internal data (LiteRT 2.3's refcount check disagrees, see
+    # above); plain allocate/invoke keep working while it exists.
+    interp = tfl_gpu.Interpreter(model_content=M.assign_add_model())
+    runner = interp.get_signature_runner()
+    assert interp._safe_to_run()
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], np.ones((1, 10), np.float32))
+    interp.invoke()
+    np.testing.assert_array_equal(runner(x=np.ones((1, 10), np.float32))["output_0"], np.full((1, 10), 2.0))

@@ -198,27 +198,53 @@ def string_reshape() -> bytes:
 
 @functools.cache
 def multi_function(dynamic: bool = False) -> bytes:
-    """lite_v2_test._getMultiFunctionModel converted with several signatures: 'add' (x + 1), 'sub'
-    (x - 1), 'mul_add' (x * y + 3... here: y * x + y, outputs 'output_0'), one subgraph each. With
+    """lite_v2_test_util._getMultiFunctionModel converted with all its functions as signatures, one
+    subgraph each: 'add' (x + 2), 'sub' (x - 3), 'mul_add' (x * 3 + y); outputs 'output_0'. With
     ``dynamic`` the inputs are f32[None] (shape_signature [-1])."""
     sig = [-1] if dynamic else None
     mb = ModelBuilder()
-    specs = [("add", "ADD", 1.0), ("sub", "SUB", 1.0), ("mul_add", None, None)]
+    specs = [("add", "ADD", 2.0), ("sub", "SUB", 3.0), ("mul_add", None, 3.0)]
     for k, (key, op, c) in enumerate(specs):
         if k:
             mb.subgraph(key)
         x = mb.input(f"{key}_x:0", [1], "FLOAT32", shape_signature=sig)
         o = mb.tensor(f"{key}_out:0", [1], "FLOAT32", shape_signature=sig)
+        const = mb.const(f"{key}_c", np.array([c], np.float32))
         if op is not None:
-            mb.op(op, [x, mb.const(f"{key}_c", np.array([c], np.float32))], [o], fused_activation_function="NONE")
+            mb.op(op, [x, const], [o], fused_activation_function="NONE")
             mb.signature(key, {"x": x}, {"output_0": o}, subgraph=k)
         else:
             y = mb.input(f"{key}_y:0", [1], "FLOAT32", shape_signature=sig)
             t = mb.tensor(f"{key}_t:0", [1], "FLOAT32", shape_signature=sig)
-            mb.op("MUL", [y, x], [t], fused_activation_function="NONE")
+            mb.op("MUL", [x, const], [t], fused_activation_function="NONE")
             mb.op("ADD", [t, y], [o], fused_activation_function="NONE")
             mb.signature(key, {"x": x, "y": y}, {"output_0": o}, subgraph=k)
         mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def assign_add_model() -> bytes:
+    """lite_v2_test_util._getSimpleModelWithVariables converted: var = zeros((1, 10)) (a resource variable
+    initialised by CALL_ONCE); assign_add(x): var += x; return var. Signature 'serving_default'."""
+    mb = ModelBuilder()
+    x = mb.input("serving_default_x:0", [1, 10], "FLOAT32")
+    h = mb.tensor("var_handle", [], "RESOURCE")
+    mb.op("CALL_ONCE", [], [], init_subgraph_index=1)
+    mb.op("VAR_HANDLE", [], [h], container="", shared_name="var")
+    r = mb.tensor("ReadVariableOp", [1, 10], "FLOAT32")
+    mb.op("READ_VARIABLE", [h], [r])
+    s = mb.tensor("AssignAddVariableOp", [1, 10], "FLOAT32")
+    mb.op("ADD", [r, x], [s], fused_activation_function="NONE")
+    mb.op("ASSIGN_VARIABLE", [h, s], [])
+    o = mb.tensor("StatefulPartitionedCall:0", [1, 10], "FLOAT32")
+    mb.op("READ_VARIABLE", [h], [o])
+    mb.output(o)
+    mb.signature("serving_default", {"x": x}, {"output_0": o})
+    mb.subgraph("init")
+    hi = mb.tensor("hi", [], "RESOURCE")
+    mb.op("VAR_HANDLE", [], [hi], container="", shared_name="var")
+    mb.op("ASSIGN_VARIABLE", [hi, mb.const("zeros", np.zeros((1, 10), np.float32))], [])
     return mb.build()
 
 
