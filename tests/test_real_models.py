@@ -292,6 +292,30 @@ def test_dynamic_shapes(name, shapes):
         compare_all(set_and_invoke(ours_it, inputs), set_and_invoke(ref_it, inputs), f"{name} back at {original}")
 
 
+@pytest.mark.parametrize("name", [e["name"] for e in CATALOGUE if not e["slow"]])
+def test_batch_of_two(name):
+    """resize_tensor_input (strict=False) of every input's first dimension to 2, also on models whose
+    signature fixes it to 1: where LiteRT runs the batch (MediaPipe nets) the results match; where the graph
+    cannot take it (a RESHAPE to a constant batch-1 shape), LiteRT refuses and so must we (LiteRT at
+    allocate_tensors; tfl_gpu may defer the error to invoke, when the shapes are propagated by running)."""
+    entry, ref_it, ours_it, _ = prepare_both(name)
+    base = entry["shapes"] or [list(d["shape"]) for d in ref_it.get_input_details()]
+    shapes = [[2] + list(s[1:]) for s in base]
+    details = ref_it.get_input_details()
+    inputs = make_inputs(details, entry["feed"], seed=5, shapes=shapes)
+    try:
+        resize_all(ref_it, shapes)
+        ref = set_and_invoke(ref_it, inputs)
+    except (RuntimeError, ValueError) as e:
+        with pytest.raises((RuntimeError, ValueError)):
+            resize_all(ours_it, shapes)
+            set_and_invoke(ours_it, inputs)
+        return
+    resize_all(ours_it, shapes)
+    compare_all(set_and_invoke(ours_it, inputs), ref, f"{name} at {shapes}",
+                lambda: litert_others(model_path(name), shapes, inputs))
+
+
 def _signature_models():
     return [e["name"] for e in CATALOGUE if not e["slow"]]
 
