@@ -10,7 +10,8 @@
 A kernel is a plain function ``fn(node, *inputs) -> array | tuple`` or a class ``K(node)`` called as
 ``k(*inputs)`` (precompute in ``__init__``), exactly like the builtin kernels; it is bound at
 ``allocate_tensors``. The output shape is the shape of the array the kernel returns. Registering a name that
-LiteRT also defines replaces nothing: the newest registration is tried first (``priority``).
+LiteRT also defines replaces nothing: user kernels (``priority`` 100 by default) are tried before the builtin
+ones, and among kernels of equal priority the first registered wins.
 """
 from __future__ import annotations
 
