@@ -1397,3 +1397,26 @@ def test_signature_runner_does_not_block_plain_api_tfl_gpu(permute_float_path):
     interp.set_tensor(interp.get_input_details()[0]["index"], np.ones((1, 10), np.float32))
     interp.invoke()
     np.testing.assert_array_equal(runner(x=np.ones((1, 10), np.float32))["output_0"], np.full((1, 10), 2.0))
+
+
+@pytest.mark.parametrize("shape", [(1,), ()])
+def test_lite_v2_test_FromConcreteFunctionTest_testFloat_testScalarInput(lite, shape):
+    # expected_value = root.f(input_data) = 3 * 2 * 1.0
+    interp = lite.Interpreter(model_content=M.simple_variable_model(shape))
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], np.full(shape, 1.0, np.float32))
+    interp.invoke()
+    actual_value = interp.get_tensor(interp.get_output_details()[0]["index"])
+    assert actual_value.shape == shape
+    np.testing.assert_array_equal(actual_value, np.full(shape, 6.0, np.float32))
+
+
+def test_lite_v2_test_inf_constant_output(lite):
+    # a model with no operators whose output is a constant: invoke works and the output is that constant
+    interp = lite.Interpreter(model_content=M.inf_constant_model())
+    interp.allocate_tensors()
+    assert interp._get_ops_details() == []
+    interp.set_tensor(interp.get_input_details()[0]["index"], np.array([1.0], np.float32))
+    interp.invoke()
+    out = interp.get_tensor(interp.get_output_details()[0]["index"])
+    assert np.isinf(out) and out > 0

@@ -443,3 +443,26 @@ def intermediate_input_array() -> bytes:
     mb.op("ADD", [x, x], [o], fused_activation_function="NONE")
     mb.output(o)
     return mb.build()
+
+
+@functools.cache
+def simple_variable_model(shape=(1,)) -> bytes:
+    """lite_v2_test_util._getSimpleVariableModel converted (variables frozen): f(x) = v1 * v2 * x with
+    v1 = 3, v2 = 2, i.e. MUL(x, 6)."""
+    mb = ModelBuilder()
+    x = mb.input("x", list(shape), "FLOAT32")
+    o = mb.tensor("Identity", list(shape), "FLOAT32")
+    mb.op("MUL", [x, mb.const("mul/y", np.array(6.0, np.float32))], [o], fused_activation_function="NONE")
+    mb.output(o)
+    return mb.build()
+
+
+@functools.cache
+def inf_constant_model() -> bytes:
+    """lite_v2_test_util._getInfFloatModel converted: f(x) = inf, a graph with no operators whose output
+    is a constant tensor (the input is unused)."""
+    mb = ModelBuilder()
+    mb.input("x", [1], "FLOAT32")
+    o = mb.const("Const", np.array(np.inf, np.float32))
+    mb.output(o)
+    return mb.build()
