@@ -872,3 +872,148 @@ def test_broadcast_to_bad_int64_shape_fails(target):
 
 def test_broadcast_to_shape_must_be_1d_fails():
     both_fail("BROADCAST_TO", [np.zeros([2, 3, 4, 4], F32), arr([2, 3, 4, 4], I32, [2, 2])], version=2)
+
+
+# -------------------------------------------------------------------------------- concatenation_test.cc
+X12B = list(range(13, 25))
+CONCAT = [  # (input shapes, inputs, axis, expected)
+    ([[2, 1, 2]], [[1, 3, 4, 7]], 1, [1, 3, 4, 7]),
+    ([[2, 1, 2, 1, 3]], [list(range(1, 13))], 2, list(range(1, 13))),
+    ([[2, 1, 2, 1, 3]] * 2, [list(range(1, 13)), X12B], 0, list(range(1, 25))),
+    ([[2, 1, 2, 1, 3]] * 2, [list(range(1, 13)), X12B], -2,
+     [1, 2, 3, 13, 14, 15, 4, 5, 6, 16, 17, 18, 7, 8, 9, 19, 20, 21, 10, 11, 12, 22, 23, 24]),
+    ([[2, 1, 2], [2, 3, 2]], [[1, 3, 4, 7], list(range(1, 13))], 1, [1, 3, 1, 2, 3, 4, 5, 6, 4, 7, 7, 8, 9, 10, 11, 12]),
+    ([[1]], [[5]], 0, [5]),
+    ([[2, 3]], [[1, 2, 3, 4, 5, 6]], 0, [1, 2, 3, 4, 5, 6]),
+    ([[2, 3]] * 2, [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]], 0, list(range(1, 13))),
+    ([[2, 3]] * 2, [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]], -2, list(range(1, 13))),
+    ([[2, 3]] * 2, [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]], 1, [1, 2, 3, 7, 8, 9, 4, 5, 6, 10, 11, 12]),
+    ([[2, 3]] * 2, [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]], -1, [1, 2, 3, 7, 8, 9, 4, 5, 6, 10, 11, 12]),
+    ([[2, 1, 2]] * 4, [[1, 3, 4, 7], [1.1, 3.1, 4.1, 7.1], [1.2, 3.2, 4.2, 7.2], [1.3, 3.3, 4.3, 7.3]], 2,
+     [1.0, 3.0, 1.1, 3.1, 1.2, 3.2, 1.3, 3.3, 4.0, 7.0, 4.1, 7.1, 4.2, 7.2, 4.3, 7.3]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(CONCAT)))
+def test_concatenation_float(k):
+    shapes, ins, axis, exp = CONCAT[k]
+    case("CONCATENATION", [arr(v, F32, s) for v, s in zip(ins, shapes)], exp, axis=axis,
+         fused_activation_function="NONE")
+
+
+@pytest.mark.parametrize("k", [0, 4, 5, 6, 7, 9])
+def test_concatenation_uint8_non_quantized_values(k):
+    # "NonQuantized" cases: uint8 tensors with range [0, 255] (scale 1, zero point 0)
+    shapes, ins, axis, exp = CONCAT[k]
+    q = {"scale": [1.0], "zero_point": [0]}
+    case("CONCATENATION", [arr(v, U8, s) for v, s in zip(ins, shapes)], exp, axis=axis,
+         quant={i: q for i in range(len(ins))}, out_quant=q)
+
+
+def _qconcat(dt, ranges, out_range, ins, shape, axis, exp_float, exp_raw=None, tol=1e-5):
+    from upstream_helpers import quant_params, quantize
+    qs = [quant_params(lo, hi, dt) for lo, hi in ranges]
+    so, zo = quant_params(*out_range, dt)
+    xs = [quantize(v, s, z, dt).reshape(shape) for v, (s, z) in zip(ins, qs)]
+    out = case("CONCATENATION", xs, exp_float, axis=axis, quant={i: {"scale": [s], "zero_point": [z]}
+                                                                for i, (s, z) in enumerate(qs)},
+               out_quant={"scale": [so], "zero_point": [zo]}, deq=(so, zo), atol=tol)
+    if exp_raw is not None:
+        assert out[0].ravel().tolist() == exp_raw
+
+
+FOUR = [[1.0, 3.0, 4.0, 7.0], [1.1, 3.1, 4.1, 7.1], [1.2, 3.2, 4.2, 7.2], [1.3, 3.3, 4.3, 7.3]]
+FOUR_EXP = [1.0, 3.0, 1.1, 3.1, 1.2, 3.2, 1.3, 3.3, 4.0, 7.0, 4.1, 7.1, 4.2, 7.2, 4.3, 7.3]
+FOUR_RAW = [137, 157, 138, 158, 139, 159, 140, 160, 167, 197, 168, 198, 169, 199, 170, 200]
+
+
+def test_concatenation_five_dimensional_two_input_uint8():
+    a = [float(i) for i in range(1, 13)]
+    b = [i + 0.1 for i in range(1, 13)]
+    _qconcat(U8, [(-12.7, 12.8)] * 2, (-12.7, 12.8), [a, b], [2, 1, 2, 1, 3], 0, a + b,
+             [137, 147, 157, 167, 177, 187, 197, 207, 217, 227, 237, 247, 138, 148, 158, 168, 178, 188, 198, 208,
+              218, 228, 238, 248])
+
+
+def test_concatenation_four_inputs_uint8():
+    _qconcat(U8, [(-12.7, 12.8)] * 4, (-12.7, 12.8), FOUR, [2, 1, 2], 2, FOUR_EXP, FOUR_RAW)
+
+
+@pytest.mark.parametrize("dt", [I8, I16], ids=lambda d: np.dtype(d).name)
+def test_concatenation_four_inputs_int8_int16(dt):
+    imax = np.iinfo(dt).max
+    kmax = float(np.float32(imax) / np.float32(imax + 1))
+    _qconcat(dt, [(-12.8, 12.8 * kmax)] * 4, (-12.8, 12.8 * kmax), FOUR, [2, 1, 2], 2, FOUR_EXP)
+
+
+def test_concatenation_four_inputs_mixed_range():
+    # inputs with their own ranges are requantized to the output's
+    _qconcat(U8, [(-10.7, 10.8), (0, 12.8), (-11, 11.8), (0, 7.4)], (-12.7, 12.8), FOUR, [2, 1, 2], 2, FOUR_EXP,
+             FOUR_RAW, tol=0.05)
+
+
+def test_concatenation_four_inputs_mixed_range_clamping():
+    ins = [[1.0, -3.0, -4.0, -7.0], [1.1, 3.1, 4.1, 7.1], [1.2, -3.2, -4.2, 7.2], [1.3, 3.3, 4.3, 7.3]]
+    _qconcat(U8, [(-10.7, 10.8), (0, 12.8), (-11, 11.8), (0, 7.4)], (-1.0, 1.0), ins, [2, 1, 2], 2,
+             [1.0, -1.0, 1.0, 1.0, 1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 1.0, 1.0],
+             [255, 0, 255, 255, 255, 0, 255, 255, 0, 0, 255, 255, 0, 255, 255, 255], tol=4e-3)
+
+
+def test_concatenation_bool():
+    case("CONCATENATION", [arr([True, False, False, True], np.bool_, [2, 1, 2])], [1, 0, 0, 1], axis=1)
+    case("CONCATENATION", [np.zeros([2, 1, 2], np.bool_), np.ones([2, 3, 2], np.bool_)],
+         [0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1], axis=1)
+
+
+@pytest.mark.parametrize("dt", [F32, I32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("const", [(), (0, 1)], ids=["inputs", "constants"])
+def test_concatenation_persistent(dt, const):
+    # "Persistent" (read-only constant) inputs: with constants the model is all-constant
+    case("CONCATENATION", [arr([1, 2, 3, 4, 5, 6], dt, [2, 3]), arr([7, 8, 9, 10, 11, 12], dt, [2, 3])],
+         list(range(1, 13)), const=const, axis=0)
+
+
+def test_concatenation_quantized_persistent_int8():
+    q = {"scale": [12.0 / 255.0], "zero_point": [-128]}
+    from upstream_helpers import quantize
+    s = 12.0 / 255.0
+    xs = [quantize([1, 2, 3, 4, 5, 6], s, -128, I8).reshape(2, 3), quantize([7, 8, 9, 10, 11, 12], s, -128,
+                                                                              I8).reshape(2, 3)]
+    case("CONCATENATION", xs, list(range(1, 13)), axis=0, quant={0: q, 1: q}, out_quant=q, deq=(s, -128), atol=0.1)
+
+
+def test_concatenation_wrong_axis_fails():
+    both_fail("CONCATENATION", [np.zeros([2, 1, 2], F32), np.zeros([2, 3, 2], F32)], axis=0)
+
+
+# ------------------------------------------------------------------------------------------ reverse_test.cc
+REV = [([4], [0], [4, 3, 2, 1]),
+       ([4, 3, 2], [1], [5, 6, 3, 4, 1, 2, 11, 12, 9, 10, 7, 8, 17, 18, 15, 16, 13, 14, 23, 24, 21, 22, 19, 20]),
+       ([4, 3, 2], [1, 2], [6, 5, 4, 3, 2, 1, 12, 11, 10, 9, 8, 7, 18, 17, 16, 15, 14, 13, 24, 23, 22, 21, 20, 19]),
+       ([4, 3, 2], [2, 1], [6, 5, 4, 3, 2, 1, 12, 11, 10, 9, 8, 7, 18, 17, 16, 15, 14, 13, 24, 23, 22, 21, 20, 19])]
+
+
+@pytest.mark.parametrize("dt", [F32, I32, I64, U8, I16], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("k", range(len(REV)))
+def test_reverse_v2(k, dt):
+    shape, axis, exp = REV[k]
+    case("REVERSE_V2", [arr(range(1, 1 + int(np.prod(shape))), dt, shape), arr(axis, I32)], exp, shapes=[shape])
+
+
+# ------------------------------------------------------------------------------------ space_to_depth_test.cc
+S2D = [(F32, [1, 2, 2, 2], [1.4, 2.3, 3.2, 4.1, 5.4, 6.3, 7.2, 8.1], [1.4, 2.3, 3.2, 4.1, 5.4, 6.3, 7.2, 8.1],
+        [1, 1, 1, 8]),
+       (U8, [1, 2, 2, 1], [1, 2, 3, 4], [1, 2, 3, 4], [1, 1, 1, 4]),
+       (I32, [1, 2, 2, 3], list(range(1, 13)), list(range(1, 13)), [1, 1, 1, 12]),
+       (I64, [1, 4, 4, 1], [1, 2, 5, 6, 3, 4, 7, 8, 9, 10, 13, 14, 11, 12, 15, 16], list(range(1, 17)),
+        [1, 2, 2, 4])]
+
+
+@pytest.mark.parametrize("k", range(len(S2D)))
+def test_space_to_depth(k):
+    dt, shape, x, exp, oshape = S2D[k]
+    case("SPACE_TO_DEPTH", [arr(x, dt, shape)], exp, shapes=[oshape], block_size=2)
+
+
+def test_space_to_depth_bad_block_size_fails():
+    both_fail("SPACE_TO_DEPTH", [np.zeros([1, 2, 2, 1], F32)], block_size=3)
