@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .conv import static_input
 from .elementwise import float_node_not_ref
 from .registry import float_node, register
 
@@ -205,18 +206,39 @@ def _relu_plus_scaled_neg(x, alpha):
     return y + np.maximum(x, _F32(0))
 
 
+def _max_form_exact(a) -> bool:
+    """True when ``max(x, a * x)`` equals PRELU's ``x >= 0 ? x : a * x`` for every x (inf and NaN included):
+    every alpha is <= 1 and non-zero (a zero alpha would turn x = +inf into max(inf, NaN)). A negative alpha
+    qualifies: for x >= 0, a * x <= 0 <= x; for x < 0, a * x > 0 > x."""
+    return a.size > 0 and bool(np.all((a <= 1) & (a != 0)))
+
+
 @register("PRELU", when=float_node, types=("FLOAT32",))
 class Prelu:
     """x >= 0 ? x : alpha * x, alpha broadcast against x.
 
     When alpha only varies over x's trailing dims (the usual per-channel alpha), x is viewed as rows of
-    those dims and processed in cache-sized blocks of rows; a constant alpha in (0, 1] takes the two-pass
+    those dims and processed in cache-sized blocks of rows; an alpha that is the same array at every invoke
+    (a constant, or dequantized from one) with every value <= 1 and non-zero takes the two-pass
     max(x, alpha * x)."""
 
     def __init__(self, node):
         a = node.const(1)
-        self.fast = a is not None and a.size > 0 and bool(np.all((a > 0) & (a <= 1)))
+        self.fast = a is not None and _max_form_exact(a)
         self._rows = {}        # (x.shape, alpha.shape) -> (row length, alpha row) or None
+        # alpha computed from constants (float16 weights through DEQUANTIZE): the same array every invoke,
+        # so whether it lies in (0, 1] is decided once per array
+        self._alpha_src = a
+        self._static = a is None and static_input(node, 1)
+        self._tmp = None
+
+    def _is_fast(self, alpha):
+        if alpha is self._alpha_src:
+            return self.fast
+        fast = _max_form_exact(alpha)
+        if self._static:
+            self._alpha_src, self.fast = alpha, fast
+        return fast
 
     def _plan(self, x, alpha):
         key = (x.shape, alpha.shape)
@@ -241,26 +263,34 @@ class Prelu:
     def __call__(self, x, alpha):
         if alpha.dtype != x.dtype:
             raise ValueError(f"PRELU alpha type {alpha.dtype} differs from the input type {x.dtype}")
-        with np.errstate(all="ignore"):
-            plan = self._plan(x, alpha) if x.ndim and x.size else None
-            if plan is None:
-                return _relu_plus_scaled_neg(x, alpha)
-            length, tiled = plan
-            flat = x.reshape(-1)
-            out = np.empty(flat.shape, _F32)
-            fast = self.fast
+        # (floating-point warnings are silenced by the executor for the whole invoke)
+        plan = self._plan(x, alpha) if x.ndim and x.size else None
+        if plan is None:
+            return _relu_plus_scaled_neg(x, alpha)
+        length, tiled = plan
+        flat = x.reshape(-1)
+        out = np.empty(flat.shape, _F32)
+        multiply, maximum = np.multiply, np.maximum
+        if self._is_fast(alpha):
+            # max(x, alpha * x) == (x >= 0 ? x : alpha * x) for alpha <= 1, alpha != 0: two passes
             for i in range(0, flat.size, length):
                 xb = flat[i:i + length]
                 ob = out[i:i + length]
-                ab = tiled[:xb.size]
-                if fast:
-                    np.multiply(xb, ab, out=ob)
-                    np.maximum(ob, xb, out=ob)
-                else:
-                    np.minimum(xb, _F32(0), out=ob)
-                    ob *= ab
-                    ob += np.maximum(xb, _F32(0))
-            return out.reshape(x.shape)
+                multiply(xb, tiled[:xb.size], out=ob)
+                maximum(xb, ob, out=ob)
+        else:
+            tmp = self._tmp
+            if tmp is None or tmp.size < length:
+                tmp = self._tmp = np.empty(length, _F32)
+            for i in range(0, flat.size, length):
+                xb = flat[i:i + length]
+                ob = out[i:i + length]
+                tb = tmp[:xb.size]
+                np.minimum(xb, _F32(0), out=ob)
+                ob *= tiled[:xb.size]
+                maximum(xb, _F32(0), out=tb)
+                ob += tb
+        return out.reshape(x.shape)
 
 
 _ERFC = [_F32(c) for c in (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
