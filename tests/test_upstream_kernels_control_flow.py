@@ -1,0 +1,147 @@
+"""Ported from TensorFlow Lite's control-flow kernel tests (if_test.cc, while_test.cc, call_once_test.cc) and
+their subgraph_test_util builders: the same subgraphs (ADD/MUL/PAD branches, LESS_EQUAL conditions,
+accumulate and pad loop bodies, CALL_ONCE initialising a resource variable), asserting the upstream values and
+LiteRT's outputs on the same model."""
+import numpy as np
+import pytest
+
+import tfl_gpu
+from oracle import litert
+from tfl_gpu.writer import ModelBuilder
+
+I32 = np.int32
+
+
+def _run(content, inputs, invokes=1):
+    """Runs LiteRT and tfl_gpu ``invokes`` times; returns (litert outputs, our outputs) of the last run."""
+    lite = litert()
+    res = []
+    for it in (lite.Interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)):
+        for d, v in zip(it.get_input_details(), inputs):
+            if tuple(d["shape"]) != np.shape(v):
+                it.resize_tensor_input(d["index"], list(np.shape(v)))
+        it.allocate_tensors()
+        for _ in range(invokes):
+            for d, v in zip(it.get_input_details(), inputs):
+                it.set_tensor(d["index"], v)
+            it.invoke()
+        res.append([it.get_tensor(d["index"]) for d in it.get_output_details()])
+    return res
+
+
+def _check(content, inputs, expected, invokes=1):
+    ref, ours = _run(content, inputs, invokes)
+    assert len(ours) == len(expected) == len(ref)
+    for o, r, (shape, values) in zip(ours, ref, expected):
+        assert list(np.shape(o)) == shape, f"shape {np.shape(o)} != upstream {shape}"
+        assert np.asarray(o).ravel().tolist() == values, f"{np.ravel(o).tolist()} != upstream {values}"
+        assert np.array_equal(o, r) and o.dtype == r.dtype, f"differs from LiteRT: {o} vs {r}"
+
+
+# ------------------------------------------------------------------------------------------- if_test.cc
+def _if_model(else_op):
+    """cond ? ADD(a, b) : MUL(a, b) (or PAD(a, b) with dynamically sized output)."""
+    mb = ModelBuilder()
+    c = mb.input("cond", [1], "BOOL")
+    a = mb.input("a", [2], "INT32")
+    b = mb.input("b", [1, 2], "INT32")
+    o = mb.tensor("out", [], "INT32")
+    mb.op("IF", [c, a, b], [o], then_subgraph_index=1, else_subgraph_index=2)
+    mb.output(o)
+    for name, op in (("add", "ADD"), ("else", else_op)):
+        mb.subgraph(name)
+        x = mb.input("x", [2], "INT32")
+        y = mb.input("y", [1, 2], "INT32")
+        z = mb.tensor("z", [], "INT32")
+        mb.op(op, [x, y], [z])
+        mb.output(z)
+    return mb.build()
+
+
+@pytest.mark.parametrize("cond,else_op,expected", [
+    (True, "MUL", ([1, 2], [6, 9])), (False, "MUL", ([1, 2], [5, 14])),        # SimpleIfTest
+    (True, "PAD", ([1, 2], [6, 9])), (False, "PAD", ([5], [0, 5, 7, 0, 0])),   # DynamicSubgraphIfTest
+])
+def test_if(cond, else_op, expected):
+    _check(_if_model(else_op), [np.array([cond]), np.array([5, 7], I32), np.array([[1, 2]], I32)], [expected])
+
+
+# ---------------------------------------------------------------------------------------- while_test.cc
+def _while_model(rhs, body, pad=(1, 2)):
+    """WHILE counter <= rhs: (counter, value) -> (counter + 1, counter + 1 + value) ("accumulate") or
+    (counter + 1, PAD(value, [pad])) ("pad")."""
+    mb = ModelBuilder()
+    i = mb.input("i", [1], "INT32")
+    v = mb.input("v", [1] if body == "accumulate" else [2], "INT32")
+    io, vo = mb.tensor("i_out", [], "INT32"), mb.tensor("v_out", [], "INT32")
+    mb.op("WHILE", [i, v], [io, vo], cond_subgraph_index=1, body_subgraph_index=2)
+    mb.output(io, vo)
+    mb.subgraph("cond")
+    ci = mb.input("ci", [1], "INT32")
+    mb.input("cv", [], "INT32")
+    c = mb.tensor("c", [1], "BOOL")
+    mb.op("LESS_EQUAL", [ci, mb.const("rhs", np.array([rhs], I32))], [c])
+    mb.output(c)
+    mb.subgraph("body")
+    bi = mb.input("bi", [1], "INT32")
+    bv = mb.input("bv", [], "INT32")
+    ni = mb.tensor("ni", [1], "INT32")
+    mb.op("ADD", [bi, mb.const("one", np.array([1], I32))], [ni])
+    nv = mb.tensor("nv", [], "INT32")
+    if body == "accumulate":
+        mb.op("ADD", [ni, bv], [nv])
+    else:
+        mb.op("PAD", [bv, mb.const("pads", np.array([pad], I32))], [nv])
+    mb.output(ni, nv)
+    return mb.build()
+
+
+@pytest.mark.parametrize("i", range(7))
+def test_while_triangular_number_sequence(i):
+    expected = [1, 3, 6, 10, 15, 21, 28]
+    _check(_while_model(i, "accumulate"), [np.array([1], I32), np.array([1], I32)],
+           [([1], [i + 1]), ([1], [expected[i]])])
+
+
+def test_while_triangular_number_sequence_large_input():
+    # "WithShallowCopy": a 1,000,000-element value
+    ref, ours = _run(_while_model(3, "accumulate"), [np.array([1], I32), np.ones(1000000, I32)])
+    assert ours[0].tolist() == [4] and np.array_equal(ours[1], np.full(1000000, 10, I32))
+    assert np.array_equal(ours[1], ref[1])
+
+
+def test_while_pad_loop_invoked_twice():
+    _check(_while_model(3, "pad"), [np.array([1], I32), np.array([5, 7], I32)],
+           [([1], [4]), ([11], [0, 0, 0, 5, 7, 0, 0, 0, 0, 0, 0])], invokes=2)
+
+
+def test_while_pad_loop_large_input():
+    x = np.zeros(1000000, I32)
+    x[:2] = [5, 7]
+    ref, ours = _run(_while_model(3, "pad"), [np.array([1], I32), x], invokes=2)
+    exp = np.zeros(1000009, I32)
+    exp[3:5] = [5, 7]
+    assert ours[0].tolist() == [4] and np.array_equal(ours[1], exp) and np.array_equal(ours[1], ref[1])
+
+
+# ------------------------------------------------------------------------------------ call_once_test.cc
+def _call_once_model():
+    """CALL_ONCE runs an init subgraph assigning 42 ({1, 1} int32) to a resource variable; the main graph
+    reads it (subgraph_test_util's BuildCallOnceAndReadVariableSubgraph / BuildInitializationSubgraph)."""
+    mb = ModelBuilder()
+    h = mb.tensor("h", [], "RESOURCE")
+    out = mb.tensor("out", [1, 1], "INT32")
+    mb.op("CALL_ONCE", [], [], init_subgraph_index=1)
+    mb.op("VAR_HANDLE", [], [h], container="", shared_name="v")
+    mb.op("READ_VARIABLE", [h], [out])
+    mb.output(out)
+    mb.subgraph("init")
+    hi = mb.tensor("hi", [], "RESOURCE")
+    mb.op("VAR_HANDLE", [], [hi], container="", shared_name="v")
+    mb.op("ASSIGN_VARIABLE", [hi, mb.const("c", np.array([[42]], I32))], [])
+    return mb.build()
+
+
+@pytest.mark.parametrize("invokes", [1, 2])
+def test_call_once_and_read_variable(invokes):
+    _check(_call_once_model(), [], [([1, 1], [42])], invokes=invokes)
