@@ -89,6 +89,29 @@ def test_convolution2d_transpose_bias(h, w, k, s, pad):
     assert_close(ours, litert_default(content, xv)[0], 1e-4, "vs LiteRT XNNPACK")
 
 
+def test_convolution2d_transpose_bias_runtime_weights():
+    """Weights fed as an input: each invoke uses the array it is given (prepared weights are not stale)."""
+    rng = np.random.default_rng(7)
+    b = rng.standard_normal(3).astype(np.float32)
+    xv = rng.standard_normal((1, 5, 4, 2)).astype(np.float32)
+    mb = ModelBuilder()
+    x = mb.input("x", [1, 5, 4, 2])
+    w = mb.input("w", [3, 3, 3, 2])
+    y = mb.tensor("y", [])
+    mb.op("CUSTOM", [x, w, mb.const("b", b)], [y], custom_code="Convolution2DTransposeBias",
+          custom_options=struct.pack("<3i", 1, 2, 2))
+    mb.output(y)
+    it = tfl_gpu.Interpreter(model_content=mb.build())
+    it.allocate_tensors()
+    for _ in range(2):
+        wt = rng.standard_normal((3, 3, 3, 2)).astype(np.float32)
+        it.set_tensor(it.get_input_details()[0]["index"], xv)
+        it.set_tensor(it.get_input_details()[1]["index"], wt)
+        it.invoke()
+        assert_close(it.get_tensor(it.get_output_details()[0]["index"]),
+                     ref_transpose_conv_bias(xv, wt, b, 2, True), 1e-5, "vs loop reference")
+
+
 @pytest.mark.parametrize("pad,s,f,shape", [(2, 2, 2, (1, 6, 8, 3)), (2, 2, 3, (2, 7, 7, 2)), (1, 2, 2, (1, 5, 7, 3)),
                                            (1, 3, 3, (1, 7, 4, 2))])
 def test_max_pooling_with_argmax_and_unpooling(pad, s, f, shape):

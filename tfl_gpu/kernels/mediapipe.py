@@ -9,6 +9,7 @@ import struct
 
 import numpy as np
 
+from ._frozen import is_frozen
 from .registry import apply_activation, flexbuffer_options, register
 
 _TFLITE_PADDING = {1: "SAME", 2: "VALID"}          # TfLitePadding: 0 unknown, 1 same, 2 valid
@@ -51,8 +52,11 @@ class Convolution2DTransposeBias:
             raise ValueError(f"Convolution2DTransposeBias: strides must be positive, got {self.sw}x{self.sh}")
         self.same = _TFLITE_PADDING[padding] == "SAME"
         w = node.const(1)
-        self._w_src = None
-        self._w = self._prepare(w) if w is not None else None
+        # prepared weights and the array they came from: once for constant weights; a weight input is
+        # prepared again at every invoke unless it is the same frozen array (an input buffer keeps its
+        # identity while set_tensor rewrites it in place)
+        self._w_const = w is not None
+        self._w_src, self._w = (w, self._prepare(w)) if w is not None else (None, None)
 
     @staticmethod
     def _prepare(w):
@@ -63,13 +67,9 @@ class Convolution2DTransposeBias:
         return o, kh, kw, ci, np.ascontiguousarray(w.transpose(3, 1, 2, 0).reshape(ci, kh * kw * o))
 
     def __call__(self, x, w, b):
-        if self._w is not None:
-            o, kh, kw, ci, wm = self._w
-        else:
-            if self._w_src is not w:
-                self._w_cache = self._prepare(w)
-                self._w_src = w
-            o, kh, kw, ci, wm = self._w_cache
+        if not self._w_const and not (w is self._w_src and is_frozen(w)):
+            self._w_src, self._w = w, self._prepare(w)
+        o, kh, kw, ci, wm = self._w
         _check_rank(x, 4, "Convolution2DTransposeBias input")
         n, h, wd, c = x.shape
         if c != ci:
