@@ -22,6 +22,24 @@ extern "C" __global__ void strided_copy_f32(const float* __restrict__ x, float* 
     }
 }
 
+// The same for 1-byte elements (int8 tensors).
+extern "C" __global__ void strided_copy_s8(const signed char* __restrict__ x, signed char* __restrict__ y, int n,
+                                           int rank, const int* __restrict__ meta, int in_base, int out_base) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        int rem = i, ii = in_base, oi = out_base;
+        for (int d = rank - 1; d >= 0; d--) {
+            int dim = meta[d];
+            int q = rem / dim;
+            int idx = rem - q * dim;
+            rem = q;
+            ii += idx * meta[rank + d];
+            oi += idx * meta[2 * rank + d];
+        }
+        y[oi] = x[ii];
+    }
+}
+
 // Output contiguous with dims out_dims; meta = out_dims, in_dims, pad_before, in_strides.
 extern "C" __global__ void pad_f32(const float* __restrict__ x, float* __restrict__ y, int n, int rank,
                                    const int* __restrict__ meta, float value) {

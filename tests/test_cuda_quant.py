@@ -260,3 +260,35 @@ def test_int8_dequantize_of_activations(rng):
     ours = run_cuda(content, [xin])[0]
     np.testing.assert_array_equal(ours, run_litert(content, [xin])[0])
     np.testing.assert_array_equal(ours, run_ours(content, [xin])[0])
+
+
+def test_int8_data_movement(rng):
+    """int8 TRANSPOSE, STRIDED_SLICE, CONCATENATION (with an int8 constant), DEPTH_TO_SPACE, SPLIT, PACK and
+    TILE on the device, bit-exact (pure copies)."""
+    q = qp(0.05, -2)
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 4, 6, 8], "INT8", quant=q)
+    t = mb.tensor("t", [], "INT8", quant=q)
+    mb.op("TRANSPOSE", [x, mb.const("perm", np.array([0, 2, 1, 3], np.int32))], [t])
+    s_ = mb.tensor("s", [], "INT8", quant=q)
+    mb.op("STRIDED_SLICE", [t, mb.const("b", np.array([0, 1, 0, 0], np.int32)), mb.const("e", np.array([2, 6, 4, 8], np.int32)),
+                            mb.const("st", np.array([1, 2, 1, 1], np.int32))], [s_])
+    c = mb.tensor("c", [], "INT8", quant=q)
+    k = mb.const("k", rand_q(rng, (2, 3, 4, 4), "INT8"), "INT8", quant=q)
+    mb.op("CONCATENATION", [s_, k], [c], axis=3)
+    d = mb.tensor("d", [], "INT8", quant=q)
+    mb.op("DEPTH_TO_SPACE", [c], [d], block_size=2)
+    parts = [mb.tensor(f"p{i}", [], "INT8", quant=q) for i in range(2)]
+    mb.op("SPLIT", [mb.const("ax", np.array(2, np.int32)), d], parts, num_splits=2)
+    pk = mb.tensor("pk", [], "INT8", quant=q)
+    mb.op("PACK", parts, [pk], values_count=2, axis=0)
+    tl = mb.tensor("tl", [], "INT8", quant=q)
+    mb.op("TILE", [pk, mb.const("m", np.array([1, 1, 2, 1, 1], np.int32))], [tl])
+    mb.output(tl)
+    content = mb.build()
+    _exact(content, [rand_q(rng, (2, 4, 6, 8), "INT8")])
+    import tfl_gpu
+    from cuda_helpers import emu_delegate
+    it = tfl_gpu.Interpreter(model_content=content, experimental_delegates=[emu_delegate()])
+    it.allocate_tensors()
+    assert all(r["executor"] == "cuda" for r in it.get_delegation_report())

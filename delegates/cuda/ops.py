@@ -65,6 +65,23 @@ def _float_io(node, data_inputs) -> str | None:
     return None
 
 
+def _layout_io(node, data_inputs) -> str | None:
+    """Data-movement ops: FLOAT32, or INT8 whose data inputs and outputs share one per-tensor quantization."""
+    first = node.inputs[data_inputs[0]] if data_inputs and data_inputs[0] < len(node.inputs) else None
+    if first is None or first.type_name != "INT8":
+        return _float_io(node, data_inputs)
+    q0 = _qspec(first)
+    tensors = [node.inputs[i] for i in data_inputs if i < len(node.inputs) and node.inputs[i] is not None]
+    for t in tensors + list(node.outputs):
+        q = _qspec(t)
+        if t.type_name != "INT8" or q is None or q.per_axis or q0 is None or \
+                float(q.scales[0]) != float(q0.scales[0]) or int(q.zero_points[0]) != int(q0.zero_points[0]):
+            return f"INT8 {node.op} with mixed types or quantization runs on the CPU"
+    if node.options.get("fused_activation_function", "NONE") not in ("NONE", None):
+        return f"INT8 {node.op} with a fused activation runs on the CPU"
+    return None
+
+
 def _const(node, consts, i):
     if i < len(node.inputs) and node.inputs[i] is not None:
         if node.inputs[i].constant is not None:
@@ -137,9 +154,11 @@ class DevOp:
         self.captured: set = set()     # input positions whose constant the op holds itself
         self.out_bufs: list = []       # planned arena views per output (see Program), or None
 
-    def alloc(self, k: int, shape):
+    def alloc(self, k: int, shape, dtype=F32):
         """Device buffer for output k: its planned arena slice when the size matches, else a new array."""
         shape = tuple(int(v) for v in shape)
+        if np.dtype(dtype) != np.float32:
+            return self.be.empty(shape, dtype)
         if k < len(self.out_bufs) and self.out_bufs[k] is not None:
             buf = self.out_bufs[k]
             if buf.size == int(np.prod(shape, dtype=np.int64)):
@@ -153,13 +172,16 @@ class DevOp:
             m = self._meta[key] = self.be.to_device(np.asarray(arr, dtype=I32))
         return m
 
-    def param(self, consts, i):
-        """Uploads constant input i (a model constant or one folded at preparation) once, or None."""
+    def param(self, consts, i, dtype=None):
+        """Uploads constant input i (a model constant or one folded at preparation) once, or None. Float
+        constants become float32; INT8 ones (data-movement ops) stay int8."""
         v = _const(self.node, consts, i)
         if v is None:
             return None
         self.captured.add(i)
-        return self.be.to_device(np.ascontiguousarray(v, dtype=F32))
+        if dtype is None:
+            dtype = np.int8 if self.node.inputs[i].type_name == "INT8" else F32
+        return self.be.to_device(np.ascontiguousarray(v, dtype=dtype))
 
 
 # ------------------------------------------------------------------------------------------------ copy
@@ -171,7 +193,10 @@ def strided_copy(be, op: DevOp, x, y, dims, in_strides, out_strides, in_base=0, 
     rank = len(dims)
     key = ("sc", tuple(dims), tuple(ist), tuple(ost))
     meta = op.meta(key, list(dims) + list(ist) + list(ost))
-    be.launch1d("layout", "strided_copy_f32", n, (x, y, _i(n), _i(rank), meta, _i(in_base), _i(out_base)))
+    if x.dtype != y.dtype or x.dtype.itemsize not in (1, 4):
+        raise ValueError(f"strided copy of {x.dtype} to {y.dtype} is not supported")
+    kernel = "strided_copy_f32" if x.dtype.itemsize == 4 else "strided_copy_s8"     # a 4-byte copy is bitwise
+    be.launch1d("layout", kernel, n, (x, y, _i(n), _i(rank), meta, _i(in_base), _i(out_base)))
 
 
 def unary(be, x, out, code, alpha=0.0):
@@ -671,7 +696,7 @@ class Concatenation(DevOp):
 
     @classmethod
     def refuse(cls, node):
-        return _float_io(node, range(len(node.inputs)))
+        return _layout_io(node, tuple(range(len(node.inputs))))
 
     def __init__(self, node, consts, be):
         super().__init__(node, consts, be)
@@ -691,7 +716,7 @@ class Concatenation(DevOp):
         total = sum(int(x.shape[ax]) for x in xs)
         shape = list(xs[0].shape)
         shape[ax] = total
-        y = self.alloc(0, tuple(shape))
+        y = self.alloc(0, tuple(shape), xs[0].dtype)
         outer = int(np.prod(shape[:ax], dtype=np.int64))
         inner = int(np.prod(shape[ax + 1:], dtype=np.int64))
         off = 0
@@ -745,7 +770,7 @@ class Pad(DevOp):
 class Transpose(DevOp):
     @classmethod
     def refuse(cls, node):
-        r = _float_io(node, (0,))
+        r = _layout_io(node, (0,))
         if r:
             return r
         if node.inputs[1].constant is None:
@@ -762,7 +787,7 @@ class Transpose(DevOp):
         if sorted(perm) != list(range(x.ndim)):
             raise ValueError(f"TRANSPOSE permutation {self.perm} does not fit rank {x.ndim}")
         shape = tuple(x.shape[p] for p in perm)
-        y = self.alloc(0, shape)
+        y = self.alloc(0, shape, x.dtype)
         cs = _cstrides(x.shape)
         strided_copy(self.be, self, x, y, shape, [cs[p] for p in perm], _cstrides(shape))
         return [y]
@@ -771,7 +796,7 @@ class Transpose(DevOp):
 class Slice(DevOp):
     @classmethod
     def refuse(cls, node):
-        r = _float_io(node, (0,))
+        r = _layout_io(node, (0,))
         if r:
             return r
         for i in range(1, len(node.inputs)):
@@ -836,7 +861,7 @@ class Slice(DevOp):
             dims.append(cnt)
             ist.append(cs[d] * step)
             base += start * cs[d] if cnt > 0 else 0
-        y = self.alloc(0, tuple(out_shape))
+        y = self.alloc(0, tuple(out_shape), x.dtype)
         strided_copy(self.be, self, x, y, dims, ist, _cstrides(dims), base, 0)
         return [y]
 
@@ -844,7 +869,7 @@ class Slice(DevOp):
 class SpaceDepth(DevOp):
     @classmethod
     def refuse(cls, node):
-        r = _float_io(node, (0,))
+        r = _layout_io(node, (0,))
         if r:
             return r
         if len(node.inputs[0].shape) != 4:
@@ -864,13 +889,13 @@ class SpaceDepth(DevOp):
             if C % (b * b):
                 raise ValueError(f"DEPTH_TO_SPACE: depth {C} not divisible by block_size^2 {b * b}")
             c2 = C // (b * b)
-            y = self.alloc(0, (N, H * b, W * b, c2))
+            y = self.alloc(0, (N, H * b, W * b, c2), x.dtype)
             dims = (N, H, b, W, b, c2)
             ist = (H * W * C, W * C, b * c2, C, c2, 1)
         else:
             if H % b or W % b:
                 raise ValueError(f"SPACE_TO_DEPTH: {H}x{W} not divisible by block_size {b}")
-            y = self.alloc(0, (N, H // b, W // b, b * b * C))
+            y = self.alloc(0, (N, H // b, W // b, b * b * C), x.dtype)
             dims = (N, H // b, W // b, b, b, C)
             ist = (H * W * C, b * W * C, b * C, W * C, C, 1)
         strided_copy(self.be, self, x, y, dims, ist, _cstrides(dims))
@@ -964,7 +989,7 @@ class _ConstOperands(DevOp):
 
     @classmethod
     def refuse(cls, node):
-        r = _float_io(node, cls.data_inputs)
+        r = _layout_io(node, cls.data_inputs)
         if r:
             return r
         for i in cls.const_inputs:
@@ -986,7 +1011,7 @@ def _copy_slices(op, x, axis, sizes):
     outs, off = [], 0
     for k in sizes:
         shape = tuple(x.shape[:ax]) + (k,) + tuple(x.shape[ax + 1:])
-        y = op.alloc(len(outs), shape)
+        y = op.alloc(len(outs), shape, x.dtype)
         strided_copy(op.be, op, x, y, (outer, k * inner), (x.shape[ax] * inner, 1), (k * inner, 1), off * inner, 0)
         outs.append(y)
         off += k
@@ -1022,6 +1047,10 @@ class SplitV(_ConstOperands):
 
 
 class Unpack(DevOp):
+    @classmethod
+    def refuse(cls, node):
+        return _layout_io(node, (0,))
+
     def __call__(self, ins):
         x = ins[0]
         axis = int(self.node.options.get("axis", 0))
@@ -1035,7 +1064,7 @@ class Pack(DevOp):
 
     @classmethod
     def refuse(cls, node):
-        return _float_io(node, range(len(node.inputs)))
+        return _layout_io(node, tuple(range(len(node.inputs))))
 
     def __init__(self, node, consts, be):
         super().__init__(node, consts, be)
@@ -1047,7 +1076,7 @@ class Pack(DevOp):
         r = xs[0].ndim + 1
         ax = axis + r if axis < 0 else axis
         shape = tuple(xs[0].shape[:ax]) + (len(xs),) + tuple(xs[0].shape[ax:])
-        y = self.alloc(0, shape)
+        y = self.alloc(0, shape, xs[0].dtype)
         outer = int(np.prod(shape[:ax], dtype=np.int64))
         inner = int(np.prod(shape[ax + 1:], dtype=np.int64))
         for k, x in enumerate(xs):
@@ -1066,7 +1095,7 @@ class Tile(_ConstOperands):
         if len(mult) != x.ndim or any(m < 0 for m in mult):
             raise ValueError(f"TILE multiples {mult} do not fit rank {x.ndim}")
         shape = tuple(int(s) * m for s, m in zip(x.shape, mult))
-        y = self.alloc(0, shape)
+        y = self.alloc(0, shape, x.dtype)
         cs = _cstrides(x.shape)
         dims, ist = [], []
         for d in range(x.ndim):
@@ -1088,7 +1117,7 @@ class BroadcastTo(_ConstOperands):
         r = len(shape)
         xs = (1,) * (r - x.ndim) + tuple(x.shape)
         cs = _cstrides(xs)
-        y = self.alloc(0, shape)
+        y = self.alloc(0, shape, x.dtype)
         strided_copy(self.be, self, x, y, shape, [0 if xs[d] == 1 else cs[d] for d in range(r)], _cstrides(shape))
         return [y]
 
