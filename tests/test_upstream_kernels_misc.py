@@ -310,3 +310,65 @@ def test_embedding_lookup_hybrid_nonzero_zero_point_fails():
     q = np.asarray([[0, 100, 128, 200, 255, 1]] * 2, np.uint8)
     both_fail("EMBEDDING_LOOKUP", [arr([1], I32), q], out_types=[F32],
               quant={1: {"scale": [0.5], "zero_point": [128]}})
+
+
+# ------------------------------------------------------------------------------ non_max_suppression_test.cc
+NMS_BOXES = arr([1, 1, 0, 0, 0, 0.1, 1, 1.1, 0, .9, 1, -0.1, 0, 10, 1, 11, 1, 10.1, 0, 11.1, 1, 101, 0, 100], F32,
+                [6, 4])
+NMS_SCORES = arr([0.9, 0.75, 0.6, 0.95, 0.5, 0.3], F32)
+
+
+@pytest.mark.parametrize("static,max_out,thr,indices,num", [
+    (True, 6, 0.4, [3, 0, 0, 0, 0, 0], 2), (True, 6, 0.99, [0] * 6, 0),
+    (False, 1, 0.4, [3], 1), (False, 2, 0.4, [3, 0], 2), (False, 2, 0.99, [0, 0], 0),
+    (True, 0, 0.4, None, 0),
+])
+def test_non_max_suppression_v4(static, max_out, thr, indices, num):
+    case("NON_MAX_SUPPRESSION_V4", [NMS_BOXES, NMS_SCORES, np.asarray(max_out, I32), np.asarray(0.5, F32),
+                                    np.asarray(thr, F32)], [indices, [num]],
+         const=(2, 3) if static else (3,), out_types=[I32, I32])
+
+
+@pytest.mark.parametrize("static,max_out,thr,indices,scores,num", [
+    (True, 6, 0.0, [3, 0, 5, 0, 0, 0], [0.95, 0.9, 0.3, 0, 0, 0], 3), (True, 6, 0.99, [0] * 6, [0.0] * 6, 0),
+    (False, 2, 0.0, [3, 0], [0.95, 0.9], 2), (False, 1, 0.0, [3], [0.95], 1),
+    (False, 3, 0.0, [3, 0, 5], [0.95, 0.9, 0.3], 3), (False, 3, 0.99, [0, 0, 0], [0.0, 0.0, 0.0], 0),
+])
+def test_non_max_suppression_v5(static, max_out, thr, indices, scores, num):
+    case("NON_MAX_SUPPRESSION_V5", [NMS_BOXES, NMS_SCORES, np.asarray(max_out, I32), np.asarray(0.5, F32),
+                                    np.asarray(thr, F32), np.asarray(0.5, F32)], [indices, scores, [num]],
+         const=(2, 3, 5) if static else (3, 5), out_types=[I32, F32, I32], tol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------- dequantize_test.cc
+DEQ_EXP = [-63.5, -63, -62.5, -62, -61.5, 62, 62.5, 63, 63.5, 64]
+
+
+def test_dequantize_uint8():
+    case("DEQUANTIZE", [arr([0, 1, 2, 3, 4, 251, 252, 253, 254, 255], U8, [2, 5])], DEQ_EXP, out_types=[F32],
+         quant={0: {"scale": [0.5], "zero_point": [127]}})
+
+
+def test_dequantize_int8():
+    case("DEQUANTIZE", [arr([-128, -127, -126, -125, -124, 123, 124, 125, 126, 127], I8, [2, 5])], DEQ_EXP,
+         out_types=[F32], quant={0: {"scale": [0.5], "zero_point": [-1]}})
+
+
+# -------------------------------------------------------------------------------------------- rfft2d_test.cc
+R44 = [1, 2, 3, 4, 3, 8, 6, 3, 5, 2, 7, 6, 9, 5, 8, 3]
+R44_EXP = [75, -6 - 1j, 9, -10 + 5j, -3 + 2j, -6 + 11j, -15, -2 + 13j, -5, -10 - 5j, 3 - 6j, -6 - 11j]
+RFFT = [([4, 4], R44, [4, 4], R44_EXP),
+        ([4, 5], [v for i in range(4) for v in R44[4 * i:4 * i + 4] + [0]], [4, 4], R44_EXP),
+        ([3, 4], R44[:12], [4, 8],
+         [50, 8.29289341 - 33.6776695j, -7 + 1j, 9.70710659 - 1.67766953j, 0, -10 - 20j, -16.3639603 - 1.12132037j,
+          -5 + 1j, -7.19238806 - 2.05025244j, -6 + 2j, 10, -4.7781744 - 6.12132025j, -1 + 11j,
+          10.7781744 + 1.87867963j, 4, -10 + 20j, 11.1923885 + 11.9497471j, 5 - 5j, -3.63603902 - 3.12132025j,
+          -6 - 2j]),
+        ([2, 2, 4], [1, 2, 3, 4, 3, 8, 6, 3, 5, 2, 7, 6, 7, 3, 23, 5], [2, 4],
+         [30, -5 - 3j, -4, -10, 1 + 7j, 0, 58, -18 + 6j, 26, -18, 14 + 2j, -18])]
+
+
+@pytest.mark.parametrize("k", range(len(RFFT)))
+def test_rfft2d(k):
+    shape, x, lengths, exp = RFFT[k]
+    case("RFFT2D", [arr(x, F32, shape), arr(lengths, I32)], [exp], const=(1,), out_types=[np.complex64], tol=1e-5)

@@ -31,6 +31,12 @@ def _cmp_expected(o, e, tol, what):
     if o.dtype == np.object_:
         assert list(o.ravel()) == list(_strings(e).ravel()), f"{what}: {o.ravel()} != upstream {e}"
         return
+    if o.dtype.kind == "c":
+        ec = np.asarray(e, np.complex128).ravel()
+        err = np.abs(o.astype(np.complex128).ravel() - ec) if o.size == ec.size else None
+        assert err is not None and np.all(err <= tol * np.maximum(1.0, np.abs(ec))), \
+            f"{what}: ours={o.ravel().tolist()} upstream={ec.tolist()}"
+        return
     e = np.asarray(e, dtype=np.float64 if o.dtype.kind in "fc" else None).ravel()
     assert o.size == e.size, f"{what}: {o.size} elements, upstream expects {e.size}"
     if o.dtype.kind == "f":
