@@ -1425,3 +1425,21 @@ def test_lite_v2_test_inf_constant_output(lite):
     interp.invoke()
     out = interp.get_tensor(interp.get_output_details()[0]["index"])
     assert np.isinf(out) and out > 0
+
+
+def test_int4_input_set_tensor(lite):
+    # LiteRT's numpy bridge (Set4BitTensor): an INT4 input takes an int8 array with values in [-8, 7]
+    interp = lite.Interpreter(model_content=M.int4_dequantize())
+    interp.allocate_tensors()
+    assert interp.get_input_details()[0]["dtype"] == np.int8
+    q = np.array([-8, -1, 0, 3, 7], np.int8)
+    interp.set_tensor(0, q)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(1), q.astype(np.float32) * 0.5)
+    np.testing.assert_array_equal(interp.get_tensor(0), q)
+    with pytest.raises(ValueError, match="Cannot set tensor: Values for INT4 input must be between -8 and 7."):
+        interp.set_tensor(0, np.array([-9, 0, 0, 0, 8], np.int8))
+    for bad in (np.int32, np.uint8):
+        with pytest.raises(ValueError, match="Cannot set tensor: Expected a numpy array of int8 for INT4 input 0, "
+                                             "name: x, but got " + np.dtype(bad).name.upper()):
+            interp.set_tensor(0, q.astype(bad))

@@ -466,3 +466,15 @@ def inf_constant_model() -> bytes:
     o = mb.const("Const", np.array(np.inf, np.float32))
     mb.output(o)
     return mb.build()
+
+
+@functools.cache
+def int4_dequantize() -> bytes:
+    """An INT4 input (scale 0.5) dequantized to float32: set_tensor takes INT4 values as an int8 array
+    (LiteRT's numpy bridge packs them two per byte)."""
+    mb = ModelBuilder()
+    x = mb.input("x", [5], "INT4", quant={"scale": [0.5], "zero_point": [0]})
+    y = mb.tensor("y", [5], "FLOAT32")
+    mb.op("DEQUANTIZE", [x], [y])
+    mb.output(y)
+    return mb.build()

@@ -292,6 +292,14 @@ class Interpreter:
                 raise ValueError(f"Cannot set tensor: Got value of type {_type_name(arr.dtype)} but expected "
                                  f"type STRING for input {i}, name: {t.name} ")
             arr = _to_bytes_array(arr)
+        elif t.type_name in ("INT4", "UINT4"):      # held unpacked, one value per int8/uint8 (as LiteRT takes them)
+            arr = np.asarray(value)
+            want_dt, lo, hi = (np.int8, -8, 7) if t.type_name == "INT4" else (np.uint8, 0, 15)
+            if arr.dtype != want_dt:
+                raise ValueError(f"Cannot set tensor: Expected a numpy array of {np.dtype(want_dt).name} for "
+                                 f"{t.type_name} input {i}, name: {t.name}, but got {_type_name(arr.dtype)}")
+            if arr.size and (arr.min() < lo or arr.max() > hi):
+                raise ValueError(f"Cannot set tensor: Values for {t.type_name} input must be between {lo} and {hi}.")
         else:
             arr = np.asarray(value)
             if arr.dtype != t.dtype:
