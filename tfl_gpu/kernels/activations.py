@@ -25,6 +25,7 @@ except ImportError:  # numpy < 2
         clip = np.clip
 
 _F32 = np.float32
+_F32_DT = np.dtype(np.float32)
 
 
 def _f32(x):
@@ -48,26 +49,26 @@ class _Elementwise:
         self.node = node
 
     def __call__(self, x):
-        xf = _f32(x)
+        xf = x if x.dtype is _F32_DT else _f32(x)
         if xf.ndim == 0:                   # kernels work in place on arrays: give them one
             xf = xf.reshape(1)
-        with np.errstate(all="ignore"):
-            if self.blocked and xf.size > 2 * _BLOCK:
-                flat = xf.reshape(-1)
-                y = np.empty(flat.shape, _F32)
-                f_out = getattr(self, "f_out", None)
-                if f_out is not None:           # writes each block straight into the output
-                    tmp = np.empty(_BLOCK, _F32)
-                    for i in range(0, flat.size, _BLOCK):
-                        xb = flat[i:i + _BLOCK]
-                        f_out(xb, y[i:i + _BLOCK], tmp[:xb.size])
-                else:
-                    f = self.f
-                    for i in range(0, flat.size, _BLOCK):
-                        y[i:i + _BLOCK] = f(flat[i:i + _BLOCK])
-                y = y.reshape(xf.shape)
+        # (floating-point warnings are silenced by the executor for the whole invoke)
+        if self.blocked and xf.size > 2 * _BLOCK:
+            flat = xf.reshape(-1)
+            y = np.empty(flat.shape, _F32)
+            f_out = getattr(self, "f_out", None)
+            if f_out is not None:           # writes each block straight into the output
+                tmp = np.empty(_BLOCK, _F32)
+                for i in range(0, flat.size, _BLOCK):
+                    xb = flat[i:i + _BLOCK]
+                    f_out(xb, y[i:i + _BLOCK], tmp[:xb.size])
             else:
-                y = self.f(xf)
+                f = self.f
+                for i in range(0, flat.size, _BLOCK):
+                    y[i:i + _BLOCK] = f(flat[i:i + _BLOCK])
+            y = y.reshape(xf.shape)
+        else:
+            y = self.f(xf)
         if x.ndim == 0:
             y = y.reshape(())
         return _back(y, x)
@@ -427,10 +428,10 @@ class Softmax:
         x = _f32(x)
         if x.size == 0:
             return np.empty(x.shape, _F32)
-        with np.errstate(all="ignore"):
-            y = _shifted(x.reshape(-1, x.shape[-1]), self.beta)
-            np.exp(y, out=y)
-            y /= y.sum(axis=1, keepdims=True)
+        # (floating-point warnings are silenced by the executor for the whole invoke)
+        y = _shifted(x.reshape(-1, x.shape[-1]), self.beta)
+        np.exp(y, out=y)
+        y /= y.sum(axis=1, keepdims=True)
         return y.reshape(x.shape)
 
 

@@ -43,6 +43,9 @@ class FullyConnected:
             # LiteRT's FULLY_CONNECTED Prepare rejects TANH / SIGN_BIT
             raise ValueError(f"FULLY_CONNECTED does not support fused activation {self.act}")
         self.weights = WeightCache(_prepare_fc, static_input(node, 1), node.const(1))
+        self.bias = WeightCache(_prepare_bias, len(node.inputs) > 2 and static_input(node, 2),
+                                node.const(2) if len(node.inputs) > 2 else None)
+        self.lo, self.hi = _CLAMP.get(self.act, (None, None))
 
     def __call__(self, x, w, b=None):
         wt = self.weights.get(w)
@@ -55,14 +58,34 @@ class FullyConnected:
         if self.keep_dims and x.shape[-1:] != (depth,):
             raise ValueError(f"FULLY_CONNECTED keep_num_dims needs the last input dim == {depth}, "
                              f"got shape {list(x.shape)}")
-        if x.dtype != np.float32:
+        if x.dtype is not _F32 and x.dtype != _F32:
             x = x.astype(np.float32)
-        y = x.reshape(-1, depth) @ wt
+        y = np.matmul(x.reshape(-1, depth), wt)
         if b is not None:
             if b.size != units:
                 raise ValueError(f"FULLY_CONNECTED bias has {b.size} values for {units} units")
-            y += b.reshape(units) if b.dtype == np.float32 else b.reshape(units).astype(np.float32)
-        y = apply_activation(y, self.act)
+            y += self.bias.get(b)
+        lo = self.lo
+        if lo is not None:
+            if self.hi is None:
+                np.maximum(y, lo, out=y)
+            else:
+                _clip(y, lo, self.hi, out=y)
         if self.keep_dims:
             return y.reshape(x.shape[:-1] + (units,))
         return y
+
+
+_F32 = np.dtype(np.float32)
+# clamp bounds of the fused activations (TANH / SIGN_BIT are refused in __init__)
+_CLAMP = {"RELU": (np.float32(0), None), "RELU6": (np.float32(0), np.float32(6)),
+          "RELU_N1_TO_1": (np.float32(-1), np.float32(1))}
+try:        # the clip ufunc itself: np.clip's Python wrapper costs ~5 us a call
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover - numpy < 2
+    _clip = np.clip
+
+
+def _prepare_bias(b):
+    b = np.asarray(b).reshape(-1)
+    return b if b.dtype == np.float32 else b.astype(np.float32)
