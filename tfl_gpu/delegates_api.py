@@ -148,7 +148,8 @@ def load_delegate(name_or_path, options: Mapping | None = None) -> Delegate:
     s = name_or_path
     if (s.lower().endswith(_NATIVE_SUFFIXES) or ".so." in os.path.basename(s) or os.sep in s
             or (os.altsep and os.altsep in s) or os.path.isfile(s)):
-        raise ValueError(f"Failed to load delegate from {s}\n'{s}' looks like a native TensorFlow Lite delegate library: native (C/C++) "
+        raise ValueError(f"Failed to load delegate from {s}\n"
+                         f"'{s}' looks like a native TensorFlow Lite delegate library: native (C/C++) "
                          "delegates are not supported by tfl_gpu. Use a tfl_gpu delegate by name "
                          f"(available: {', '.join(available_delegates()) or 'none'}).")
     with _registry_lock:
@@ -157,7 +158,8 @@ def load_delegate(name_or_path, options: Mapping | None = None) -> Delegate:
         ep = _entry_points().get(s)
         if ep is None:
             avail = available_delegates()
-            raise ValueError(f"Failed to load delegate from {s}\nunknown delegate '{s}'; available delegates: {', '.join(avail) or 'none'} "
+            raise ValueError(f"Failed to load delegate from {s}\n"
+                             f"unknown delegate '{s}'; available delegates: {', '.join(avail) or 'none'} "
                              f"(delegates register under the entry-point group '{ENTRY_POINT_GROUP}')")
         try:
             plugin = ep.load()
