@@ -243,3 +243,9 @@ def test_int16_logistic_tanh_pot_scales(op, scale):
     reference kernels."""
     content, _ = _unary(np.random.default_rng(0), op, "INT16", (1, 65536), (scale, 0), (1.0 / 32768, 0))
     both_resolvers(content, [np.arange(-32768, 32768).astype(np.int16).reshape(1, -1)])
+
+
+@pytest.mark.parametrize("tin,zp_out", [("INT8", 0), ("INT8", -32768), ("UINT8", 0)])
+def test_softmax_8bit_in_int16_out(rng, tin, zp_out):
+    content, inputs = _unary(rng, "SOFTMAX", tin, (3, 50), (0.1, -3 if tin == "INT8" else 128), (1.0 / 65536 if zp_out else 1.0 / 32768, zp_out), tout="INT16", beta=1.0)
+    both_resolvers(content, inputs)

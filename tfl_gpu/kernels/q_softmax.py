@@ -40,10 +40,10 @@ def c_expf(values: np.ndarray) -> np.ndarray:
 
 def q_softmax_node(node) -> bool:
     return (is_quantized(node.inputs[0]) and node.inputs[0].type_name in ("INT8", "UINT8")
-            and is_quantized(node.outputs[0]) and node.outputs[0].type_name in ("INT8", "UINT8"))
+            and is_quantized(node.outputs[0]) and node.outputs[0].type_name in ("INT8", "UINT8", "INT16"))
 
 
-@register("SOFTMAX", when=q_softmax_node, priority=10, types=("INT8", "UINT8"))
+@register("SOFTMAX", when=q_softmax_node, priority=10, types=("INT8", "UINT8", "INT8->INT16"))
 class QSoftmax:
     def __init__(self, node):
         i, o = node.inputs[0], node.outputs[0]
@@ -93,11 +93,10 @@ class QSoftmax:
         # Rescale Q0.31 -> Q12.19 and accumulate (saturating adds never saturate here)
         acc = F.rescale(e, 0, 12).sum(axis=-1, keepdims=True)
         recip, num_bits_over_unit = F.get_reciprocal(acc, 12)
-        bits = 8
+        bits = 16 if self.out_type == "INT16" else 8
         prod = Q.saturating_rounding_doubling_high_mul(recip, e)
         unsat = Q.rounding_divide_by_pot(prod, num_bits_over_unit + 31 - bits)
-        out_min = -128 if self.out_type == "INT8" else 0
-        out_max = 127 if self.out_type == "INT8" else 255
+        out_min, out_max = Q.QRANGE[self.out_type]
         shifted = unsat + out_min
         r = np.clip(shifted, out_min, out_max)
         r = np.where(valid, r, out_min)
@@ -191,7 +190,11 @@ class QSoftmax16:
 
 # ----------------------------------------------------------------------------- LOG_SOFTMAX
 
-@register("LOG_SOFTMAX", when=q_softmax_node, priority=10, types=("INT8", "UINT8"))
+def q_log_softmax_node(node) -> bool:
+    return q_softmax_node(node) and node.outputs[0].type_name in ("INT8", "UINT8")
+
+
+@register("LOG_SOFTMAX", when=q_log_softmax_node, priority=10, types=("INT8", "UINT8"))
 class QLogSoftmax:
     """BUILTIN: the softmax exp table, logf of the sequential float32 sum, rint of the float32 log
     probability. BUILTIN_REF: gemmlowp fixed point (exp, log, Q5.26 differences)."""
