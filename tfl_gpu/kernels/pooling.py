@@ -4,7 +4,7 @@ Padding as in TFLite's ComputePaddingHeightWidth; with SAME padding the padded c
 averages (and L2's mean of squares) divide by the number of real input cells under the window, and the
 max ignores them. The input is copied into a scratch buffer whose border holds the neutral value (0 for sums,
 -inf for max, written once). Big windows that tile the input (stride == filter: global pools) reduce a
-reshaped view; other windows are reduced separably (kw strided slices along W, then kh along H).
+reshaped view; other windows are reduced separably (kh strided row slices along H, then kw along W).
 """
 from __future__ import annotations
 
@@ -91,14 +91,21 @@ class _Pool:
             r = combine.reduce(v, axis=2).reshape(n, oh, ow, kw, c)
             y = np.ascontiguousarray(combine.reduce(r, axis=3), dtype=np.float32)
         else:
-            # rectangular windows are separable: kw taps along W, then kh taps along H
+            # rectangular windows are separable: kh taps along H first (whole contiguous rows of W * C
+            # values), then kw taps along W; the first combine of each stage writes a new array
             he, we = (oh - 1) * sh + 1, (ow - 1) * sw + 1
-            r = np.array(src[:, :, 0:we:sw, :], dtype=np.float32, copy=True)
-            for j in range(1, kw):
-                combine(r, src[:, :, j:j + we:sw, :], out=r)
-            y = np.array(r[:, 0:he:sh], dtype=np.float32, copy=True)
-            for i in range(1, kh):
-                combine(y, r[:, i:i + he:sh], out=y)
+            if kh == 1:
+                r = src[:, 0:he:sh]                     # a view: not written below
+            else:
+                r = combine(src[:, 0:he:sh], src[:, 1:1 + he:sh])
+                for i in range(2, kh):
+                    combine(r, src[:, i:i + he:sh], out=r)
+            if kw == 1:
+                y = np.array(r[:, :, 0:we:sw], dtype=np.float32, copy=True)
+            else:
+                y = combine(r[:, :, 0:we:sw], r[:, :, 1:1 + we:sw])
+                for j in range(2, kw):
+                    combine(y, r[:, :, j:j + we:sw], out=y)
         if inv is not None:
             y *= inv
         if self.kind == "l2":
