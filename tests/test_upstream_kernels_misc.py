@@ -372,3 +372,42 @@ RFFT = [([4, 4], R44, [4, 4], R44_EXP),
 def test_rfft2d(k):
     shape, x, lengths, exp = RFFT[k]
     case("RFFT2D", [arr(x, F32, shape), arr(lengths, I32)], [exp], const=(1,), out_types=[np.complex64], tol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------ dilate_test.cc
+DIL_TYPES = [I8, I16, I32, I64, U8, np.uint16, np.uint32, np.uint64, F32, np.float64]
+DILATE = [  # (shape, dilations, expected, output shape)
+    ([2, 2], [2, 3], [1, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 4], [3, 4]),
+    ([2, 3], [2, 3], [1, 0, 0, 2, 0, 0, 3] + [0] * 7 + [4, 0, 0, 5, 0, 0, 6], [3, 7]),
+    ([2, 2, 2, 2], [2, 1, 1, 1], list(range(1, 9)) + [0] * 8 + list(range(9, 17)), [3, 2, 2, 2]),
+    ([2, 2, 2, 2], [1, 1, 1, 1], list(range(1, 17)), [2, 2, 2, 2]),
+]
+
+
+def _dilate_manual3():
+    out = np.zeros((7, 4, 9), np.int64)
+    out[::2, ::3, ::4] = np.arange(1, 25).reshape(4, 2, 3)
+    return out.ravel().tolist()
+
+
+DILATE.append(([4, 2, 3], [2, 3, 4], _dilate_manual3(), [7, 4, 9]))
+
+
+@pytest.mark.parametrize("dt", DIL_TYPES, ids=ids)
+@pytest.mark.parametrize("const", [True, False], ids=["const_dilation", "variable_dilation"])
+@pytest.mark.parametrize("k", range(len(DILATE)))
+def test_dilate(k, const, dt):
+    shape, dil, exp, oshape = DILATE[k]
+    x = np.arange(1, 1 + int(np.prod(shape))).astype(dt).reshape(shape)
+    case("DILATE", [x, arr(dil, I32), np.asarray([0], dt)], exp, const=(1, 2) if const else (2,), shapes=[oshape])
+
+
+@pytest.mark.parametrize("dt", DIL_TYPES, ids=ids)
+def test_dilate_against_reference_with_padding_value(dt):
+    shape, dil = [5, 4, 2], [2, 3, 5]
+    x = np.arange(1, 41).astype(dt).reshape(shape)
+    pad = np.asarray(-1).astype(dt) if np.dtype(dt).kind != "u" else np.asarray(np.iinfo(dt).max, dt)
+    ref = np.full([(s - 1) * d + 1 for s, d in zip(shape, dil)], pad, dt)
+    ref[::2, ::3, ::5] = x
+    case("DILATE", [x, arr(dil, I32), np.asarray([pad], dt)], ref.ravel().tolist(), const=(1, 2),
+         shapes=[list(ref.shape)])
