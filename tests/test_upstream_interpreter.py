@@ -93,6 +93,20 @@ def test_InterpreterCustomOpsTest_testRegistererByFunc_tfl_gpu(permute_float_pat
                                                    custom_op_registerers=[lambda reg: calls.append(reg)])
     assert interpreter._safe_to_run()
     assert len(calls) == 1 and calls[0] is tfl_gpu.register_op
+    before = M.get_num_test_registerer_calls()
+    interpreter = tfl_gpu.InterpreterWithCustomOps(model_path=permute_float_path,
+                                                   custom_op_registerers=[M.TF_TestRegisterer])
+    assert interpreter._safe_to_run()
+    assert M.get_num_test_registerer_calls() == before + 1
+
+
+def test_InterpreterCustomOpsTest_testRegistererByName_tfl_gpu(permute_float_path):
+    # by name: tfl_gpu resolves a dotted 'module.function' name (LiteRT looks the symbol up in its .so)
+    before = M.get_num_test_registerer_calls()
+    interpreter = tfl_gpu.InterpreterWithCustomOps(model_path=permute_float_path,
+                                                   custom_op_registerers=["upstream_models.TF_TestRegisterer"])
+    assert interpreter._safe_to_run()
+    assert M.get_num_test_registerer_calls() == before + 1
 
 
 # ============================================================================================ InterpreterTest

@@ -478,3 +478,17 @@ def int4_dequantize() -> bytes:
     mb.op("DEQUANTIZE", [x], [y])
     mb.output(y)
     return mb.build()
+
+
+# ------------------------------------------------------------------ a custom-op registerer (tfl_gpu flavour)
+# Upstream's TF_TestRegisterer (testdata/test_registerer.cc) counts its calls. tfl_gpu's registerers are
+# Python callables (or their dotted names) that receive tfl_gpu.register_op.
+TEST_REGISTERER_CALLS = [0]
+
+
+def TF_TestRegisterer(register_op):  # noqa: N802 - upstream's name
+    TEST_REGISTERER_CALLS[0] += 1
+
+
+def get_num_test_registerer_calls() -> int:
+    return TEST_REGISTERER_CALLS[0]
