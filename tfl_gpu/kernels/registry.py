@@ -30,7 +30,7 @@ class Node:
     """What a kernel sees of one operator: parsed options, tensor metadata, constants, and callbacks."""
 
     __slots__ = ("op", "inputs", "outputs", "intermediates", "options", "resolver", "subgraph_index",
-                 "_runtime", "cache")
+                 "_runtime")
 
     def __init__(self, op: Operator, tensors: list[Tensor], resolver: str = "BUILTIN",
                  subgraph_index: int = 0, runtime=None):
@@ -42,7 +42,6 @@ class Node:
         self.resolver = resolver          # "BUILTIN" or "BUILTIN_REF": kernels whose algorithms differ
         self.subgraph_index = subgraph_index
         self._runtime = runtime           # the executor: subgraph calls, resources
-        self.cache: dict = {}
 
     @property
     def name(self) -> str:
