@@ -90,9 +90,11 @@ class _ConvBase:
             r = Q.multiply_by_quantized_multiplier_up(acc, self.q, self.shift)
         else:
             r = Q.multiply_by_quantized_multiplier(acc, self.q, self.shift)
-        r += self.out_zp
-        np.clip(r, self.lo, self.hi, out=r)
-        return r.astype(self.dtype)
+        # clip around the zero point, then add it while narrowing: one pass fewer
+        np.clip(r, self.lo - self.out_zp, self.hi - self.out_zp, out=r)
+        out = np.empty(r.shape, self.dtype)
+        np.add(r, self.out_zp, out=out, casting="unsafe")
+        return out
 
 
 @register("CONV_2D", when=q_conv_node, priority=10, types=("INT8 per-channel", "UINT8", "INT16x8"))
@@ -106,6 +108,7 @@ class QConv2D(_ConvBase):
         self.oc, self.kh, self.kw, self.ic = w.shape
         wzp = self.w_zp.reshape(-1, 1, 1, 1) if np.ndim(self.w_zp) else self.w_zp
         self.gemm = Q.IntGemm((w - wzp).reshape(self.oc, -1), self.x_max)
+        self._bias_src = self._bias_adj = None
         # LiteRT's optimized kernel requantizes through ruy (final shift rounds halves up)
         self.up = not self.ref
 
@@ -134,10 +137,17 @@ class QConv2D(_ConvBase):
                                                    c0:c0 + (ow - 1) * self.sw + 1:self.sw, :]
             patches = patches.reshape(n * oh * ow, -1)
         acc = (patches @ g.wt).astype(np.int64)
-        if self.x_zp:
-            acc -= self.x_zp * g.wsum
-        if b is not None:
-            acc += b.astype(np.int64)
+        # bias and input zero point correction as one per-channel add (cached for a constant bias)
+        if b is None:
+            adj = -self.x_zp * g.wsum if self.x_zp else None
+        elif b is self._bias_src:
+            adj = self._bias_adj
+        else:
+            adj = b.astype(np.int64) - self.x_zp * g.wsum
+            if not b.flags.writeable:
+                self._bias_src, self._bias_adj = b, adj
+        if adj is not None:
+            acc += adj
         return self._requant(acc).reshape(n, oh, ow, self.oc)
 
 
