@@ -411,3 +411,25 @@ def test_dilate_against_reference_with_padding_value(dt):
     ref[::2, ::3, ::5] = x
     case("DILATE", [x, arr(dil, I32), np.asarray([pad], dt)], ref.ravel().tolist(), const=(1, 2),
          shapes=[list(ref.shape)])
+
+
+# ------------------------------------------------------------------------------------ reduce_window_test.cc
+RW = [  # (shape, window, strides, dilations, init, expected, output shape)
+    ([3, 3], [3, 3], [1, 1], [1, 1], 0, [45], [1, 1]),
+    ([3, 3], [2, 2], [1, 1], [1, 1], 0, [12, 16, 24, 28], [2, 2]),
+    ([3, 3], [2, 2], [1, 1], [2, 2], 0, [20], [1, 1]),
+    ([4, 4], [2, 2], [1, 1], [2, 2], 0, [24, 28, 40, 44], [2, 2]),
+    ([4, 4], [2, 2], [2, 2], [1, 1], 0, [14, 22, 46, 54], [2, 2]),
+    ([5, 5], [2, 2], [2, 2], [2, 2], 2, [30, 38, 70, 78], [2, 2]),
+]
+
+
+@pytest.mark.parametrize("dt", DIL_TYPES, ids=ids)
+@pytest.mark.parametrize("k", range(len(RW)))
+def test_reduce_window_add(k, dt):
+    shape, win, strides, dil, init, exp, oshape = RW[k]
+    x = np.arange(1, 1 + int(np.prod(shape))).astype(dt).reshape(shape)
+    # LiteRT 2.3's REDUCE_WINDOW kernel rejects uint16/32/64 (upstream tests them): upstream values only there
+    case("REDUCE_WINDOW", [x, np.asarray([init], dt), arr(win, I64), arr(strides, I64), arr(dil, I64)], exp,
+         const=(1, 2, 3, 4), shapes=[oshape], reduce_function=1,   # ReduceWindowFunction_ADD
+         check_litert=dt not in (np.uint16, np.uint32, np.uint64))
