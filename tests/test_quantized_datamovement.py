@@ -70,3 +70,52 @@ def test_quantized_passthrough_ops(name):
     op, ins, out_q, out_type, opts = CASES[name]
     content, feeds = _model(op, ins, out_q, out_type, **opts)
     both_resolvers(content, feeds)
+
+
+def _model_multi(op, ins, outs, **opts):
+    mb = ModelBuilder()
+    idx, feeds = [], []
+    for k, (kind, arr, tn, q) in enumerate(ins):
+        if kind == "in":
+            idx.append(mb.input(f"i{k}", list(arr.shape), tn, quant=q))
+            feeds.append(arr)
+        else:
+            idx.append(mb.const(f"c{k}", arr, tn, quant=q))
+    ys = [mb.tensor(f"y{j}", [], tn, quant=q) for j, (tn, q) in enumerate(outs)]
+    mb.op(op, idx, ys, **opts)
+    mb.output(*ys)
+    return mb.build(), feeds
+
+
+def _more_cases():
+    rng = np.random.default_rng(8)
+    x = rand_q(rng, (2, 6, 6, 4), "INT8")
+    i32 = lambda v: ("c", np.array(v, np.int32), "INT32", None)  # noqa: E731
+    q8 = ("INT8", QA)
+    return {
+        "split": ("SPLIT", [i32(3), ("in", x, "INT8", QA)], [q8, q8], dict(num_splits=2)),
+        "split_v": ("SPLIT_V", [("in", x, "INT8", QA), i32([1, 3]), i32(3)], [q8, q8], dict(num_splits=2)),
+        "unpack": ("UNPACK", [("in", x, "INT8", QA)], [q8, q8], dict(num=2, axis=0)),
+        "broadcast_to": ("BROADCAST_TO", [("in", x[:1], "INT8", QA), i32([3, 6, 6, 4])], [q8], {}),
+        "select_v2": ("SELECT_V2", [("c", x > 0, "BOOL", None), ("in", x, "INT8", QA),
+                                    ("in", x[::-1].copy(), "INT8", QA)], [q8], {}),
+        "reverse_v2": ("REVERSE_V2", [("in", x, "INT8", QA), i32([1])], [q8], {}),
+        "slice": ("SLICE", [("in", x, "INT8", QA), i32([0, 1, 1, 0]), i32([2, 3, 4, -1])], [q8], {}),
+        "space_to_batch": ("SPACE_TO_BATCH_ND", [("in", x, "INT8", QA), i32([2, 2]), i32([[0, 0], [0, 0]])], [q8], {}),
+        "batch_to_space": ("BATCH_TO_SPACE_ND", [("in", rand_q(rng, (4, 3, 3, 4), "INT8"), "INT8", QA), i32([2, 2]),
+                                                 i32([[0, 0], [0, 0]])], [q8], {}),
+        "arg_max": ("ARG_MAX", [("in", x, "INT8", QA), i32([3])], [("INT32", None)], dict(output_type=2)),
+        "reduce_min": ("REDUCE_MIN", [("in", x, "INT8", QA), i32([1, 2])], [q8], {}),
+        "gather_nd": ("GATHER_ND", [("in", x, "INT8", QA), i32([[0, 1], [1, 2]])], [q8], {}),
+        "expand_dims": ("EXPAND_DIMS", [("in", x, "INT8", QA), i32([1])], [q8], {}),
+    }
+
+
+MORE = _more_cases()
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_quantized_passthrough_more(name):
+    op, ins, outs, opts = MORE[name]
+    content, feeds = _model_multi(op, ins, outs, **opts)
+    both_resolvers(content, feeds)
