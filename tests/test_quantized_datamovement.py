@@ -96,7 +96,7 @@ def _more_cases():
         "split": ("SPLIT", [i32(3), ("in", x, "INT8", QA)], [q8, q8], dict(num_splits=2)),
         "split_v": ("SPLIT_V", [("in", x, "INT8", QA), i32([1, 3]), i32(3)], [q8, q8], dict(num_splits=2)),
         "unpack": ("UNPACK", [("in", x, "INT8", QA)], [q8, q8], dict(num=2, axis=0)),
-        "broadcast_to": ("BROADCAST_TO", [("in", x[:1], "INT8", QA), i32([3, 6, 6, 4])], [q8], {}),
+        "broadcast_to": ("BROADCAST_TO", [("in", x[:1], "INT8", QA), i32([3, 6, 6, 4])], [q8], dict(version=2)),
         "select_v2": ("SELECT_V2", [("c", x > 0, "BOOL", None), ("in", x, "INT8", QA),
                                     ("in", x[::-1].copy(), "INT8", QA)], [q8], {}),
         "reverse_v2": ("REVERSE_V2", [("in", x, "INT8", QA), i32([1])], [q8], {}),
