@@ -295,3 +295,19 @@ extern "C" __global__ void avgpool2d_s8(const signed char* __restrict__ x, signe
         y[i] = (signed char)(avg < lo ? lo : (avg > hi ? hi : avg));
     }
 }
+
+// ---- QUANTIZE float32 -> int8 (per-tensor) as LiteRT's BUILTIN kernel: whole 8-element blocks of the flat
+// index take its vector loop (x * (1/scale) in float32, rounded half to even), the tail divides in double
+// and rounds half away from zero; non-finite or out-of-range values become INT32_MIN before the zero point.
+extern "C" __global__ void quantize_f32_s8(const float* __restrict__ x, signed char* __restrict__ y, int n,
+                                           int block_limit, float inv_scale, double scale, int zp, int lo, int hi) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        double v = i < block_limit ? (double)rintf(__fmul_rn(x[i], inv_scale)) : round((double)x[i] / scale);
+        long long q;
+        if (!(v == v) || v >= 2147483648.0 || v < -2147483648.0) q = -2147483648ll;   // NaN/inf/out of range
+        else q = (long long)v;
+        long long r = (long long)(int)(unsigned)((unsigned long long)(q + zp) & 0xFFFFFFFFull);
+        y[i] = (signed char)(r < lo ? lo : (r > hi ? hi : r));
+    }
+}

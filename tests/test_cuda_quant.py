@@ -292,3 +292,28 @@ def test_int8_data_movement(rng):
     it = tfl_gpu.Interpreter(model_content=content, experimental_delegates=[emu_delegate()])
     it.allocate_tensors()
     assert all(r["executor"] == "cuda" for r in it.get_delegation_report())
+
+
+@pytest.mark.parametrize("n", [13, 16, 1000])
+def test_float_to_int8_quantize_and_back(rng, n):
+    """float input -> QUANTIZE -> int8 conv-free chain -> DEQUANTIZE: a float-I/O quantized graph on the
+    device; values on rounding ties included (x = (k + 0.5) * scale)."""
+    scale = 0.25
+    mb = ModelBuilder()
+    x = mb.input("x", [n], "FLOAT32")
+    q = mb.tensor("q", [], "INT8", quant=qp(scale, 3))
+    mb.op("QUANTIZE", [x], [q])
+    r = mb.tensor("r", [], "INT8", quant=qp(1 / 256, -128))
+    mb.op("LOGISTIC", [q], [r])
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("DEQUANTIZE", [r], [y])
+    mb.output(y, q)
+    xin = ((rng.integers(-70, 70, n) + 0.5) * scale).astype(np.float32)
+    xin[:3] = [np.nan, np.inf, -1e9]
+    content = mb.build()
+    ours = run_cuda(content, [xin])
+    ref = run_litert(content, [xin])
+    cpu = run_ours(content, [xin])
+    for o, r_, c in zip(ours, ref, cpu):
+        np.testing.assert_array_equal(o, c)
+        np.testing.assert_array_equal(o, r_)

@@ -1596,6 +1596,34 @@ class QAvgPool2D(QMaxPool2D):
     kernel = "avgpool2d_s8"
 
 
+class QuantizeF32(DevOp):
+    """QUANTIZE of a float32 tensor to per-tensor INT8 (LiteRT BUILTIN rounding)."""
+
+    @classmethod
+    def refuse(cls, node):
+        x, o = node.inputs[0], node.outputs[0]
+        if x.type_name != "FLOAT32" or o.type_name != "INT8" or _qspec(o) is None or _qspec(o).per_axis:
+            return "QUANTIZE: only FLOAT32 -> per-tensor INT8 has a CUDA kernel"
+        if _reference_resolver(node):
+            return "QUANTIZE under BUILTIN_REF resolution runs on the CPU"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        q = _qspec(node.outputs[0])
+        self.scale = np.float32(q.scales[0])
+        self.zp = int(q.zero_points[0])
+
+    def __call__(self, ins):
+        x = ins[0]
+        n = int(x.size)
+        y = self.be.empty(x.shape, np.int8)
+        self.be.launch1d("quant", "quantize_f32_s8", n, (
+            x, y, _i(n), _i(n // 8 * 8), np.float32(np.float32(1) / self.scale), np.float64(self.scale), _i(self.zp),
+            _i(-128), _i(127)))
+        return [y]
+
+
 QUANT_OPS = {"CONV_2D": QConv2D, "DEPTHWISE_CONV_2D": QDepthwiseConv2D, "FULLY_CONNECTED": QFullyConnected,
              "MAX_POOL_2D": QMaxPool2D, "AVERAGE_POOL_2D": QAvgPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd, "MEAN": QMean,
              "SOFTMAX": QSoftmax}
@@ -1609,6 +1637,8 @@ def op_class(node):
         return QUANT_OPS[key]
     if x is not None and x.type_name == "INT8" and key in LUT_OPS and x.constant is None:
         return QLut
+    if key == "QUANTIZE" and x is not None and x.type_name == "FLOAT32":
+        return QuantizeF32
     if key in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and x is not None and x.type_name == "INT8":
         return Reshape
     return OPS.get(key)
