@@ -184,10 +184,11 @@ class SubgraphRuntime:
         rt = self.runtime
         if not rt.fp_quiet:
             rt.fp_quiet = True
+            token = _fp_quiet_enter()
             try:
-                with np.errstate(all="ignore"):
-                    self._run(timings)
+                self._run(timings)
             finally:
+                _fp_quiet_exit(token)
                 rt.fp_quiet = False
         else:
             self._run(timings)
@@ -382,6 +383,35 @@ class Runtime:
     def raise_cancelled(self):
         self.cancel_requested = False
         raise CancelledError("invoke() was cancelled")
+
+
+try:    # np.errstate(all="ignore") without its per-use object and option parsing (~2 us): the same context
+    # variable numpy's errstate sets, with the "ignore" state derived once per enclosing state
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+    _make_extobj(all="ignore")
+except Exception:  # noqa: BLE001 - other numpy versions: the public context manager
+    _extobj_contextvar = None
+_quiet_cache: list = [None, None]       # [enclosing state, its "ignore all" variant]
+
+
+def _fp_quiet_enter():
+    if _extobj_contextvar is None:
+        ctx = np.errstate(all="ignore")
+        ctx.__enter__()
+        return ctx
+    cur = _extobj_contextvar.get()
+    cache = _quiet_cache
+    if cache[0] is not cur:
+        cache[1] = _make_extobj(all="ignore")       # derived from the current state (keeps bufsize, call)
+        cache[0] = cur
+    return _extobj_contextvar.set(cache[1])
+
+
+def _fp_quiet_exit(token) -> None:
+    if _extobj_contextvar is None:
+        token.__exit__(None, None, None)
+    else:
+        _extobj_contextvar.reset(token)
 
 
 def _zeros(shape, dtype) -> np.ndarray:
