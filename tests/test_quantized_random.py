@@ -107,3 +107,26 @@ def test_random_pool_and_mean(seed):
                                  filter_height=fh, filter_width=fw, stride_h=int(rng.integers(1, 3)),
                                  stride_w=int(rng.integers(1, 3)), padding=str(rng.choice(["SAME", "VALID"])))
     _compare(content, inputs)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_transpose_conv(seed):
+    from tfl_gpu.writer import ModelBuilder
+    rng = np.random.default_rng(5000 + seed)
+    h, w, c = int(rng.integers(3, 16)), int(rng.integers(3, 16)), int(rng.integers(1, 24))
+    oc, k, s = int(rng.integers(1, 40)), int(rng.choice([2, 3, 4, 5])), int(rng.choice([1, 2, 3]))
+    pad = str(rng.choice(["SAME", "VALID"]))
+    oh, ow = (h * s, w * s) if pad == "SAME" else ((h - 1) * s + k, (w - 1) * s + k)
+    mb = ModelBuilder()
+    x = mb.input("x", [1, h, w, c], "INT8", quant=qp(0.05, int(rng.integers(-10, 10))))
+    wv = rand_q(rng, (oc, k, k, c), "INT8")
+    wv[wv == -128] = -127
+    wsc = rng.uniform(0.005, 0.02, oc)
+    wi = mb.const("w", wv, "INT8", quant=qp(wsc, [0] * oc, dim=0))
+    shape = mb.const("shape", np.array([1, oh, ow, oc], np.int32))
+    b = mb.const("b", rng.integers(-3000, 3000, oc).astype(np.int32), "INT32", quant=qp(0.05 * wsc, [0] * oc, dim=0))
+    out_scale = float(0.05 * np.mean(wsc) * 70 * 70 * np.sqrt(k * k * c / s ** 2) / 40)
+    y = mb.tensor("y", [1, oh, ow, oc], "INT8", quant=qp(out_scale, 3))
+    mb.op("TRANSPOSE_CONV", [shape, wi, x, b], [y], padding=pad, stride_w=s, stride_h=s)
+    mb.output(y)
+    _compare(mb.build(), [rand_q(rng, (1, h, w, c), "INT8")])

@@ -263,7 +263,14 @@ class QTransposeConv:
             acc = acc + b.astype(np.int64)
         if self.int16:
             r = Q.multiply_by_quantized_multiplier_64(acc, self.q, self.shift)
-        else:
+        elif self.ref:
             r = Q.multiply_by_quantized_multiplier(acc, self.q, self.shift)
+        else:
+            # LiteRT's optimized kernel: vector requantization over blocks of 8 output channels (halves
+            # rounded up), the remaining channels with the reference rounding
+            nb = self.oc // 8 * 8
+            r = np.empty_like(acc)
+            r[..., :nb] = Q.multiply_by_quantized_multiplier_up(acc[..., :nb], self.q[:nb], self.shift[:nb])
+            r[..., nb:] = Q.multiply_by_quantized_multiplier(acc[..., nb:], self.q[nb:], self.shift[nb:])
         r = r + self.out_zp
         return np.clip(r, self.lo, self.hi).astype(self.dtype)
