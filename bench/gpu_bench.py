@@ -3,7 +3,7 @@
     python bench/gpu_bench.py                          # shared models + MobileNetV2, 50 runs each
     python bench/gpu_bench.py --filter mobilenet --runs 200 --out bench/results/h100.json
 
-For each float model, in one run on the same host and inputs: LiteRT default runtime (XNNPACK, all cores),
+For each float32 or int8 model, in one run on the same host and inputs: LiteRT default runtime (XNNPACK, all cores),
 tfl_gpu numpy path, the cuda delegate eager (one Python launch per node) and with CUDA graphs. Prints median
 ms per invoke, the ratios, the delegate's launch overhead per node, and elementwise kernel bandwidth against
 the card's theoretical peak. Exits with a message (status 2) when no GPU is usable: no emulator timings,
@@ -29,14 +29,22 @@ SHARED = pathlib.Path(os.environ.get("TFL_GPU_SHARED", ROOT.parent / "shared")) 
 def models(filt):
     out = []
     if SHARED.is_dir():
-        out += sorted(SHARED.glob("*.tflite")) + sorted((SHARED / "bench").glob("*float32*.tflite"))
+        out += sorted(SHARED.glob("*.tflite")) + sorted((SHARED / "bench").glob("*.tflite"))
     out += sorted((ROOT / "bench" / "models").glob("*.tflite"))
     return [m for m in out if not filt or filt in m.name]
 
 
 def inputs_for(details, seed=0):
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal(tuple(d["shape"])).astype(np.float32) for d in details]
+    out = []
+    for d in details:
+        dt = np.dtype(d["dtype"])
+        if dt.kind == "f":
+            out.append(rng.standard_normal(tuple(d["shape"])).astype(dt))
+        else:
+            info = np.iinfo(dt)
+            out.append(rng.integers(info.min, info.max + 1, tuple(d["shape"])).astype(dt))
+    return out
 
 
 def time_it(fn, runs, warmup=3):
@@ -126,8 +134,8 @@ def main(argv=None):
             print(f"{path.name:44s} skipped (LiteRT: {str(e).splitlines()[0][:60]})")
             continue
         det = ref_it.get_input_details()
-        if any(np.dtype(d["dtype"]) != np.float32 for d in det):
-            print(f"{path.name:44s} skipped (not a float model)")
+        if any(np.dtype(d["dtype"]) not in (np.float32, np.int8) for d in det):
+            print(f"{path.name:44s} skipped (inputs are neither float32 nor int8)")
             continue
         xs = inputs_for(det)
         its = {"litert": ref_it, "numpy": tfl_gpu.Interpreter(model_content=content),
@@ -140,8 +148,8 @@ def main(argv=None):
         ref = runners["numpy"]()
         for k in ("cuda", "graphs"):
             for o, r in zip(runners[k](), ref):
-                err = float(np.max(np.abs(o - r))) if r.size else 0.0
-                if err > 1e-3 * max(1.0, float(np.max(np.abs(r)))):
+                err = float(np.max(np.abs(o.astype(np.float64) - r))) if r.size else 0.0
+                if err > (0 if r.dtype.kind == "i" else 1e-3 * max(1.0, float(np.max(np.abs(r))))):
                     print(f"  WARNING {path.name} {k}: max abs error {err:.3g}")
         ms = {}
         runs = max(5, args.runs)
