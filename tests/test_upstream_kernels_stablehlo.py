@@ -1,0 +1,42 @@
+"""Ported from TensorFlow Lite's StableHLO kernel tests (stablehlo_add/multiply/min_max/and/shift_left/pad/...
+_test.cc): the same single-op models and inputs, asserting the upstream values and LiteRT's outputs on the same
+model (see upstream_helpers.case)."""
+import numpy as np
+import pytest
+
+from upstream_helpers import F32, I8, I16, I32, arr, case
+
+
+def test_stablehlo_add():
+    case("STABLEHLO_ADD", [arr([-2.0, 0.2, 0.7, 0.8], F32, [1, 2, 2, 1]), arr([0.1, 0.2, 0.3, 0.5], F32, [1, 2, 2, 1])],
+         [-1.9, 0.4, 1.0, 1.3], tol=1e-6)
+
+
+def test_stablehlo_multiply():
+    case("STABLEHLO_MULTIPLY", [arr([1.2, 2.5, -1.2, 1], F32, [1, 2, 2, 1]), arr([0.1, 3, 2, 0.5], F32, [1, 2, 2, 1])],
+         [0.12, 7.5, -2.4, 0.5], tol=1e-6)
+
+
+@pytest.mark.parametrize("op,exp", [("STABLEHLO_MAXIMUM", [1.2, 3.0, 2.0, 1.0]),
+                                    ("STABLEHLO_MINIMUM", [0.1, 2.5, -1.2, 0.5])])
+def test_stablehlo_min_max(op, exp):
+    case(op, [arr([1.2, 2.5, -1.2, 1], F32, [1, 2, 2, 1]), arr([0.1, 3, 2, 0.5], F32, [1, 2, 2, 1])], exp, tol=1e-7)
+
+
+@pytest.mark.parametrize("dt,shape,x,y,exp", [
+    (I32, [1, 2, 2, 1], [2, 3, 7, 8], [4, 5, 7, 1], [0, 1, 7, 0]),
+    (I8, [1, 3, 1], [7, -8, -8], [0, 7, -8], [0, 0, -8]),
+    (I16, [1, 1, 3], [32767, -32768, -32768], [32767, -32768, -32768], [32767, -32768, -32768]),
+    (np.bool_, [2, 1, 2, 1], [False, False, True, True], [False, True, False, True], [False, False, False, True]),
+], ids=["int32", "int8", "int16", "bool"])
+def test_stablehlo_and(dt, shape, x, y, exp):
+    case("STABLEHLO_AND", [arr(x, dt, shape), arr(y, dt, shape)], exp)
+
+
+@pytest.mark.parametrize("dt,shape,x,y,exp", [
+    (I32, [3], [-1, 0, 1], [1, 2, 3], [-2, 0, 8]),
+    (I16, [2, 2], [-5, -5, 0, 6], [0, 2, 0, 2], [-5, -20, 0, 24]),
+    (I8, [2, 2], [2, -2, -2, -4], [0, 1, 0, 5], [2, -4, -2, -128]),
+], ids=["int32", "int16", "int8"])
+def test_stablehlo_shift_left(dt, shape, x, y, exp):
+    case("STABLEHLO_SHIFT_LEFT", [arr(x, dt, shape), arr(y, dt, shape)], exp)
