@@ -40,3 +40,39 @@ def test_stablehlo_and(dt, shape, x, y, exp):
 ], ids=["int32", "int16", "int8"])
 def test_stablehlo_shift_left(dt, shape, x, y, exp):
     case("STABLEHLO_SHIFT_LEFT", [arr(x, dt, shape), arr(y, dt, shape)], exp)
+
+
+# ------------------------------------------------------------------------------------ stablehlo_pad_test.cc
+def _pad_reference(x, low, high, interior, value):
+    """stablehlo.pad from its definition: interior padding (dilation), then edge padding, negative edges crop."""
+    dil = [(s - 1) * (i + 1) + 1 if s else 0 for s, i in zip(x.shape, interior)]
+    d = np.full(dil, value, x.dtype)
+    d[tuple(slice(None, None, i + 1) for i in interior)] = x
+    padded = np.pad(d, [(max(lo, 0), max(hi, 0)) for lo, hi in zip(low, high)], constant_values=value)
+    return padded[tuple(slice(max(-lo, 0), padded.shape[k] - max(-hi, 0)) for k, (lo, hi) in
+                        enumerate(zip(low, high)))]
+
+
+SHLO_PAD = [  # (low, high, interior)
+    ([0, 0], [0, 0], [0, 0]), ([0, 0], [0, 0], [1, 2]), ([1, 1], [0, 0], [0, 0]), ([0, 0], [1, 1], [0, 0]),
+    ([1, 1], [1, 1], [0, 0]), ([-1, -1], [0, 0], [0, 0]), ([0, 0], [-1, -1], [0, 0]), ([-1, -1], [-1, -1], [0, 0]),
+    ([1, -1], [1, -1], [0, 0]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(SHLO_PAD)), ids=["identity", "interior", "low_pad", "high_pad", "all_pad",
+                                                          "low_crop", "high_crop", "all_crop", "pad_crop"])
+def test_stablehlo_pad(k):
+    low, high, interior = SHLO_PAD[k]
+    x = np.arange(1, 10, dtype=I32).reshape(3, 3)
+    exp = _pad_reference(x, low, high, interior, 0)
+    case("STABLEHLO_PAD", [x, np.asarray([0], I32)], exp.ravel().tolist(), const=(1,), shapes=[list(exp.shape)],
+         edge_padding_low=low, edge_padding_high=high, interior_padding=interior)
+
+
+@pytest.mark.parametrize("shape,low,high,interior", [([2], [0], [0], [-1]), ([2], [2 ** 63 - 1], [0], [0]),
+                                                     ([1], [0], [2 ** 31 - 1], [0])])
+def test_stablehlo_pad_rejects_bad_padding(shape, low, high, interior):
+    from shape_helpers import both_fail
+    both_fail("STABLEHLO_PAD", [np.ones(shape, I32), np.asarray([0], I32)], const=(1,), edge_padding_low=low,
+              edge_padding_high=high, interior_padding=interior)
