@@ -18,17 +18,19 @@ def litert():
     return pytest.importorskip("ai_edge_litert.interpreter")
 
 
-def _resolver(lite, resolver: str):
-    return getattr(lite.OpResolverType, resolver)
+def litert_interpreter(resolver: str = "BUILTIN_WITHOUT_DEFAULT_DELEGATES", **kw):
+    """A LiteRT interpreter with op resolver ``resolver`` (by default LiteRT's builtin kernels without the
+    XNNPACK delegate, the oracle for the CPU path); ``kw`` as for ``Interpreter``."""
+    lite = litert()
+    kw.setdefault("experimental_op_resolver_type", getattr(lite.OpResolverType, resolver))
+    return lite.Interpreter(**kw)
 
 
 def run_litert(content: bytes, inputs: dict | list, resolver: str = "BUILTIN_WITHOUT_DEFAULT_DELEGATES",
                outputs=None):
     """Runs LiteRT; ``inputs`` maps tensor index -> array (or is a list in input order). Returns the
     graph outputs as a list (or the tensors named by index in ``outputs``)."""
-    lite = litert()
-    it = lite.Interpreter(model_content=content, experimental_op_resolver_type=_resolver(lite, resolver))
-    return _run(it, inputs, outputs)
+    return _run(litert_interpreter(resolver, model_content=content), inputs, outputs)
 
 
 def run_ours(content: bytes, inputs: dict | list, resolver: str = "BUILTIN", outputs=None, **kw):

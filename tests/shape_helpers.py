@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oracle import run_litert, run_ours
+from oracle import litert_interpreter, run_litert, run_ours
 from tfl_gpu.writer import ModelBuilder, _type_of
 
 DTYPES = [np.float32, np.int8, np.uint8, np.int16, np.int32, np.int64, np.bool_]
@@ -56,10 +56,7 @@ def build(op, inputs, const=(), out_types=None, n_out=1, version=1, quant=None, 
 def litert_outputs(content, feeds):
     """LiteRT's outputs; LiteRT's Python get_tensor refuses zero-element tensors ("Invalid tensor size"),
     so those are rebuilt from the output details (their shape and dtype are all they hold)."""
-    from oracle import litert
-    lite = litert()
-    it = lite.Interpreter(model_content=content,
-                          experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it = litert_interpreter(model_content=content)
     ins = it.get_input_details()
     for d, v in zip(ins, feeds):
         if tuple(d["shape"]) != np.shape(v):

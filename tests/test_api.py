@@ -10,17 +10,11 @@ import numpy as np
 import pytest
 
 import tfl_gpu
-from oracle import assert_close, litert
+from oracle import assert_close, litert, litert_interpreter
 from tfl_gpu.writer import ModelBuilder, single_op_model
 
 
 pytestmark = pytest.mark.filterwarnings("ignore")    # LiteRT's and numpy's warnings are not under test
-
-
-def lite_interp(**kw):
-    lite = litert()
-    kw.setdefault("experimental_op_resolver_type", lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    return lite.Interpreter(**kw)
 
 
 def outcome(fn):
@@ -224,7 +218,7 @@ def test_num_threads_does_not_leak_between_concurrent_interpreters(thread_probe)
 # --------------------------------------------------------------------------------------------- details
 
 def _compare_details(content, invoke_inputs=None, n_model_tensors=None):
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     for stage in ("before allocate", "after allocate", "after invoke"):
         if stage == "after allocate":
             ref.allocate_tensors()
@@ -293,7 +287,7 @@ SET_CASES = [
 @pytest.mark.parametrize("index,value", SET_CASES)
 def test_set_tensor_checks_and_messages(index, value):
     content = zoo_model()
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     before = (outcome(lambda: ref.set_tensor(0, np.zeros((1, 3), np.float32))),
               outcome(lambda: ours.set_tensor(0, np.zeros((1, 3), np.float32))))
     assert before[0] == before[1]
@@ -311,7 +305,7 @@ def test_set_tensor_checks_and_messages(index, value):
 
 def test_get_tensor_values_types_and_copies():
     content = zoo_model()
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     assert outcome(lambda: ours.get_tensor(0)) == outcome(lambda: ref.get_tensor(0))
     ref.allocate_tensors()
     ours.allocate_tensors()
@@ -356,7 +350,7 @@ def test_scalar_string_tensor_like_litert():
     mb = ModelBuilder()
     mb.output(mb.input("s", [], "STRING"))
     content = mb.build()
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     for it in (ref, ours):
         it.allocate_tensors()
         it.set_tensor(0, np.array(b"abc"))
@@ -366,7 +360,7 @@ def test_scalar_string_tensor_like_litert():
 
 def test_invoke_and_get_before_allocate():
     content = add_fc_model()
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     assert outcome(ours.invoke) == outcome(ref.invoke) == ("RuntimeError", "Invoke called on model that is not ready.")
     assert outcome(lambda: ours.get_tensor(0)) == outcome(lambda: ref.get_tensor(0))
     assert outcome(lambda: ours.tensor(0)()) == outcome(lambda: ref.tensor(0)())
@@ -379,7 +373,7 @@ def test_tensor_views_and_reference_error(rng):
     x = rng.standard_normal((1, 3)).astype(np.float32)
     y = rng.standard_normal((1, 3)).astype(np.float32)
     results = []
-    for it in (lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)):
+    for it in (litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)):
         r = []
         it.allocate_tensors()
         xv = it.tensor(0)                 # holding the function is fine
@@ -440,7 +434,7 @@ RESIZE_CASES = [(1, [2, 3], True), (0, [2, 4], True), (2, [2, 3], False), (0, [2
 @pytest.mark.parametrize("index,shape,strict", RESIZE_CASES)
 def test_resize_tensor_input(index, shape, strict, rng):
     content = add_fc_model()
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     r = outcome(lambda: ref.resize_tensor_input(index, shape, strict=strict))
     o = outcome(lambda: ours.resize_tensor_input(index, shape, strict=strict))
     assert o[0] == r[0], (o, r)
@@ -484,7 +478,7 @@ def test_resize_rejects_absurd_sizes():
 def test_output_shapes_known_after_allocate():
     """A file whose output shape is left empty: LiteRT reports the computed shape after allocate_tensors."""
     content = single_op_model("ADD", [np.zeros((2, 3), np.float32), np.zeros((1, 3), np.float32)])
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     ref.allocate_tensors()
     ours.allocate_tensors()
     same_structure(ref.get_output_details(), ours.get_output_details())
@@ -496,7 +490,7 @@ def test_signatures_match_litert():
     content = signature_model()
     lite = litert()
     runs = []
-    for k, it in enumerate((lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content))):
+    for k, it in enumerate((litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content))):
         SR = lite.SignatureRunner if k == 0 else tfl_gpu.SignatureRunner
         r = [it.get_signature_list(), it._get_full_signature_list()]
         r.append(outcome(lambda: it.get_signature_runner()))          # two signatures: a key is needed
@@ -535,7 +529,7 @@ def test_single_signature_runner_without_key_and_num_subgraphs():
     mb.output(s)
     mb.signature("serving_default", {"a": a, "b": b}, {"s": s})
     content = mb.build()
-    ref, ours = lite_interp(model_content=content), tfl_gpu.Interpreter(model_content=content)
+    ref, ours = litert_interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)
     r = ref.get_signature_runner()(a=np.ones(2, np.float32), b=np.ones(2, np.float32))
     o = ours.get_signature_runner()(a=np.ones(2, np.float32), b=np.ones(2, np.float32))
     same_structure(r, o)
@@ -546,7 +540,7 @@ def test_single_signature_runner_without_key_and_num_subgraphs():
 # ------------------------------------------------------------------------------------ preserve tensors
 
 def _all_tensors_equal(content, rng):
-    ref = lite_interp(model_content=content, experimental_preserve_all_tensors=True)
+    ref = litert_interpreter(model_content=content, experimental_preserve_all_tensors=True)
     ours = tfl_gpu.Interpreter(model_content=content, experimental_preserve_all_tensors=True)
     for it in (ref, ours):
         it.allocate_tensors()
@@ -609,7 +603,7 @@ def test_one_interpreter_from_two_threads_is_refused():
 
 def test_many_interpreters_in_many_threads(rng, shared_models):
     content = (shared_models / "mp_hand_recrop.tflite").read_bytes()
-    ref = lite_interp(model_content=content)
+    ref = litert_interpreter(model_content=content)
     ref.allocate_tensors()
     d_in = ref.get_input_details()[0]
     inputs = [rng.standard_normal(d_in["shape"]).astype(np.float32) for _ in range(6)]

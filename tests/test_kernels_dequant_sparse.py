@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from oracle import assert_same_as_litert, litert
+from oracle import assert_same_as_litert, litert_interpreter
 from tfl_gpu import Interpreter
 from tfl_gpu.kernels.registry import Node, find
 from tfl_gpu.model import read_model
@@ -261,10 +261,8 @@ def test_densify_bad_sparsity_raises(rng):
 def test_shared_model_densify_and_dequantize_tensors(shared_models, name):
     """Every DENSIFY and DEQUANTIZE output of the sparse MediaPipe models equals LiteRT's bit for bit
     (LiteRT run with experimental_preserve_all_tensors; ours through the kernels on the same inputs)."""
-    lite = litert()
     content = (shared_models / f"{name}.tflite").read_bytes()
-    it = lite.Interpreter(model_content=content, experimental_preserve_all_tensors=True,
-                          experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it = litert_interpreter(model_content=content, experimental_preserve_all_tensors=True)
     it.allocate_tensors()
     for d in it.get_input_details():
         it.set_tensor(d["index"], np.random.default_rng(0).random(d["shape"]).astype(d["dtype"]))
@@ -296,9 +294,7 @@ def test_shared_model_whole(shared_models, name):
         ours_it.allocate_tensors()
     except (RuntimeError, ValueError) as e:
         pytest.skip(f"model needs kernels that are not there yet: {e}")
-    lite = litert()
-    ref_it = lite.Interpreter(model_content=content, experimental_preserve_all_tensors=True,
-                              experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    ref_it = litert_interpreter(model_content=content, experimental_preserve_all_tensors=True)
     ref_it.allocate_tensors()
     rng = np.random.default_rng(7)
     for d in ref_it.get_input_details():

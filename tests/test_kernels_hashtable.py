@@ -6,7 +6,7 @@ import pytest
 
 import tfl_gpu
 from tfl_gpu.writer import ModelBuilder
-from oracle import assert_same_as_litert, litert, run_litert, run_ours
+from oracle import assert_same_as_litert, litert_interpreter, run_litert, run_ours
 
 TYPE_CODES = {"FLOAT32": 0, "INT32": 2, "INT64": 4, "STRING": 5}
 
@@ -90,11 +90,7 @@ def test_find_and_size(rng, kt, vt, init):
 
 
 def _interpreters(content):
-    lite = litert()
-    ref = lite.Interpreter(model_content=content,
-                           experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    ours = tfl_gpu.Interpreter(model_content=content)
-    return ours, ref
+    return tfl_gpu.Interpreter(model_content=content), litert_interpreter(model_content=content)
 
 
 def test_table_persists_across_invokes_and_imports_once(rng):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tfl_gpu
-from oracle import litert
+from oracle import litert_interpreter
 from tfl_gpu.writer import ModelBuilder
 
 
@@ -22,8 +22,8 @@ def _model(op, shape, seed, seed2, out_type="FLOAT32", logits=None, num_samples=
     return mb.build()
 
 
-def _three_invokes(interp_cls, content, feed, **kw):
-    it = interp_cls(model_content=content, **kw)
+def _three_invokes(make_interpreter, content, feed):
+    it = make_interpreter(model_content=content)
     it.resize_tensor_input(0, list(np.shape(feed)))
     it.allocate_tensors()
     outs = []
@@ -37,11 +37,9 @@ def _three_invokes(interp_cls, content, feed, **kw):
 @pytest.mark.parametrize("op", ["RANDOM_UNIFORM", "RANDOM_STANDARD_NORMAL"])
 @pytest.mark.parametrize("shape,seed,seed2", [((3, 5), 42, 7), ((7,), 1, 0), ((2, 3, 4), 0, 123456789012)])
 def test_random_matches_litert(op, shape, seed, seed2):
-    lite = litert()
     content = _model(op, shape, seed, seed2)
     feed = np.array(shape, np.int32)
-    ref = _three_invokes(lite.Interpreter, content, feed,
-                         experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    ref = _three_invokes(litert_interpreter, content, feed)
     ours = _three_invokes(tfl_gpu.Interpreter, content, feed)
     for r, o in zip(ref, ours):
         assert o.shape == r.shape == shape
@@ -54,12 +52,10 @@ def test_random_matches_litert(op, shape, seed, seed2):
 
 @pytest.mark.parametrize("out_type", ["INT64", "INT32"])
 def test_multinomial_matches_litert(out_type):
-    lite = litert()
     logits = np.log(np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]], np.float32))
     logits[1, 2] = -np.inf
     content = _model("MULTINOMIAL", None, 5, 9, out_type, logits=logits, num_samples=13)
-    ref = _three_invokes(lite.Interpreter, content, logits,
-                         experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    ref = _three_invokes(litert_interpreter, content, logits)
     ours = _three_invokes(tfl_gpu.Interpreter, content, logits)
     for r, o in zip(ref, ours):
         np.testing.assert_array_equal(o, r)

@@ -3,7 +3,7 @@ SPACE_TO_BATCH_ND against LiteRT."""
 import numpy as np
 import pytest
 
-from oracle import assert_same_as_litert, run_ours
+from oracle import assert_same_as_litert, litert_interpreter, run_ours
 from tfl_gpu.writer import ModelBuilder, single_op_model
 
 SIZES = [((5, 7), (10, 14)), ((4, 4), (8, 8)), ((6, 9), (3, 4)), ((3, 5), (7, 11)), ((1, 1), (3, 2)),
@@ -171,8 +171,6 @@ def test_depth_to_space_bad_depth(rng):
 def test_resize_after_resize_tensor_input(rng):
     """Index tables are cached per shape: a new input shape gives a fresh, correct plan."""
     import tfl_gpu
-    from oracle import litert
-    lite = litert()
     mb = ModelBuilder()
     xi = mb.input("x", [1, 4, 6, 2], "FLOAT32")
     s = mb.const("s", np.array([9, 5], np.int32))
@@ -183,8 +181,7 @@ def test_resize_after_resize_tensor_input(rng):
     mb.output(y1, y2)
     c = mb.build()
     ours = tfl_gpu.Interpreter(model_content=c)
-    ref = lite.Interpreter(model_content=c,
-                           experimental_op_resolver_type=lite.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    ref = litert_interpreter(model_content=c)
     for shape in [(1, 4, 6, 2), (2, 7, 3, 3), (1, 4, 6, 2)]:
         x = rng.standard_normal(shape).astype(np.float32)
         for it in (ours, ref):
