@@ -311,3 +311,25 @@ extern "C" __global__ void quantize_f32_s8(const float* __restrict__ x, signed c
         y[i] = (signed char)(r < lo ? lo : (r > hi ? hi : r));
     }
 }
+
+// ---- int8 MUL with broadcasting: (a - za) * (b - zb) requantized (halves away from zero) + zo, clamped.
+// meta = out dims[rank], a strides[rank], b strides[rank] (0 on broadcast dims).
+extern "C" __global__ void mul_s8(const signed char* __restrict__ a, const signed char* __restrict__ b,
+                                  signed char* __restrict__ y, int n, int rank, const int* __restrict__ meta, int za,
+                                  int zb, int zo, int q, int shift, int lo, int hi) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        int rem = i, ia = 0, ib = 0;
+        for (int d = rank - 1; d >= 0; d--) {
+            int dim = meta[d];
+            int qd = rem / dim;
+            int idx = rem - qd * dim;
+            rem = qd;
+            ia += idx * meta[rank + d];
+            ib += idx * meta[2 * rank + d];
+        }
+        int p = ((int)a[ia] - za) * ((int)b[ib] - zb);
+        int r = tfl_requant(p, q, shift, 0) + zo;
+        y[i] = (signed char)(r < lo ? lo : (r > hi ? hi : r));
+    }
+}

@@ -317,3 +317,15 @@ def test_float_to_int8_quantize_and_back(rng, n):
     for o, r_, c in zip(ours, ref, cpu):
         np.testing.assert_array_equal(o, c)
         np.testing.assert_array_equal(o, r_)
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 9, 7, 5), (2, 9, 7, 5)), ((2, 9, 7, 5), (5,)), ((2, 1, 7, 1), (1, 3, 1, 4)),
+                                   ((4, 6), (1,))])
+def test_int8_mul_broadcast(rng, sa, sb):
+    mb = ModelBuilder()
+    a = mb.input("a", list(sa), "INT8", quant=qp(0.05, -3))
+    b = mb.input("b", list(sb), "INT8", quant=qp(0.07, 4))
+    y = mb.tensor("y", [], "INT8", quant=qp(0.02, -1))
+    mb.op("MUL", [a, b], [y], fused_activation_function="RELU6")
+    mb.output(y)
+    _exact(mb.build(), [rand_q(rng, sa, "INT8"), rand_q(rng, sb, "INT8")])

@@ -1624,9 +1624,55 @@ class QuantizeF32(DevOp):
         return [y]
 
 
+class QMul(DevOp):
+    """int8 MUL with broadcasting (LiteRT's arithmetic: one requantization of the product)."""
+    data_inputs = (0, 1)
+
+    @classmethod
+    def refuse(cls, node):
+        r = _int8_refusal(node, False)
+        if r:
+            return r
+        b = node.inputs[1]
+        if b is None or b.type_name != "INT8" or _qspec(b) is None or _qspec(b).per_axis:
+            return "quantized MUL needs two per-tensor INT8 inputs"
+        return None
+
+    def __init__(self, node, consts, be):
+        super().__init__(node, consts, be)
+        from tfl_gpu import quant as Q
+        qa, qb, qo = (_qspec(t) for t in (node.inputs[0], node.inputs[1], node.outputs[0]))
+        m = np.float32(np.float32(qa.scales[0]) * np.float32(qb.scales[0]) / np.float32(qo.scales[0]))
+        self.q, self.shift = Q.quantize_multiplier(float(m))
+        self.za, self.zb, self.zo = int(qa.zero_points[0]), int(qb.zero_points[0]), int(qo.zero_points[0])
+        self.lo, self.hi = Q.activation_range(node.options.get("fused_activation_function", "NONE"),
+                                              float(qo.scales[0]), self.zo, "INT8")
+        self.c = [self.param(consts, i) for i in (0, 1)]
+
+    def __call__(self, ins):
+        a = self.c[0] if self.c[0] is not None else ins[0]
+        b = self.c[1] if self.c[1] is not None else ins[1]
+        out_shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+        y = self.be.empty(out_shape, np.int8)
+        n = int(np.prod(out_shape, dtype=np.int64))
+        if n == 0:
+            return [y]
+        r = len(out_shape)
+
+        def bstrides(arr):
+            sh = (1,) * (r - arr.ndim) + tuple(arr.shape)
+            cs = _cstrides(sh)
+            return [0 if sh[d] == 1 and out_shape[d] != 1 else cs[d] for d in range(r)]
+        dims, (sa, sb) = coalesce(out_shape, bstrides(a), bstrides(b))
+        meta = self.meta(("m", tuple(dims), tuple(sa), tuple(sb)), list(dims) + sa + sb)
+        self.be.launch1d("quant", "mul_s8", n, (a, b, y, _i(n), _i(len(dims)), meta, _i(self.za), _i(self.zb),
+                                                _i(self.zo), _i(self.q), _i(self.shift), _i(self.lo), _i(self.hi)))
+        return [y]
+
+
 QUANT_OPS = {"CONV_2D": QConv2D, "DEPTHWISE_CONV_2D": QDepthwiseConv2D, "FULLY_CONNECTED": QFullyConnected,
              "MAX_POOL_2D": QMaxPool2D, "AVERAGE_POOL_2D": QAvgPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd, "MEAN": QMean,
-             "SOFTMAX": QSoftmax}
+             "SOFTMAX": QSoftmax, "MUL": QMul}
 
 
 def op_class(node):
