@@ -203,6 +203,17 @@ def _compiler() -> str:
     return cxx
 
 
+def _cpu_id() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        import platform
+        return platform.processor() or platform.machine()
+    lines = [ln for ln in info.splitlines() if ln.startswith(("model name", "flags"))]
+    return "\n".join(sorted(set(lines)))
+
+
 def asan_loaded() -> bool:
     try:
         with open("/proc/self/maps") as f:
@@ -224,7 +235,9 @@ def compile_source(src: str, sanitize: bool = False, name: str = "kernels") -> t
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-sanitize=alignment", "-fno-omit-frame-pointer",
                   "-g", "-O1", "-fno-sanitize-recover=undefined"]
-    key = hashlib.sha256("\0".join([full, header, " ".join(flags), cxx, _COMPILER_ID[cxx]]).encode()).hexdigest()
+    # -march=native: the host CPU is part of the key (a cache directory may be shared between machines)
+    key = hashlib.sha256("\0".join([full, header, " ".join(flags), cxx, _COMPILER_ID[cxx], _cpu_id()]).encode()
+                         ).hexdigest()
     d = cache_dir()
     so = d / f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}-{key[:24]}{'-san' if sanitize else ''}.so"
     with _LOCK:
