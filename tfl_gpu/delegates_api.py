@@ -84,7 +84,10 @@ class Delegate:
             return None
         fn, names = impl
         fixed.setdefault("config", self.config)
-        return fn, names, fixed
+
+        def call(**kw):
+            return fn(*[kw[n] if n in kw else fixed[n] for n in names])
+        return call
 
     def supports(self, node) -> tuple[bool, str | None]:
         """(claimed, refusal reason) for a :class:`~tfl_gpu.hookspecs.NodeSpec`."""

@@ -319,9 +319,9 @@ def _partition_step(d, label, handle, pspec, cpu_steps, values):
     from .executor import Step, _as_dtype
     in_specs = pspec.inputs
     out_specs = pspec.outputs
-    copy_in = _fast(d, "delegate_copy_in", handle)
-    copy_out = _fast(d, "delegate_copy_out", handle)
-    invoke = _fast(d, "delegate_invoke", handle)
+    copy_in = d.bound("delegate_copy_in", kernel=handle)
+    copy_out = d.bound("delegate_copy_out", kernel=handle)
+    invoke = d.bound("delegate_invoke", kernel=handle)
     n_out = len(out_specs)
     in_shapes = tuple(t.shape for t in in_specs)
     in_idx = tuple(t.index for t in in_specs)
@@ -376,17 +376,6 @@ def _partition_step(d, label, handle, pspec, cpu_steps, values):
     return Step(run_partition, in_idx, out_idx,
                 tuple(t.dtype for t in out_specs), pspec.node_indices, executor=label,
                 label=f"{label} partition {pspec.id}")
-
-
-def _fast(d, hook, handle):
-    b = d.bound(hook, kernel=handle)
-    if b is None:
-        return None
-    fn, names, fixed = b
-
-    def call(**kw):
-        return fn(*[kw[n] if n in kw else fixed[n] for n in names])
-    return call
 
 
 def _unique_labels(delegates) -> list:
