@@ -72,6 +72,18 @@ extern "C" __global__ void gather_f32(const float* __restrict__ p, const int* __
     }
 }
 
+extern "C" __global__ void gather_s8(const signed char* __restrict__ p, const int* __restrict__ idx,
+                                     signed char* __restrict__ y, int outer, int axis_n, int nidx, int inner) {
+    int total = outer * nidx * inner;
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        int in = i % inner, t = i / inner, j = t % nidx, o = t / nidx;
+        int k = idx[j];
+        if (k < 0) k += axis_n;
+        y[i] = (k >= 0 && k < axis_n) ? p[((long long)o * axis_n + k) * inner + in] : (signed char)0;
+    }
+}
+
 // mode 0 = bilinear, 1 = nearest neighbour; scales as computed by TFLite (in/out, or (in-1)/(out-1) with
 // align_corners).
 extern "C" __global__ void resize_f32(const float* __restrict__ x, float* __restrict__ y, int N, int H, int W,

@@ -329,3 +329,14 @@ def test_int8_mul_broadcast(rng, sa, sb):
     mb.op("MUL", [a, b], [y], fused_activation_function="RELU6")
     mb.output(y)
     _exact(mb.build(), [rand_q(rng, sa, "INT8"), rand_q(rng, sb, "INT8")])
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_int8_gather(rng, axis):
+    q = qp(0.05, -2)
+    mb = ModelBuilder()
+    x = mb.input("x", [3, 4, 5], "INT8", quant=q)
+    y = mb.tensor("y", [], "INT8", quant=q)
+    mb.op("GATHER", [x, mb.const("i", np.array([[2, 0], [1, 2]], np.int32))], [y], axis=axis)
+    mb.output(y)
+    _exact(mb.build(), [rand_q(rng, (3, 4, 5), "INT8")])

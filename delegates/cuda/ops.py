@@ -940,7 +940,7 @@ class Resize(DevOp):
 class Gather(DevOp):
     @classmethod
     def refuse(cls, node):
-        r = _float_io(node, (0,))
+        r = _layout_io(node, (0,))
         if r:
             return r
         if node.options.get("batch_dims", 0):
@@ -970,11 +970,12 @@ class Gather(DevOp):
         ishape = self.idx_shape if self.idx is not None else tuple(ins[1].shape)
         ax = self.axis + p.ndim if self.axis < 0 else self.axis
         shape = tuple(p.shape[:ax]) + tuple(ishape) + tuple(p.shape[ax + 1:])
-        y = self.alloc(0, shape)
+        y = self.alloc(0, shape, p.dtype)
         outer = int(np.prod(p.shape[:ax], dtype=np.int64))
         inner = int(np.prod(p.shape[ax + 1:], dtype=np.int64))
         nidx = int(np.prod(ishape, dtype=np.int64))
-        self.be.launch1d("layout", "gather_f32", outer * nidx * inner, (
+        kernel = "gather_s8" if p.dtype.itemsize == 1 else "gather_f32"
+        self.be.launch1d("layout", kernel, outer * nidx * inner, (
             p, idx, y, _i(outer), _i(p.shape[ax]), _i(nidx), _i(inner)))
         return [y]
 
