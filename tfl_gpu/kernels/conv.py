@@ -131,7 +131,14 @@ class _Geometry:
     def __init__(self, h, w, kh, kw, sh, sw, dh, dw, padding):
         self.oh, self.pt, self.pb = out_size_and_pad(h, kh, sh, dh, padding)
         self.ow, self.pl, self.pr = out_size_and_pad(w, kw, sw, dw, padding)
-        if self.oh <= 0 or self.ow <= 0:
+        # LiteRT's ComputeOutSize divides (in + stride - eff) by the stride with C's truncation: a
+        # numerator in (-stride, 0) gives an empty output, not an error (openWakeWord's melspectrogram on
+        # fewer than 512 samples)
+        if self.oh < 0 and h + sh - ((kh - 1) * dh + 1) > -sh:
+            self.oh = 0
+        if self.ow < 0 and w + sw - ((kw - 1) * dw + 1) > -sw:
+            self.ow = 0
+        if self.oh < 0 or self.ow < 0:
             raise ValueError(f"input {h}x{w} is smaller than the {kh}x{kw} filter (dilation {dh}x{dw}) "
                              f"with VALID padding")
         self.buf = None
@@ -281,6 +288,8 @@ class Conv2D(_ConvBase):
         if b is not None and b.size != o:
             raise ValueError(f"CONV_2D bias has {b.size} values for {o} output channels")
         g = self._geometry(x)
+        if g.oh == 0 or g.ow == 0:
+            return np.zeros((n, g.oh, g.ow, o), np.float32)
         m = n * g.oh * g.ow
         if o <= 4 and groups == 1 and self.sh == 1 and self.sw == 1 and (kh > 1 or kw > 1):
             return self._flat_taps(x, g, kh, kw, c, o, wm, b)
@@ -449,6 +458,8 @@ class DepthwiseConv2D(_ConvBase):
             # output channel ci * m + k reads input channel ci
             x = np.repeat(x, m, axis=3)
         g = self._geometry(x)
+        if g.oh == 0 or g.ow == 0:
+            return np.zeros((x.shape[0], g.oh, g.ow, co), np.float32)
         if kh == 1 and kw == 1 and not (g.pt or g.pl or g.pb or g.pr):
             xs = x if self.sh == 1 and self.sw == 1 else x[:, ::self.sh, ::self.sw, :][:, :g.oh, :g.ow]
             if co < 32 and xs.flags.c_contiguous and xs.size >= 4096 and g.ow > 1:
