@@ -80,7 +80,8 @@ def test_prelu_dequantized_alpha_repeated_invokes(rng):
 
 @pytest.mark.parametrize("hw,o,k,stride,act", [
     ((40, 40), 8, 3, 1, "NONE"), ((40, 40), 16, 1, 1, "RELU6"), ((64, 64), 8, 3, 2, "RELU"),
-    ((129, 130), 8, 3, 1, "RELU6"),          # m * o over two GEMM blocks: row-blocked GEMM, tiled bias
+    ((129, 130), 8, 3, 1, "RELU6"),
+    ((257, 250), 9, 3, 1, "RELU6"),          # m * o over 8 GEMM blocks: row-blocked GEMM, tiled bias
     ((130, 129), 4, 1, 1, "NONE"), ((33, 35), 24, 2, 2, "RELU_N1_TO_1"), ((20, 20), 40, 3, 1, "NONE")])
 def test_conv_few_channels_bias(hw, o, k, stride, act, rng):
     c = 3 if k == 3 else 8
