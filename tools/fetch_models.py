@@ -171,7 +171,7 @@ CATALOGUE = [
     # --- openWakeWord (wyoming-openwakeword 1.8.2): feature models and wake-word classifiers ---------------------
     _m("oww_melspectrogram.tflite", OWW, "wyoming_openwakeword/models/melspectrogram.tflite",
        "96fa0adccb6e8cf95cb14465409a1a2898ee4a96a85bb9ed3c7eb0e68bf163e8", 1092516, OWW_LICENSE,
-       feed="audio", shapes=[[1, 1280]], resize=[[1, 1760], [3, 1280]]),
+       feed="audio", shapes=[[1, 1280]], resize=[[1, 1760], [3, 1280], [1, 400], [1, 300]]),
     _m("oww_embedding_model.tflite", OWW, "wyoming_openwakeword/models/embedding_model.tflite",
        "c0aea21eb84a4ce90a08c870da41b7a7173b45269e6a3207c71d67c40f3a59d8", 1330312, OWW_LICENSE,
        feed="normal", resize=[[3, 76, 32, 1]]),
