@@ -588,6 +588,33 @@ def test_control_flow_nodes_stay_on_cpu(rng):
     np.testing.assert_allclose(it.get_tensor(outs[1]["index"]), np.tanh(np.tanh(xv)), rtol=1e-6)
 
 
+def test_branching_op_stays_on_cpu(rng):
+    """STABLEHLO_CASE names its branch subgraphs in a list: it is control flow too and is never delegated."""
+    mb = ModelBuilder()
+    i = mb.input("index", [], "INT32")
+    x = mb.input("x", [2, 3])
+    y = mb.tensor("y", [2, 3])
+    mb.op("STABLEHLO_CASE", [i, x], [y], branch_subgraph_indices=[1, 2])
+    mb.output(y)
+    for op in ("STABLEHLO_MULTIPLY", "STABLEHLO_ADD"):
+        mb.subgraph(op)
+        p = mb.input("p", [2, 3])
+        r = mb.tensor("r", [2, 3])
+        mb.op(op, [p, p], [r])
+        mb.output(r)
+    mb.use_subgraph(0)
+    it = tfl_gpu.Interpreter(model_content=mb.build(), experimental_delegates=[tfl_gpu.load_delegate("reference")])
+    it.allocate_tensors()
+    xv = rng.standard_normal((2, 3)).astype(np.float32)
+    it.set_tensor(it.get_input_details()[0]["index"], np.array(1, np.int32))
+    it.set_tensor(it.get_input_details()[1]["index"], xv)
+    it.invoke()
+    np.testing.assert_array_equal(it.get_tensor(it.get_output_details()[0]["index"]), xv + xv)
+    rep = it.get_delegation_report(0)
+    assert rep[0]["executor"] == "cpu" and "subgraphs" in rep[0]["refusals"]["reference"]
+    assert executors(it, 1) == ["reference"] and executors(it, 2) == ["reference"]
+
+
 # ------------------------------------------------------------------------------------------ docs
 def test_writing_a_delegate_docs_example_runs(capsys):
     doc = (ROOT / "docs" / "writing-a-delegate.md").read_text()

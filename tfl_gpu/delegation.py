@@ -30,6 +30,7 @@ import numpy as np
 
 from .delegates_api import check_delegates
 from .hookspecs import FrozenOptions, NodeSpec, PartitionSpec, QuantSpec, TensorSpec
+from .validate import called_subgraphs
 
 #: Seconds the shape-propagation run at allocate_tensors may take before it is cancelled (the shapes it
 #: did not reach are then marked dynamic).
@@ -250,7 +251,7 @@ class _Context:
 
     def core_refusal(self, k: int) -> str | None:
         op = self.sub.nodes[k].op
-        if any(str(key).endswith("subgraph_index") for key in (op.options or {})):
+        if called_subgraphs(op):
             return "calls subgraphs (control flow runs on the CPU)"
         ts = self.sub.tensors
         for i in list(op.inputs) + list(op.outputs):
@@ -266,7 +267,7 @@ class _Context:
         for i in list(op.inputs) + list(op.outputs):
             if i >= 0 and (ts[i].is_variable or ts[i].type_name in ("RESOURCE", "VARIANT")):
                 return True
-        return any(str(key).endswith("subgraph_index") for key in (op.options or {}))
+        return bool(called_subgraphs(op))
 
     def side_effect_steps(self, steps) -> list:
         return [any(self._side[k] for k in st.nodes) for st in steps]

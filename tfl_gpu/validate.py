@@ -90,6 +90,12 @@ def validate_control_flow(model) -> None:
     _check_recursion(calls)
 
 
+def called_subgraphs(op) -> list[int]:
+    """The subgraphs an operator's options name: what IF, WHILE, CALL_ONCE and the StableHLO ops with a body
+    or branches run (every option whose name mentions a subgraph holds one index or a list of them)."""
+    return [v for key, value in (op.options or {}).items() if "subgraph" in key for v in _subgraph_refs(value)]
+
+
 def _subgraph_refs(value) -> list[int]:
     """The subgraph indices one option names: a single index, or a list (STABLEHLO_CASE's branches)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
