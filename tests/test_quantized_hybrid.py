@@ -119,3 +119,21 @@ def test_hybrid_batch_matmul(rng, sx, sw, adj_x, adj_y, per_channel, asym, resol
     mb.op("BATCH_MATMUL", [x, wi], [y], adj_x=adj_x, adj_y=adj_y, asymmetric_quantize_inputs=asym)
     mb.output(y)
     assert_same_as_litert(mb.build(), [rng.normal(0, 2, sx).astype(np.float32)], resolver=resolver, exact=True)
+
+
+@pytest.mark.parametrize("resolver", ["BUILTIN", "BUILTIN_REF"])
+@pytest.mark.parametrize("asym", [False, True])
+def test_hybrid_fc_rounding_ties(resolver, asym):
+    """Exact halves after scaling: LiteRT's vector loop rounds them to even, its scalar tail away from
+    zero (here the range is 127 so the symmetric scale is exactly 1)."""
+    row = np.array([127, 2.5, -3.5, 0.5, -0.5, 1.5, 6.5, -7.5,       # vector block
+                    2.5, -3.5, 0.5, -0.5, 1.5, 6.5, -7.5, 4.5,       # vector block
+                    2.5, -3.5, 0.5, -0.5, 1.5], np.float32)          # scalar tail
+    mb = ModelBuilder()
+    x = mb.input("x", [1, row.size], "FLOAT32")
+    w = np.eye(row.size, dtype=np.int8)
+    wi = mb.const("w", w, "INT8", quant=qp(1.0, 0))
+    y = mb.tensor("y", [1, row.size], "FLOAT32")
+    mb.op("FULLY_CONNECTED", [x, wi, -1], [y], asymmetric_quantize_inputs=asym)
+    mb.output(y)
+    assert_same_as_litert(mb.build(), [row[None]], resolver=resolver, exact=True)

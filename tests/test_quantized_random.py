@@ -130,3 +130,23 @@ def test_random_transpose_conv(seed):
     mb.op("TRANSPOSE_CONV", [shape, wi, x, b], [y], padding=pad, stride_w=s, stride_h=s)
     mb.output(y)
     _compare(mb.build(), [rand_q(rng, (1, h, w, c), "INT8")])
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_hybrid_fc_and_conv(seed):
+    """Includes rows whose scaled values hit exact halves (the vector loop of LiteRT's asymmetric input
+    quantization rounds them up, its tail away from zero)."""
+    from test_quantized_hybrid import _hybrid_conv, _hybrid_fc
+    rng = np.random.default_rng(700 + seed)
+    if seed % 2:
+        h, w, cc = int(rng.integers(3, 14)), int(rng.integers(3, 14)), int(rng.integers(1, 12))
+        k, s = int(rng.choice([1, 2, 3])), int(rng.choice([1, 2]))
+        content, inputs = _hybrid_conv(rng, (int(rng.integers(1, 3)), h, w, cc), int(rng.integers(1, 20)), k, s,
+                                       str(rng.choice(["SAME", "VALID"])), bool(rng.integers(0, 2)))
+    else:
+        content, inputs = _hybrid_fc(rng, int(rng.integers(1, 20)), int(rng.integers(1, 400)),
+                                     int(rng.integers(1, 50)), bool(rng.integers(0, 2)), bool(rng.integers(0, 2)))
+    for ours_res, lite_res in (("BUILTIN", "BUILTIN_WITHOUT_DEFAULT_DELEGATES"), ("BUILTIN_REF", "BUILTIN_REF")):
+        ref = run_litert(content, inputs, lite_res)[0]
+        ours = run_ours(content, inputs, ours_res)[0]
+        assert np.array_equal(ours, ref), f"{ours_res}: {np.sum(ours != ref)} values differ"

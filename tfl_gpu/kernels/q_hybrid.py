@@ -13,6 +13,18 @@ from .. import quant as Q
 from .registry import apply_activation, is_quantized, register
 
 
+def _round_rows(v: np.ndarray) -> np.ndarray:
+    """LiteRT's vectorized asymmetric input quantization (NEON code, emulated on x86): the first
+    size // 8 * 8 values of each row round as floor(v + 0.5f) (halves up), the tail by std::round
+    (halves away from zero). (Its symmetric quantization rounds halves away everywhere.)"""
+    v = np.asarray(v, np.float64)
+    n = v.shape[-1] // 8 * 8
+    out = Q.round_half_away(v)
+    if n:
+        out[..., :n] = np.floor((v[..., :n].astype(np.float32) + np.float32(0.5)).astype(np.float64))
+    return out
+
+
 def symmetric_quantize_rows(x2: np.ndarray):
     """(int8-valued int64 rows, float32 scaling factors) as LiteRT's SymmetricQuantizeFloats."""
     x2 = np.asarray(x2, np.float32)
@@ -58,8 +70,8 @@ def asymmetric_quantize_rows(x2: np.ndarray):
         offsets[b] = zp
         # 1.0 / (float)scale in double, then converted to float
         inv = np.float32(1.0 / float(np.float32(scale)))
-        v = (np.float32(zp) + row * inv).astype(np.float64)
-        q[b] = np.clip(Q.round_half_away(v), -128, 127)
+        v = (row * inv + np.float32(zp)).astype(np.float64)
+        q[b] = np.clip(_round_rows(v), -128, 127)
     return q, scales, offsets
 
 
