@@ -150,3 +150,29 @@ def test_random_hybrid_fc_and_conv(seed):
         ref = run_litert(content, inputs, lite_res)[0]
         ours = run_ours(content, inputs, ours_res)[0]
         assert np.array_equal(ours, ref), f"{ours_res}: {np.sum(ours != ref)} values differ"
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_softmax_family(seed):
+    rng = np.random.default_rng(5000 + seed)
+    op = ("SOFTMAX", "LOG_SOFTMAX", "L2_NORMALIZATION", "EXP", "GELU", "SOFTMAX")[seed % 6]
+    tin = ("INT8", "UINT8")[(seed // 6) % 2]
+    if op == "EXP":
+        tin = "INT8"
+    shape = (int(rng.integers(1, 5)), int(rng.integers(1, 300)))
+    off = 128 if tin == "UINT8" else 0
+    q_in = (float(rng.uniform(0.005, 0.5)), int(rng.integers(-30, 30)) + off)
+    opts = {}
+    if op == "SOFTMAX":
+        q_out, opts = (1 / 256, -128 if tin == "INT8" else 0), dict(beta=float(rng.uniform(0.3, 2)))
+    elif op == "LOG_SOFTMAX":
+        q_out = (16 / 256, 127 if tin == "INT8" else 255)
+    elif op == "L2_NORMALIZATION":
+        q_out = (1 / 128, 0 if tin == "INT8" else 128)
+    elif op == "EXP":
+        q_out = (float(rng.uniform(0.01, 0.5)), -128)
+    else:
+        q_out = (float(rng.uniform(0.01, 0.1)), int(rng.integers(-30, 30)) + off)
+        opts = dict(approximate=bool(rng.integers(0, 2)))
+    content, inputs = _unary(rng, op, tin, shape, q_in, q_out, **opts)
+    _compare(content, inputs)
