@@ -333,3 +333,26 @@ extern "C" __global__ void mul_s8(const signed char* __restrict__ a, const signe
         y[i] = (signed char)(r < lo ? lo : (r > hi ? hi : r));
     }
 }
+
+// ---- int8 PRELU with broadcasting: x - zi >= 0 ? requant(x - zi; q1, s1) : requant((x - zi) * (alpha - za); q2, s2),
+// plus zo, clamped.  meta as mul_s8.
+extern "C" __global__ void prelu_s8(const signed char* __restrict__ x, const signed char* __restrict__ alpha,
+                                    signed char* __restrict__ y, int n, int rank, const int* __restrict__ meta,
+                                    int zi, int za, int zo, int q1, int s1, int q2, int s2, int lo, int hi) {
+    int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        int rem = i, ix = 0, ia = 0;
+        for (int d = rank - 1; d >= 0; d--) {
+            int dim = meta[d];
+            int qd = rem / dim;
+            int idx = rem - qd * dim;
+            rem = qd;
+            ix += idx * meta[rank + d];
+            ia += idx * meta[2 * rank + d];
+        }
+        int v = (int)x[ix] - zi;
+        int r = v >= 0 ? tfl_requant(v, q1, s1, 0) : tfl_requant(v * ((int)alpha[ia] - za), q2, s2, 0);
+        r += zo;
+        y[i] = (signed char)(r < lo ? lo : (r > hi ? hi : r));
+    }
+}

@@ -340,3 +340,14 @@ def test_int8_gather(rng, axis):
     mb.op("GATHER", [x, mb.const("i", np.array([[2, 0], [1, 2]], np.int32))], [y], axis=axis)
     mb.output(y)
     _exact(mb.build(), [rand_q(rng, (3, 4, 5), "INT8")])
+
+
+@pytest.mark.parametrize("alpha_shape", [(1, 1, 6), (6,), (5, 1, 6)])
+def test_int8_prelu(rng, alpha_shape):
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 5, 4, 6], "INT8", quant=qp(0.05, -3))
+    a = mb.const("a", rand_q(rng, alpha_shape, "INT8"), "INT8", quant=qp(0.01, 2))
+    y = mb.tensor("y", [], "INT8", quant=qp(0.04, 1))
+    mb.op("PRELU", [x, a], [y])
+    mb.output(y)
+    _exact(mb.build(), [rand_q(rng, (2, 5, 4, 6), "INT8")])

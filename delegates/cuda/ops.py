@@ -1666,14 +1666,46 @@ class QMul(DevOp):
             return [0 if sh[d] == 1 and out_shape[d] != 1 else cs[d] for d in range(r)]
         dims, (sa, sb) = coalesce(out_shape, bstrides(a), bstrides(b))
         meta = self.meta(("m", tuple(dims), tuple(sa), tuple(sb)), list(dims) + sa + sb)
+        self._launch(a, b, y, n, dims, meta)
+        return [y]
+
+    def _launch(self, a, b, y, n, dims, meta):
         self.be.launch1d("quant", "mul_s8", n, (a, b, y, _i(n), _i(len(dims)), meta, _i(self.za), _i(self.zb),
                                                 _i(self.zo), _i(self.q), _i(self.shift), _i(self.lo), _i(self.hi)))
-        return [y]
+
+
+class QPrelu(QMul):
+    """int8 PRELU with broadcasting alpha (LiteRT's two requantizations)."""
+
+    def __init__(self, node, consts, be):
+        DevOp.__init__(self, node, consts, be)
+        from tfl_gpu import quant as Q
+        qi, qa, qo = (_qspec(t) for t in (node.inputs[0], node.inputs[1], node.outputs[0]))
+        si, sa, so = np.float32(qi.scales[0]), np.float32(qa.scales[0]), np.float32(qo.scales[0])
+        self.q1, self.s1 = Q.quantize_multiplier(float(np.float32(si / so)))
+        self.q2, self.s2 = Q.quantize_multiplier(float(np.float32(np.float32(si * sa) / so)))
+        self.za, self.zb, self.zo = int(qi.zero_points[0]), int(qa.zero_points[0]), int(qo.zero_points[0])
+        self.c = [self.param(consts, i) for i in (0, 1)]
+
+    @classmethod
+    def refuse(cls, node):
+        x, a, o = node.inputs[0], node.inputs[1], node.outputs[0]
+        if _reference_resolver(node):
+            return "quantized PRELU under BUILTIN_REF resolution runs on the CPU"
+        for t in (x, a, o):
+            if t is None or t.type_name != "INT8" or _qspec(t) is None or _qspec(t).per_axis:
+                return "quantized PRELU needs per-tensor INT8 input, alpha and output"
+        return None
+
+    def _launch(self, a, b, y, n, dims, meta):
+        self.be.launch1d("quant", "prelu_s8", n, (a, b, y, _i(n), _i(len(dims)), meta, _i(self.za), _i(self.zb),
+                                                  _i(self.zo), _i(self.q1), _i(self.s1), _i(self.q2), _i(self.s2),
+                                                  _i(-128), _i(127)))
 
 
 QUANT_OPS = {"CONV_2D": QConv2D, "DEPTHWISE_CONV_2D": QDepthwiseConv2D, "FULLY_CONNECTED": QFullyConnected,
              "MAX_POOL_2D": QMaxPool2D, "AVERAGE_POOL_2D": QAvgPool2D, "PAD": QPad, "PADV2": QPad, "ADD": QAdd, "MEAN": QMean,
-             "SOFTMAX": QSoftmax, "MUL": QMul}
+             "SOFTMAX": QSoftmax, "MUL": QMul, "PRELU": QPrelu}
 
 
 def op_class(node):
