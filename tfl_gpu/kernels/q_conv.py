@@ -135,7 +135,7 @@ class QConv2D(_ConvBase):
                     c0 = j * self.dw
                     patches[:, :, :, i, j, :] = xp[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh,
                                                    c0:c0 + (ow - 1) * self.sw + 1:self.sw, :]
-            patches = patches.reshape(n * oh * ow, -1)
+            patches = patches.reshape(n * oh * ow, self.kh * self.kw * c)
         acc = (patches @ g.wt).astype(np.int64)
         # bias and input zero point correction as one per-channel add (cached for a constant bias)
         if b is None:
