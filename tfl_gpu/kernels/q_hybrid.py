@@ -190,6 +190,8 @@ class HybridConv2D:
             if b is not None:
                 y = (y + np.asarray(b, np.float32)[None, :]).astype(np.float32)
             outs.append(y.reshape(oh, ow, self.oc))
+        if not outs:
+            return np.zeros((0, oh, ow, self.oc), np.float32)
         out = np.stack(outs).astype(np.float32)
         return apply_activation(out, self.act)
 
