@@ -127,7 +127,7 @@ class HybridFullyConnected:
 def _quantize_image(x, asym: bool):
     """Per-batch quantization of a whole NHWC image (LiteRT's hybrid conv)."""
     n = x.shape[0]
-    flat = np.asarray(x, np.float32).reshape(n, -1)
+    flat = np.asarray(x, np.float32).reshape(n, int(np.prod(x.shape[1:])))
     if asym:
         q, sf, off = asymmetric_quantize_rows(flat)
     else:
