@@ -133,3 +133,63 @@ def test_executor_multi_io_and_release(rng):
         it.invoke()
         assert_close(it.get_tensor(it.get_output_details()[0]["index"]), ref)
     assert_close(run_ours(content, [xv, zv])[0], ref)
+
+
+@pytest.mark.parametrize("op,hw,c,o,k,stride,dil,pad", [
+    ("CONV_2D", (8, 8), 128, 64, 2, 2, 1, "VALID"), ("CONV_2D", (2, 2), 16, 21, 2, 1, 1, "VALID"),
+    ("CONV_2D", (13, 11), 5, 7, 3, 2, 2, "SAME"), ("CONV_2D", (12, 12), 6, 8, 3, 1, 3, "VALID"),
+    ("CONV_2D", (9, 10), 4, 6, 5, 3, 1, "SAME"),
+    ("DEPTHWISE_CONV_2D", (14, 14), 96, 96, 3, 2, 1, "SAME"),      # window einsum (many channels)
+    ("DEPTHWISE_CONV_2D", (15, 13), 8, 8, 3, 2, 2, "SAME"),        # window einsum (strided + dilated)
+    ("DEPTHWISE_CONV_2D", (7, 7), 80, 80, 3, 2, 1, "VALID")])
+def test_patch_views(op, hw, c, o, k, stride, dil, pad, rng):
+    """The im2col / window views built directly from the padded buffer's strides."""
+    x = rng.uniform(-1, 1, size=(1, *hw, c)).astype(F32)
+    if op == "CONV_2D":
+        w = rng.uniform(-1, 1, size=(o, k, k, c)).astype(F32)
+        extra = {}
+    else:
+        w = rng.uniform(-1, 1, size=(1, k, k, o)).astype(F32)
+        extra = {"depth_multiplier": o // c}
+    b = rng.uniform(-1, 1, size=(o,)).astype(F32)
+    content = single_op_model(op, [x, w, b], const_inputs=(1, 2), padding=pad, stride_w=stride,
+                              stride_h=stride, dilation_w_factor=dil, dilation_h_factor=dil,
+                              fused_activation_function="RELU", **extra)
+    assert_same_as_litert(content, [x])
+
+
+def test_conv_after_strided_view(rng):
+    """A convolution fed by a view (STRIDED_SLICE may return one): non-contiguous input, no padding."""
+    mb = ModelBuilder()
+    x = mb.input("x", [1, 10, 10, 6], "FLOAT32")
+    begin = mb.const("b", np.array([0, 0, 0, 1], np.int32))
+    end = mb.const("e", np.array([1, 10, 10, 5], np.int32))
+    strides = mb.const("s", np.array([1, 1, 1, 1], np.int32))
+    sl = mb.tensor("sl", [1, 10, 10, 4], "FLOAT32")
+    mb.op("STRIDED_SLICE", [x, begin, end, strides], [sl])
+    w = mb.const("w", rng.uniform(-1, 1, size=(5, 3, 3, 4)).astype(F32))
+    bias = mb.const("bias", rng.uniform(-1, 1, size=(5,)).astype(F32))
+    y = mb.tensor("y", [], "FLOAT32")
+    mb.op("CONV_2D", [sl, w, bias], [y], padding="VALID", stride_w=2, stride_h=1)
+    mb.output(y)
+    xv = rng.uniform(-1, 1, size=(1, 10, 10, 6)).astype(F32)
+    assert_same_as_litert(mb.build(), [xv])
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_patches_view_matches_loops(contiguous, rng):
+    """conv._patches (ndarray-constructor view, or the sliding-window fallback for non-contiguous buffers)
+    against explicit loops over the receptive fields."""
+    from tfl_gpu.kernels.conv import _Geometry, _patches
+    base = rng.uniform(-1, 1, size=(2, 11, 12, 9)).astype(F32)
+    xp = base if contiguous else base[:, :, :, 2:7]
+    kh, kw, sh, sw, dh, dw = 3, 2, 2, 3, 2, 1
+    g = _Geometry(xp.shape[1], xp.shape[2], kh, kw, sh, sw, dh, dw, "VALID")
+    v = _patches(xp, g, kh, kw, sh, sw, dh, dw)
+    assert v.shape == (2, g.oh, g.ow, kh, kw, xp.shape[3])
+    for n in range(2):
+        for a in range(g.oh):
+            for b in range(g.ow):
+                for i in range(kh):
+                    for j in range(kw):
+                        np.testing.assert_array_equal(v[n, a, b, i, j], xp[n, a * sh + i * dh, b * sw + j * dw])

@@ -164,6 +164,18 @@ def _windows(xp, g: _Geometry, kh, kw, sh, sw, dh, dw):
     return v[:, :(g.oh - 1) * sh + 1:sh, :(g.ow - 1) * sw + 1:sw]
 
 
+def _patches(xp, g: _Geometry, kh, kw, sh, sw, dh, dw):
+    """[n, oh, ow, kh, kw, c] strided view of the receptive fields (im2col order (i, j, c)). For a contiguous
+    buffer it is built by the ndarray constructor (which checks it stays inside the buffer): ~1 us, where
+    sliding_window_view + moveaxis cost ~30 us, which dominated small layers."""
+    if not xp.flags.c_contiguous:
+        return np.moveaxis(_windows(xp, g, kh, kw, sh, sw, dh, dw), 3, 5)
+    n, _, _, c = xp.shape
+    s_n, s_h, s_w, s_c = xp.strides
+    return np.ndarray((n, g.oh, g.ow, kh, kw, c), xp.dtype, xp, 0,
+                      (s_n, sh * s_h, sw * s_w, dh * s_h, dw * s_w, s_c))
+
+
 def _as_f32(a):
     return a if a.dtype == np.float32 else a.astype(np.float32)
 
@@ -303,8 +315,7 @@ class Conv2D(_ConvBase):
         else:
             # im2col in (i, j, c) order, copied into a reused scratch buffer (much faster than reshaping
             # the (c, i, j)-ordered window view directly)
-            v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
-            v = np.moveaxis(v, 3, 5)
+            v = _patches(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
             cols = self._cols
             if cols is None or cols.shape != v.shape:
                 cols = self._cols = np.empty(v.shape, np.float32)
@@ -473,8 +484,8 @@ class DepthwiseConv2D(_ConvBase):
                 return self._finish(y, b, g.ow)
             return self._finish(xs * wk[0, 0], b)
         if grid is None:
-            v = _windows(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
-            return self._finish(np.einsum("nhwcij,ijc->nhwc", v, wk), b)
+            v = _patches(g.padded(x), g, kh, kw, self.sh, self.sw, self.dh, self.dw)
+            return self._finish(_einsum("nhwijc,ijc->nhwc", v, wk), b)
         row = row_tiles.get(g.ow)
         if row is None:
             if len(row_tiles) > 4:
