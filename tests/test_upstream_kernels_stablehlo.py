@@ -76,3 +76,28 @@ def test_stablehlo_pad_rejects_bad_padding(shape, low, high, interior):
     from shape_helpers import both_fail
     both_fail("STABLEHLO_PAD", [np.ones(shape, I32), np.asarray([0], I32)], const=(1,), edge_padding_low=low,
               edge_padding_high=high, interior_padding=interior)
+
+
+# --------------------------------------------------------------------------------- stablehlo_gather_test.cc
+GATHER_EXP = [1, 2, 3, 4, 3, 4, 5, 6, 13, 14, 15, 16, 9, 10, 11, 12, 11, 12, 13, 14, 17, 18, 19, 20]
+
+
+@pytest.mark.parametrize("indices", [[0, 0, 1, 0, 2, 1, 0, 1, 1, 1, 0, 2], [0, 0, 1, 0, 2, 1, 0, 1, 1, 1, 0, 9]],
+                         ids=["gathers_slices", "clips_starting_indices"])
+def test_stablehlo_gather(indices):
+    # the upstream model declares the output shape ({2, 3, 2, 2}); LiteRT's Prepare relies on it
+    from oracle import run_ours
+    from shape_helpers import litert_outputs
+    from tfl_gpu.writer import ModelBuilder
+    mb = ModelBuilder()
+    x = mb.input("x", [3, 4, 2])
+    i = mb.input("i", [2, 3, 2], "INT64")
+    out = mb.tensor("out", [2, 3, 2, 2])
+    mb.op("STABLEHLO_GATHER", [x, i], [out], offset_dims=[2, 3], collapsed_slice_dims=[0], start_index_map=[1, 0],
+          index_vector_dim=2, slice_sizes=[1, 2, 2], indices_are_sorted=False)
+    mb.output(out)
+    content = mb.build()
+    feeds = [np.arange(1, 25, dtype=F32).reshape(3, 4, 2), arr(indices, np.int64, [2, 3, 2])]
+    ours = run_ours(content, feeds)[0]
+    assert ours.shape == (2, 3, 2, 2) and ours.ravel().tolist() == GATHER_EXP
+    assert np.array_equal(ours, litert_outputs(content, feeds)[0])
