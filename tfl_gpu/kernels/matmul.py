@@ -44,6 +44,8 @@ class BatchMatMul:
         if xx.shape[-1] != yy.shape[-2]:
             raise ValueError(f"BATCH_MATMUL inner dimensions differ: lhs {list(x.shape)} (adj_x={self.adj_x}), "
                              f"rhs {list(y.shape)} (adj_y={self.adj_y})")
+        if xx.ndim == 2 and yy.ndim == 2:
+            return np.matmul(xx, yy)
         try:
             np.broadcast_shapes(xx.shape[:-2], yy.shape[:-2])
         except ValueError:
