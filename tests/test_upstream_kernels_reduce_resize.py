@@ -442,3 +442,22 @@ def test_batch_to_space_nd(k, dynamic):
 def test_batch_to_space_nd_invalid_fails(shape, crops, dynamic):
     both_fail("BATCH_TO_SPACE_ND", [np.zeros(shape, F32), arr([2, 2], I32), arr(crops, I32, [2, 2])],
               const=() if dynamic else (1, 2))
+
+
+# topk_v2_test.cc (newer cases): const/dynamic k, int8, k = 0 / k < 0, int16 k
+TOPK2 = TOPK + [(I8, [2, 3], [1, 2, 3, -126, 125, -24], 2, [2, 1, 1, 2], [3, 2, 125, -24])]
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const_k", "dynamic_k"])
+@pytest.mark.parametrize("k", range(len(TOPK2)))
+def test_topk_v2_const_and_dynamic_k(k, dynamic):
+    dt, shape, x, kk, ind, vals = TOPK2[k]
+    case("TOPK_V2", [arr(x, dt, shape), arr([kk], I32)], [vals, ind], const=() if dynamic else (1,),
+         out_types=[dt, I32])
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const_k", "dynamic_k"])
+@pytest.mark.parametrize("kk", [0, -1])
+def test_topk_v2_k_zero_or_negative_gives_empty(kk, dynamic):
+    case("TOPK_V2", [arr([-2.0, -3.0, 0.2, 0.8, 0.1, -0.1], F32, [2, 3]), arr([kk], I32)], [[], []],
+         const=() if dynamic else (1,), out_types=[F32, I32], shapes=[[2, 0], [2, 0]])
