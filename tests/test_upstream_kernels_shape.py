@@ -1069,3 +1069,29 @@ def test_strided_slice_degenerate_cases_run_like_litert(args, const):
 
 def test_strided_slice_int32_min_stride_fails():
     both_fail("STRIDED_SLICE", [arr([1, 2, 3, 4], F32), arr([1], I32), arr([3], I32), arr([-2 ** 31], I32)])
+
+
+# ------------------------------------------------------------------------------------- expand_dims_test.cc
+@pytest.mark.parametrize("axis,oshape", [(0, [1, 2, 2]), (1, [2, 1, 2]), (2, [2, 2, 1]), (-1, [2, 2, 1])])
+def test_expand_dims(axis, oshape):
+    case("EXPAND_DIMS", [arr([-1, 1, -2, 2], F32, [2, 2]), arr([axis], I32)], [-1, 1, -2, 2], shapes=[oshape])
+
+
+# ----------------------------------------------------------------------------------- broadcast_args_test.cc
+@pytest.mark.parametrize("dt", [I64, I32], ids=["int64", "int32"])
+@pytest.mark.parametrize("s1,s2,exp", [([], [2, 4], [2, 4]), ([1], [2, 4], [2, 4]),
+                                       ([1, 4, 6, 3, 1, 5], [4, 4, 1, 3, 4, 1], [4, 4, 6, 3, 4, 5]),
+                                       ([6, 3, 1, 5], [4, 4, 1, 3, 4, 1], [4, 4, 6, 3, 4, 5])],
+                         ids=["with_scalar", "different_dims", "same_dims", "complex"])
+def test_broadcast_args(s1, s2, exp, dt):
+    case("BROADCAST_ARGS", [arr(s1, dt), arr(s2, dt)], exp, shapes=[[len(exp)]])
+
+
+@pytest.mark.parametrize("dt", [I64, I32], ids=["int64", "int32"])
+def test_broadcast_args_not_broadcastable_fails(dt):
+    # upstream is a death test: LiteRT aborts the process here, so only tfl_gpu runs (and must raise)
+    from oracle import run_ours
+    from shape_helpers import build
+    content, feeds = build("BROADCAST_ARGS", [arr([2, 3, 4, 4], dt), arr([2, 2], dt)])
+    with pytest.raises((ValueError, RuntimeError)):
+        run_ours(content, feeds)
