@@ -150,3 +150,28 @@ def test_stablehlo_scatter(kind, body):
         # LiteRT 2.3 only recognizes update computations made of STABLEHLO_* ops (upstream's test bodies use
         # the TFLite ADD/MUL/MAXIMUM/MINIMUM builtins, which tfl_gpu accepts too)
         assert np.array_equal(ours, litert_outputs(content, feeds)[0])
+
+
+# ------------------------------------------------------------------------------ stablehlo_composite_test.cc
+def test_stablehlo_composite_invoke_works():
+    # the composite's decomposition is subgraph_test_util's ADD subgraph over int32 [2, 3] tensors
+    from oracle import run_ours
+    from shape_helpers import litert_outputs
+    from tfl_gpu.writer import ModelBuilder
+    mb = ModelBuilder()
+    a = mb.input("a", [2, 3], "INT32")
+    b = mb.input("b", [2, 3], "INT32")
+    y = mb.tensor("y", [2, 3], "INT32")
+    mb.op("STABLEHLO_COMPOSITE", [a, b], [y], name="test.add", decomposition_subgraph_index=1, version=1)
+    mb.output(y)
+    mb.subgraph("add")
+    p = mb.input("p", [2, 3], "INT32")
+    q = mb.input("q", [2, 3], "INT32")
+    r = mb.tensor("r", [2, 3], "INT32")
+    mb.op("ADD", [p, q], [r])
+    mb.output(r)
+    content = mb.build()
+    feeds = [arr([1, 2, 3, 4, 5, 6], I32, [2, 3]), arr([7, 8, 9, 10, 11, 12], I32, [2, 3])]
+    ours = run_ours(content, feeds)[0]
+    assert ours.shape == (2, 3) and ours.ravel().tolist() == [8, 10, 12, 14, 16, 18]
+    assert np.array_equal(ours, litert_outputs(content, feeds)[0])
