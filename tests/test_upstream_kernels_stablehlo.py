@@ -162,7 +162,10 @@ def test_stablehlo_composite_invoke_works():
     a = mb.input("a", [2, 3], "INT32")
     b = mb.input("b", [2, 3], "INT32")
     y = mb.tensor("y", [2, 3], "INT32")
-    mb.op("STABLEHLO_COMPOSITE", [a, b], [y], name="test.add", decomposition_subgraph_index=1, version=1)
+    from flatbuffers import flexbuffers
+    attrs = np.frombuffer(flexbuffers.Dumps({}), np.uint8)     # LiteRT requires the attribute field
+    mb.op("STABLEHLO_COMPOSITE", [a, b], [y], name="test.add", decomposition_subgraph_index=1, version=1,
+          composite_attributes=attrs, composite_attributes_format=0)
     mb.output(y)
     mb.subgraph("add")
     p = mb.input("p", [2, 3], "INT32")
