@@ -193,3 +193,16 @@ def test_patches_view_matches_loops(contiguous, rng):
                 for i in range(kh):
                     for j in range(kw):
                         np.testing.assert_array_equal(v[n, a, b, i, j], xp[n, a * sh + i * dh, b * sw + j * dw])
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV"])
+@pytest.mark.parametrize("sa,sb", [((1, 64, 64, 16), (1, 1, 1, 16)), ((1, 1, 1, 8), (1, 40, 33, 8)),
+                                   ((2, 30, 20, 12), (12,)), ((1, 1, 24), (1, 50, 90, 24)),
+                                   ((1, 64, 64, 40), (1, 1, 1, 40))])
+@pytest.mark.parametrize("act", ["NONE", "RELU6"])
+def test_binary_channel_vector_broadcast(op, sa, sb, act, rng):
+    """Per-channel vectors with few channels go through a tiled row (elementwise._row_broadcast)."""
+    a = rng.uniform(-3, 3, size=sa).astype(F32)
+    b = rng.uniform(0.5, 3, size=sb).astype(F32)
+    content = single_op_model(op, [a, b], fused_activation_function=act)
+    assert_same_as_litert(content, [a, b])
