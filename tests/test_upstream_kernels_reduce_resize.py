@@ -461,3 +461,12 @@ def test_topk_v2_const_and_dynamic_k(k, dynamic):
 def test_topk_v2_k_zero_or_negative_gives_empty(kk, dynamic):
     case("TOPK_V2", [arr([-2.0, -3.0, 0.2, 0.8, 0.1, -0.1], F32, [2, 3]), arr([kk], I32)], [[], []],
          const=() if dynamic else (1,), out_types=[F32, I32], shapes=[[2, 0], [2, 0]])
+
+
+# resize_nearest_neighbor_test.cc (newer): the int8 cases also run on int16 data
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", [k for k, c in enumerate(RNN) if I8 in c[0]])
+def test_resize_nearest_neighbor_int16(k, dynamic):
+    _, shape, size, x, exp, ac, hpc = RNN[k]
+    case("RESIZE_NEAREST_NEIGHBOR", [arr(x, I16, shape), arr(size, I32)], exp, const=() if dynamic else (1,),
+         align_corners=ac, half_pixel_centers=hpc)

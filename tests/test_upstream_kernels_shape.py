@@ -1095,3 +1095,14 @@ def test_broadcast_args_not_broadcastable_fails(dt):
     content, feeds = build("BROADCAST_ARGS", [arr([2, 3, 4, 4], dt), arr([2, 2], dt)])
     with pytest.raises((ValueError, RuntimeError)):
         run_ours(content, feeds)
+
+
+# split_test.cc (newer, typed): the same cases for int8 / int16 data
+@pytest.mark.parametrize("dt", [I8, I16], ids=["int8", "int16"])
+@pytest.mark.parametrize("const_axis", [False, True], ids=["axis_tensor", "axis_const"])
+@pytest.mark.parametrize("k", range(len(SPLIT_CASES)))
+def test_split_typed(k, const_axis, dt):
+    axis, n, shape, oshape, outs = SPLIT_CASES[k]
+    x = arr(range(1, 1 + int(np.prod(shape))), dt, shape)
+    case("SPLIT", [arr([axis], I32), x], outs, const=(0,) if const_axis else (), shapes=[oshape] * n,
+         out_types=[dt] * n, num_splits=n)
