@@ -128,7 +128,9 @@ class Interpreter:
         return not any(True for _ in self._views)
 
     def _ensure_safe(self):
-        for _ in self._views:
+        # len() of the WeakSet counts live views (dead ones leave it through their weakref callbacks) and
+        # costs far less than iterating it, on every invoke
+        if len(self._views):
             raise RuntimeError(_UNSAFE_MESSAGE)
 
     def allocate_tensors(self):
@@ -518,9 +520,10 @@ class _BlasLimit:
 
 def _set_blas_threads(ctl, n: int) -> None:
     # threadpoolctl's per-library controllers directly: its limit() context costs ~0.5 ms per call
+    # (set unconditionally: a get_num_threads() check first cost one more foreign call per library, on every
+    # invoke, and the limit and its restore always change the count)
     for lib in ctl.lib_controllers:
-        if lib.get_num_threads() != n:
-            lib.set_num_threads(n)
+        lib.set_num_threads(n)
 
 
 def _default_blas_threads(ctl) -> int:
