@@ -525,3 +525,20 @@ def test_valid_conv_much_narrower_than_filter_fails(op):
         run_litert(content, [x])
     with pytest.raises((RuntimeError, ValueError)):
         run_ours(content, [x])
+
+
+# found through the real models: openWakeWord's classifiers (ONNX-converted layer norm) ADD a 0-d constant
+# to a [1, 1] tensor. Generated single-op models, so CI checks the pattern without the cache-only models.
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV"])
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3, 1), (1, 4096, 1), (1, 64, 64, 1), (1, 64, 64, 3)])
+@pytest.mark.parametrize("scalar_first", [False, True])
+def test_binary_op_with_0d_constant(op, shape, scalar_first):
+    from tfl_gpu.writer import single_op_model
+    from oracle import run_litert, run_ours
+    rng = np.random.default_rng(len(shape) * 7 + shape[-1])
+    x = rng.standard_normal(shape).astype(np.float32)
+    k = np.array(1.5, np.float32)
+    content = single_op_model(op, [k, x] if scalar_first else [x, k], const_inputs=(0,) if scalar_first else (1,),
+                              fused_activation_function="NONE")
+    compare(run_ours(content, [x])[0], run_litert(content, [x])[0], f"{op} {shape} with a 0-d constant")

@@ -173,7 +173,7 @@ def _is_channel_vector(small, big) -> bool:
     """small is [1, ..., 1, C] (rank <= big's) with C < 32 == big's last dim, big a contiguous array of at
     least 4096 elements and rank >= 2."""
     c = small.size
-    return (0 < c < 32 and big.ndim >= 2 and small.ndim <= big.ndim and big.shape[-1] == c
+    return (0 < c < 32 and big.ndim >= 2 and 1 <= small.ndim <= big.ndim and big.shape[-1] == c
             and small.shape[-1] == c and big.size >= 4096 and big.flags.c_contiguous
             and all(d == 1 for d in small.shape[:-1]))
 
