@@ -1106,3 +1106,11 @@ def test_split_typed(k, const_axis, dt):
     x = arr(range(1, 1 + int(np.prod(shape))), dt, shape)
     case("SPLIT", [arr([axis], I32), x], outs, const=(0,) if const_axis else (), shapes=[oshape] * n,
          out_types=[dt] * n, num_splits=n)
+
+
+def test_concatenation_int16_mixed_scales_copies_raw_values_like_litert():
+    # found while probing the quantized variants: LiteRT's int16 kernel does not requantize
+    q = [{"scale": [0.001], "zero_point": [0]}, {"scale": [0.002], "zero_point": [0]}]
+    case("CONCATENATION", [arr([100, -200, 300, 400], I16, [2, 2]), arr([5, 6, 7, 8], I16, [2, 2])],
+         [100, -200, 5, 6, 300, 400, 7, 8], quant={0: q[0], 1: q[1]}, out_quant={"scale": [0.004], "zero_point": [0]},
+         axis=1)

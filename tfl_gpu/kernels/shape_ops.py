@@ -170,6 +170,8 @@ def _same_quant(node) -> bool:
     out = node.outputs[0]
     if not (is_quantized(out) or any(is_quantized(t) for t in node.inputs if t is not None)):
         return True
+    if out.type_name == "INT16":
+        return True         # LiteRT's int16 concatenation copies the raw values whatever the scales
     oq = out.quantization
     for t in node.inputs:
         if t is None:
