@@ -198,7 +198,8 @@ def test_patches_view_matches_loops(contiguous, rng):
 @pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV"])
 @pytest.mark.parametrize("sa,sb", [((1, 64, 64, 16), (1, 1, 1, 16)), ((1, 1, 1, 8), (1, 40, 33, 8)),
                                    ((2, 30, 20, 12), (12,)), ((1, 1, 24), (1, 50, 90, 24)),
-                                   ((1, 64, 64, 40), (1, 1, 1, 40))])
+                                   ((1, 64, 64, 40), (1, 1, 1, 40)), ((1, 80, 80, 1), ()),
+                                   ((), (1, 70, 70, 1)), ((1, 80, 80, 1), (1,))])
 @pytest.mark.parametrize("act", ["NONE", "RELU6"])
 def test_binary_channel_vector_broadcast(op, sa, sb, act, rng):
     """Per-channel vectors with few channels go through a tiled row (elementwise._row_broadcast)."""
