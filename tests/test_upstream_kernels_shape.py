@@ -1114,3 +1114,32 @@ def test_concatenation_int16_mixed_scales_copies_raw_values_like_litert():
     case("CONCATENATION", [arr([100, -200, 300, 400], I16, [2, 2]), arr([5, 6, 7, 8], I16, [2, 2])],
          [100, -200, 5, 6, 300, 400, 7, 8], quant={0: q[0], 1: q[1]}, out_quant={"scale": [0.004], "zero_point": [0]},
          axis=1)
+
+
+# ---------------------------------------------------------------------------- shape_test.cc / rank_test.cc
+@pytest.mark.parametrize("shape,ot", [([1, 3, 1, 3, 5], I32), ([1, 3, 1, 3, 5], I64), ([], I32), ([1, 0], I32)],
+                         ids=["out_int32", "out_int64", "scalar", "empty"])
+def test_shape(shape, ot):
+    case("SHAPE", [np.zeros(shape, F32)], [shape], shapes=[[len(shape)]], out_types=[ot],
+         out_type={I32: 2, I64: 4}[ot])
+
+
+@pytest.mark.parametrize("shape,dt", [([1, 3, 1, 3, 5], F32), ([1, 3, 1, 3, 5], I32), ([], F32), ([1, 0], F32)],
+                         ids=["float", "int", "scalar", "empty"])
+def test_rank(shape, dt):
+    case("RANK", [np.zeros(shape, dt)], [len(shape)], shapes=[[]], out_types=[I32])
+
+
+# ------------------------------------------------------------------------------------- zeros_like_test.cc
+@pytest.mark.parametrize("dt,shape,x", [(F32, [2, 3], [-2.0, -1.0, 0.0, 1.0, 2.0, 3.0]),
+                                        (I32, [1, 2, 2, 1], [-2, -1, 0, 3]), (I64, [1, 2, 2, 1], [-2, -1, 0, 3])],
+                         ids=["float", "int32", "int64"])
+def test_zeros_like(dt, shape, x):
+    case("ZEROS_LIKE", [arr(x, dt, shape)], [0] * len(x), shapes=[shape])
+
+
+@pytest.mark.xfail(strict=True, reason="open finding: ZEROS_LIKE (tfl_gpu/kernels/elementwise.py, owned by the "
+                   "elementwise helper) accepts uint8/int8/int16/complex64, which LiteRT and upstream reject")
+@pytest.mark.parametrize("dt", [U8, I16, np.complex64, I8], ids=["uint8", "int16", "complex64", "int8"])
+def test_zeros_like_invalid_type_fails(dt):
+    both_fail("ZEROS_LIKE", [np.zeros([1, 1], dt)])
