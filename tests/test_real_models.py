@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import pathlib
 
 import numpy as np
@@ -312,7 +311,7 @@ def test_batch_of_two(name):
     try:
         resize_all(ref_it, shapes)
         ref = set_and_invoke(ref_it, inputs)
-    except (RuntimeError, ValueError) as e:
+    except (RuntimeError, ValueError):
         with pytest.raises((RuntimeError, ValueError)):
             resize_all(ours_it, shapes)
             set_and_invoke(ours_it, inputs)
