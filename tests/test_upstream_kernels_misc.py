@@ -475,3 +475,31 @@ def test_unsorted_segment_values(k):
     # LiteRT 2.3 rejects int8 data for UNSORTED_SEGMENT_* (newer TFLite, whose tests these are, accepts it)
     case(f"UNSORTED_SEGMENT_{op}", [arr(x, dt, shape), arr(ids_, I32), arr([n], I32)], exp,
          const=(1, 2) if const else (), shapes=[oshape], check_litert=dt != I8)
+
+
+# dequantize_test.cc (newer): op versions, float16, int16, per-channel
+def test_dequantize_float16():
+    x = np.asarray([-535.54, -100.0, -1.0, 0.0, 1.0, 100.32], np.float16).reshape(2, 3)
+    case("DEQUANTIZE", [x], [-535.54, -100.0, -1.0, 0.0, 1.0, 100.32], out_types=[F32], version=3, atol=0.1)
+
+
+def test_dequantize_int16():
+    case("DEQUANTIZE", [arr([-129, -126, -125, -124, -123, 124, 125, 126, 127, 131], I16, [2, 5])],
+         [-64.5, -63, -62.5, -62, -61.5, 62, 62.5, 63, 63.5, 65.5], out_types=[F32], version=4,
+         quant={0: {"scale": [0.5], "zero_point": [0]}})
+
+
+@pytest.mark.parametrize("dt,x,zp", [(U8, [0, 1, 2, 3, 4, 251, 252, 253, 254, 255], 127),
+                                     (I8, [-128, -127, -126, -125, -124, 123, 124, 125, 126, 127], -1)],
+                         ids=["uint8", "int8"])
+def test_dequantize_per_channel(dt, x, zp):
+    case("DEQUANTIZE", [arr(x, dt, [2, 5])], DEQ_EXP, out_types=[F32], version=5,
+         quant={0: {"scale": [0.5, 0.5], "zero_point": [zp, zp], "quantized_dimension": 0}})
+
+
+@pytest.mark.parametrize("dt,x,zp,version", [(U8, [0, 1, 2, 3, 4, 251, 252, 253, 254, 255], 127, 1),
+                                             (I8, [-128, -127, -126, -125, -124, 123, 124, 125, 126, 127], -1, 2)],
+                         ids=["uint8_v1", "int8_v2"])
+def test_dequantize_versions(dt, x, zp, version):
+    case("DEQUANTIZE", [arr(x, dt, [2, 5])], DEQ_EXP, out_types=[F32], version=version,
+         quant={0: {"scale": [0.5], "zero_point": [zp]}})
