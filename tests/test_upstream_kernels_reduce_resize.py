@@ -470,3 +470,9 @@ def test_resize_nearest_neighbor_int16(k, dynamic):
     _, shape, size, x, exp, ac, hpc = RNN[k]
     case("RESIZE_NEAREST_NEIGHBOR", [arr(x, I16, shape), arr(size, I32)], exp, const=() if dynamic else (1,),
          align_corners=ac, half_pixel_centers=hpc)
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+def test_resize_bilinear_extreme_values_int16(dynamic):
+    case("RESIZE_BILINEAR", [arr([32765, 32767], I16, [1, 1, 2, 1]), arr([1, 3], I32)], [32765, 32766, 32767],
+         const=() if dynamic else (1,), align_corners=False, half_pixel_centers=False)
