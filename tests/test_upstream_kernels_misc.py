@@ -503,3 +503,12 @@ def test_dequantize_per_channel(dt, x, zp):
 def test_dequantize_versions(dt, x, zp, version):
     case("DEQUANTIZE", [arr(x, dt, [2, 5])], DEQ_EXP, out_types=[F32], version=version,
          quant={0: {"scale": [0.5], "zero_point": [zp]}})
+
+
+def test_bitcast_int16_to_uint32_wrong_shape_fails():
+    # upstream death test ("7 != 2"): the innermost dimension must match the size ratio; tfl_gpu must raise
+    from oracle import run_ours
+    from shape_helpers import build
+    content, feeds = build("BITCAST", [np.zeros([2, 2, 7], I16)], out_types=[np.uint32])
+    with pytest.raises((ValueError, RuntimeError)):
+        run_ours(content, feeds)
