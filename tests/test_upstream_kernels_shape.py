@@ -1143,3 +1143,48 @@ def test_zeros_like(dt, shape, x):
 @pytest.mark.parametrize("dt", [U8, I16, np.complex64, I8], ids=["uint8", "int16", "complex64", "int8"])
 def test_zeros_like_invalid_type_fails(dt):
     both_fail("ZEROS_LIKE", [np.zeros([1, 1], dt)])
+
+
+# pad_test.cc: more PADV2 cases (5-D, zero-sized input) and quantized PADV2 with a quantized pad value
+PADV2_MORE = [  # (dtype, shape, paddings, input, value, expected, output shape)
+    (F32, [1, 1, 2, 1, 1], [0, 1, 0, 0, 1, 1, 0, 0, 0, 1], [3, 3], 5,
+     [5, 5, 3, 5, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5], [2, 1, 4, 1, 2]),
+    (I32, [1, 2, 2, 1, 1], [0, 0, 1, 1, 1, 1, 0, 0, 1, 1], [1, 2, 3, 4], 5,
+     [5] * 16 + [1, 5, 5, 2, 5, 5, 5, 5, 5, 5, 5, 5, 3, 5, 5, 4] + [5] * 16, [1, 4, 4, 1, 3]),
+    (F32, [1, 2, 2, 1, 1], [0, 0, 1, 1, 1, 1, 0, 0, 1, 1], [1, 2, 3, 4], 5,
+     [5] * 16 + [1, 5, 5, 2, 5, 5, 5, 5, 5, 5, 5, 5, 3, 5, 5, 4] + [5] * 16, [1, 4, 4, 1, 3]),
+    (F32, [1, 2, 2, 0], [0, 0, 1, 1, 0, 0, 1, 1], [], 5, [5] * 16, [1, 4, 2, 2]),
+    (F32, [1, 2, 2, 0], [0, 0, 1, 1, 1, 1, 0, 0], [], 5, [], [1, 4, 4, 0]),
+]
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("k", range(len(PADV2_MORE)))
+def test_padv2_more(k, dynamic):
+    dt, shape, pads, x, v, exp, oshape = PADV2_MORE[k]
+    case("PADV2", [arr(x, dt, shape), arr(pads, I32, [len(shape), 2]), arr([v], dt)], [exp],
+         const=(2,) if dynamic else (1, 2), shapes=[oshape])
+
+
+@pytest.mark.parametrize("dt", [U8, I8], ids=["uint8", "int8"])
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("value", [0.0, -0.5])
+@pytest.mark.parametrize("k", range(len(QPAD)))
+def test_padv2_quantized(k, value, dynamic, dt):
+    from upstream_helpers import quant_params, quantize
+    shape, pads, x, exp, oshape = QPAD[k]
+    exp = [value if (e == 0 and i not in _data_positions(k)) else e for i, e in enumerate(exp)]
+    s, z = quant_params(-1.0, 1.0, dt)
+    q = {"scale": [s], "zero_point": [z]}
+    case("PADV2", [quantize(x, s, z, dt).reshape(shape), arr(pads, I32, [4, 2]), quantize([value], s, z, dt)], exp,
+         const=() if dynamic else (1,), shapes=[oshape], quant={0: q, 2: q}, out_quant=q, deq=(s, z),
+         atol=2.0 / 255.0)
+
+
+def _data_positions(k):
+    """Flat positions of the input values inside the padded outputs of QPAD[k]."""
+    shape, pads, x, exp, oshape = QPAD[k]
+    out = np.zeros(oshape, bool)
+    p = np.asarray(pads).reshape(-1, 2)
+    out[tuple(slice(b, b + s) for (b, _), s in zip(p, shape))] = True
+    return set(np.flatnonzero(out.ravel()).tolist())
