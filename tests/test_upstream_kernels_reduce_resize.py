@@ -476,3 +476,13 @@ def test_resize_nearest_neighbor_int16(k, dynamic):
 def test_resize_bilinear_extreme_values_int16(dynamic):
     case("RESIZE_BILINEAR", [arr([32765, 32767], I16, [1, 1, 2, 1]), arr([1, 3], I32)], [32765, 32766, 32767],
          const=() if dynamic else (1,), align_corners=False, half_pixel_centers=False)
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("pads,exp,oshape", [
+    ([0, 0], [1, 2, 3, 4, 9, 10, 11, 12, 5, 6, 7, 8, 13, 14, 15, 16], [2, 2, 4]),
+    ([2, 2], [0, 0, 0, 0, 1, 2, 3, 4, 9, 10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 0, 5, 6, 7, 8, 13, 14, 15, 16, 0, 0, 0, 0],
+     [2, 4, 4])], ids=["simple_3d", "padding_3d"])
+def test_space_to_batch_nd_3d(pads, exp, oshape, dynamic):
+    case("SPACE_TO_BATCH_ND", [arr(range(1, 17), F32, [1, 4, 4]), arr([2], I32), arr(pads, I32, [1, 2])], exp,
+         const=() if dynamic else (1, 2), shapes=[oshape])
