@@ -512,3 +512,9 @@ def test_bitcast_int16_to_uint32_wrong_shape_fails():
     content, feeds = build("BITCAST", [np.zeros([2, 2, 7], I16)], out_types=[np.uint32])
     with pytest.raises((ValueError, RuntimeError)):
         run_ours(content, feeds)
+
+
+@pytest.mark.parametrize("ids_", [[0, 3, 1], [0, 3, 5], [-1, 0, 1], [0, 1]],
+                         ids=["not_sorted", "not_consecutive", "negative", "wrong_cardinality"])
+def test_segment_sum_bad_segment_ids_fail(ids_):
+    both_fail("SEGMENT_SUM", [arr(range(1, 7), I32, [3, 2]), arr(ids_, I32)])
