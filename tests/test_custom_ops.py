@@ -72,3 +72,29 @@ def test_register_op_rejects_bad_arguments():
         tfl_gpu.register_op("", lambda node, x: x)
     with pytest.raises(ValueError):
         tfl_gpu.register_op("X", 3)
+
+
+def test_side_effects_flag_comes_from_the_registration():
+    """The partitioner learns which ops act outside their data edges from the kernel registry, not from a
+    list of op names in the core: a user op is conservative by default and can declare itself pure."""
+    from tfl_gpu.kernels.registry import Node, find
+    content, _, _ = _model()
+    it = tfl_gpu.Interpreter(model_content=content)
+    op = it._model.subgraphs[0].operators[0]
+    node = Node(op, it._model.subgraphs[0].tensors)
+    try:
+        tfl_gpu.register_op("ScaleByOption", lambda node, v: v)
+        assert find(node).side_effects is True
+    finally:
+        tfl_gpu.unregister_op("ScaleByOption")
+    try:
+        tfl_gpu.register_op("ScaleByOption", lambda node, v: v, side_effects=False)
+        assert find(node).side_effects is False
+    finally:
+        tfl_gpu.unregister_op("ScaleByOption")
+    from tfl_gpu.kernels.registry import registered
+    reg = registered()
+    for name in ("VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "IF", "WHILE", "CALL_ONCE", "HASHTABLE",
+                 "HASHTABLE_IMPORT", "HASHTABLE_FIND", "HASHTABLE_SIZE"):
+        assert all(e.side_effects for e in reg[name]), name
+    assert not any(e.side_effects for e in reg["ADD"])

@@ -20,15 +20,20 @@ from typing import Callable
 from .kernels.registry import register, unregister
 
 
-def register_op(name: str, kernel: Callable | None = None, *, when: Callable | None = None, priority: int = 100):
-    """Registers ``kernel`` for the custom (or builtin) op ``name``; usable as a decorator."""
+def register_op(name: str, kernel: Callable | None = None, *, when: Callable | None = None, priority: int = 100,
+                side_effects: bool = True):
+    """Registers ``kernel`` for the custom (or builtin) op ``name``; usable as a decorator.
+
+    ``side_effects=True`` (the safe default for code we cannot see) keeps the op in its file order relative
+    to other ops with side effects when delegates partition the graph; pass False for a pure function of
+    its inputs, which the partitioner may then schedule by its data edges alone."""
     if not isinstance(name, str) or not name:
         raise ValueError("register_op needs the op's custom code as a non-empty string")
 
     def deco(fn):
         if not callable(fn):
             raise ValueError(f"kernel for {name!r} must be callable, got {type(fn).__name__}")
-        register(name, when=when, priority=priority)(fn)
+        register(name, when=when, priority=priority, side_effects=side_effects)(fn)
         return fn
     return deco(kernel) if kernel is not None else deco
 

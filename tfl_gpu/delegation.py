@@ -30,17 +30,12 @@ import numpy as np
 
 from .delegates_api import check_delegates
 from .hookspecs import FrozenOptions, NodeSpec, PartitionSpec, QuantSpec, TensorSpec
+from .kernels.registry import find
 from .validate import called_subgraphs
 
 #: Seconds the shape-propagation run at allocate_tensors may take before it is cancelled (the shapes it
 #: did not reach are then marked dynamic).
 SHAPE_PROPAGATION_BUDGET_S = 20.0
-
-# Ops whose effect is not visible in their data edges: their relative order is preserved.
-_SIDE_EFFECT_OPS = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE", "HASHTABLE",
-                    "HASHTABLE_FIND", "HASHTABLE_IMPORT", "HASHTABLE_SIZE", "WHILE", "IF", "CALL",
-                    "CUSTOM"}
-
 
 def apply_delegates(sub, delegates) -> None:
     """Partitions ``sub`` (an executor.SubgraphRuntime, planned) among ``delegates`` in order."""
@@ -260,8 +255,12 @@ class _Context:
         return None
 
     def _node_side_effect(self, k: int) -> bool:
-        op = self.sub.nodes[k].op
-        if op.opcode in _SIDE_EFFECT_OPS:
+        node = self.sub.nodes[k]
+        op = node.op
+        # the kernel's registration says whether the op acts outside its data edges; an op without a
+        # kernel is treated as if it did
+        entry = find(node)
+        if entry is None or entry.side_effects:
             return True
         ts = self.sub.tensors
         for i in list(op.inputs) + list(op.outputs):

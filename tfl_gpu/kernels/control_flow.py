@@ -41,7 +41,7 @@ def detach_outputs(outs, args) -> tuple:
     return tuple(o.copy() if isinstance(o, np.ndarray) and id(o) in ids else o for o in outs)
 
 
-@register("IF", types=("BOOL",))
+@register("IF", types=("BOOL",), side_effects=True)
 class If:
     def __init__(self, node):
         self.node = node
@@ -60,7 +60,7 @@ class If:
         return detach_outputs(outs, args)
 
 
-@register("WHILE")
+@register("WHILE", side_effects=True)
 class While:
     def __init__(self, node):
         self.node = node
@@ -86,7 +86,7 @@ class While:
         return detach_outputs(vals, args)
 
 
-@register("CALL_ONCE")
+@register("CALL_ONCE", side_effects=True)
 class CallOnce:
     """Runs the init subgraph the first time it is invoked in this interpreter (the flag lives with the
     interpreter's resources)."""

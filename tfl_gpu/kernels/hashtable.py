@@ -71,7 +71,7 @@ def _check_types(op, table, key_type, value_type):
                          f"{key_type} -> {value_type}")
 
 
-@register("HASHTABLE", when=not_ref, types=("RESOURCE",))
+@register("HASHTABLE", when=not_ref, types=("RESOURCE",), side_effects=True)
 class Hashtable:
     def __init__(self, node):
         if node.inputs:
@@ -91,7 +91,7 @@ class Hashtable:
         return np.array([self.table_id], np.int32)
 
 
-@register("HASHTABLE_IMPORT", when=not_ref, types=_TABLE_TYPES)
+@register("HASHTABLE_IMPORT", when=not_ref, types=_TABLE_TYPES, side_effects=True)
 class HashtableImport:
     def __init__(self, node):
         if len(node.inputs) != 3 or node.outputs:
@@ -116,7 +116,7 @@ class HashtableImport:
         return ()
 
 
-@register("HASHTABLE_FIND", when=not_ref, types=_TABLE_TYPES)
+@register("HASHTABLE_FIND", when=not_ref, types=_TABLE_TYPES, side_effects=True)
 class HashtableFind:
     def __init__(self, node):
         if len(node.inputs) != 3 or len(node.outputs) != 1:
@@ -154,7 +154,7 @@ class HashtableFind:
         return out.reshape(keys.shape)
 
 
-@register("HASHTABLE_SIZE", when=not_ref, types=("RESOURCE",))
+@register("HASHTABLE_SIZE", when=not_ref, types=("RESOURCE",), side_effects=True)
 class HashtableSize:
     def __init__(self, node):
         if len(node.inputs) != 1 or len(node.outputs) != 1:

@@ -101,6 +101,9 @@ class KernelEntry:
     priority: int
     source: str                # module that registered it
     types: tuple = ()          # documentation: the input type names this entry handles
+    # the op acts through state outside its data edges (resources, variables, subgraph calls): when
+    # delegates partition the graph, such ops keep their relative file order
+    side_effects: bool = False
 
 
 _REGISTRY: dict[str, list[KernelEntry]] = {}
@@ -112,12 +115,14 @@ def _factory(obj) -> Callable:
     return lambda node: functools.partial(obj, node)
 
 
-def register(*names: str, when: Callable[[Node], bool] | None = None, priority: int = 0, types=()):
+def register(*names: str, when: Callable[[Node], bool] | None = None, priority: int = 0, types=(),
+             side_effects: bool = False):
     """Decorator registering a kernel function or class under one or more op names."""
     def deco(obj):
         for name in names:
             entries = _REGISTRY.setdefault(name, [])
-            entries.append(KernelEntry(name, _factory(obj), when, priority, obj.__module__, tuple(types)))
+            entries.append(KernelEntry(name, _factory(obj), when, priority, obj.__module__, tuple(types),
+                                       side_effects))
             entries.sort(key=lambda e: -e.priority)
         return obj
     return deco

@@ -20,7 +20,7 @@ def _variable_key(handle) -> tuple:
     return ("variable", int(h.reshape(-1)[0]))
 
 
-@register("VAR_HANDLE", types=("RESOURCE",))
+@register("VAR_HANDLE", types=("RESOURCE",), side_effects=True)
 class VarHandle:
     def __init__(self, node):
         self.node = node
@@ -33,7 +33,7 @@ class VarHandle:
         return np.full(self.shape, rid, dtype=np.int32)
 
 
-@register("READ_VARIABLE")
+@register("READ_VARIABLE", side_effects=True)
 class ReadVariable:
     def __init__(self, node):
         self.node = node
@@ -49,7 +49,7 @@ class ReadVariable:
         return value.copy()
 
 
-@register("ASSIGN_VARIABLE")
+@register("ASSIGN_VARIABLE", side_effects=True)
 class AssignVariable:
     def __init__(self, node):
         self.node = node
