@@ -1,4 +1,5 @@
-"""Real .tflite models found in public Python wheels, run on tfl_gpu and on LiteRT with the same seeded inputs.
+"""Real .tflite models found in public packages (PyPI wheels, MediaPipe's npm packages), run on tfl_gpu and on
+LiteRT with the same seeded inputs.
 
 The catalogue (which wheel, which file, sha256, license, how each model is fed) lives in
 tools/fetch_models.py. Each model is looked up in, in this order:
@@ -16,8 +17,12 @@ output (ill-conditioned: mp_pose_landmark_full's segmentation logits) must we me
 A model needing an operator tfl_gpu lacks fails (no xfail).
 
 Besides one plain comparison per model: several consecutive invokes of the stateful streaming models
-(resource variables) and `reset_all_variables`, other input shapes for models with dynamic dimensions,
-signature runners, and the input/output details (quantization parameters included).
+(resource variables) and `reset_all_variables`, other input shapes for models with dynamic dimensions and a
+batch of two everywhere LiteRT takes one, signature runners, every intermediate tensor of the int8 models
+(BUILTIN and BUILTIN_REF, bit-exact), get_tensor_details / input / output details (quantization, sparsity),
+Edge TPU models refused alike (and their detection post-processing node checked alone), and the builtin part
+of the MediaPipe custom-op models. At the end, generated single-op models for the kernel bugs these real
+models exposed, so that CI keeps them fixed without the cache-only files.
 """
 from __future__ import annotations
 
