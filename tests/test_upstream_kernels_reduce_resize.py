@@ -255,10 +255,18 @@ def test_reduce_float_scalar_axis(op, x, exp):
     case(op, [arr(x, F32), np.asarray(0, I32)], exp, const=(1,), shapes=[[1]], keep_dims=True)
 
 
-def _qcase(op, dt, shape, data, in_range, out_range, axis, keep, exp, oshape, tol, dynamic=False, scale=None):
-    from upstream_helpers import quant_params, quantize
-    si, zi = (scale, 0) if scale else quant_params(*in_range, dt)
-    so, zo = (scale, 0) if scale else quant_params(*out_range, dt)
+def _qparams(rng, dt, sym16):
+    from upstream_helpers import quant_params
+    if sym16 and dt == I16:   # reduce_test_common.h SymmetricInt16Scaling (MEAN, REDUCE_PROD models)
+        return float(np.float32(rng[1]) / np.float32(32767)), 0
+    return quant_params(*rng, dt)
+
+
+def _qcase(op, dt, shape, data, in_range, out_range, axis, keep, exp, oshape, tol, dynamic=False, scale=None,
+           sym16=False):
+    from upstream_helpers import quantize
+    si, zi = (scale, 0) if scale else _qparams(in_range, dt, sym16)
+    so, zo = (scale, 0) if scale else _qparams(out_range, dt, sym16)
     case(op, [quantize(data, si, zi, dt).reshape(shape), arr(axis, I32)], exp, const=() if dynamic else (1,),
          shapes=[oshape], quant={0: {"scale": [si], "zero_point": [zi]}},
          out_quant={"scale": [so], "zero_point": [zo]}, deq=(so, zo), atol=tol, keep_dims=keep)
@@ -357,6 +365,41 @@ def test_reduce_max_min_quantized(k, op, dt):
     tol = trange / (65536.0 if dt == I16 else 255.0)
     _qcase(op, dt, shape, data, (-f, f * kmax), (-f, f * kmax), axis, keep, emax if op == "REDUCE_MAX" else emin,
            oshape, tol, dyn)
+
+
+# reduce_test ConstInt{8,16}ProdOpTest / DynamicInt{8,16}ProdOpTest: tolerance reduced_axis_size * 2 quantization
+# steps of the output range (GetTolerance<T>: (max - min) / (T max - T min)).
+D24 = [float(v) for v in range(1, 25)]
+D24S = [-1.3, -1.2, -1.1, -1.0, -0.9, -0.8, -0.7, -0.6, -0.5, -0.4, -0.3, -0.2, -0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+        0.9, 1.0, 1.1, 1.2, 1.3]
+QPROD = {  # name: (data, in range(dt), out range(dt), axis, keep, expected, out shape, reduced size, dynamic)
+    "NotKeepDimsLarge": (D24, lambda s: (-24.0 if s else 0.0, 24.0),
+                         lambda s: (-1.9619905536e+12 if s else 0.0, 1.9619905536e+12), [1, 0, -3, -3], False,
+                         [3.162341376e+11, 1.9619905536e+12], [2], 12, False),
+    "NotKeepDimsSmall": (D24S, lambda s: (-1.3, 1.3), lambda s: (-0.0062270208, 0.0062270208), [1, 0, -3, -3],
+                         False, [-0.0062270208, 0.0062270208], [2], 12, False),
+    "DynamicKeepDims": (D24, lambda s: (-24.0 if s else 0.0, 24.0),
+                        lambda s: (-6.6889152e+08 if s else 0.0, 6.6889152e+08), [0, 2], True,
+                        [7.74592e+06, 1.197504e+08, 6.6889152e+08], [1, 3, 1], 8, True),
+}
+
+
+@pytest.mark.parametrize("dt", [I8, I16], ids=ids)
+@pytest.mark.parametrize("name", list(QPROD))
+def test_reduce_prod_quantized(name, dt):
+    data, ir, orr, axis, keep, exp, oshape, n, dyn = QPROD[name]
+    lo, hi = orr(dt == I16)
+    step = (hi - lo) / (float(np.iinfo(dt).max) - float(np.iinfo(dt).min))
+    _qcase("REDUCE_PROD", dt, [4, 3, 2], data, ir(dt == I16), (lo, hi), axis, keep, exp, oshape, n * 2 * step, dyn,
+           sym16=True)
+
+
+def test_reduce_prod_int8_zero_input_dim():
+    from upstream_helpers import quant_params
+    s, z = quant_params(0.0, 1.0, I8)
+    case("REDUCE_PROD", [np.zeros((4, 0, 2), I8), arr([0, 2], I32)], [], const=(1,), shapes=[[1, 0, 1]],
+         quant={0: {"scale": [s], "zero_point": [z]}}, out_quant={"scale": [s], "zero_point": [z]},
+         keep_dims=True)
 
 
 BANY = [False] * 7 + [True, False, False, False, True]

@@ -128,13 +128,16 @@ def quant_params(lo, hi, dtype):
     elif zp > qmax:
         nudged = qmax
     else:
-        nudged = int(round(zp))
+        t = int(zp)                                              # std::round: half away from zero
+        nudged = t + (int(np.sign(zp)) if abs(zp - t) >= 0.5 else 0)
     return float(scale), int(nudged)
 
 
 def quantize(values, scale, zp, dtype):
     info = np.iinfo(dtype)
-    q = np.round(np.asarray(values, np.float64) / scale) + zp
+    x = zp + np.asarray(values, np.float32) / np.float32(scale)   # test_util: std::round(zp + f / scale) in float
+    t = np.trunc(x)
+    q = np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t)
     return np.clip(q, info.min, info.max).astype(dtype)
 
 
