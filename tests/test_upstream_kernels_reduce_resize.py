@@ -464,6 +464,72 @@ def test_reduce_any_zero_input_dim_and_scalar():
     case("REDUCE_ANY", [arr([False], np.bool_), arr([0], I32)], [False], shapes=[[1]], keep_dims=True)
 
 
+BALL = [True] * 5 + [False] + [True] * 6
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("axis,keep,exp,oshape", [([1, 0, -3, -3], False, [True, False], [2]),
+                                                  ([0, 2], True, [True, True, False], [1, 3, 1])])
+def test_reduce_all(axis, keep, exp, oshape, dynamic):
+    case("REDUCE_ALL", [arr(BALL, np.bool_, [2, 3, 2]), arr(axis, I32)], exp, const=() if dynamic else (1,),
+         shapes=[oshape], keep_dims=keep)
+
+
+def test_reduce_all_zero_input_dim_and_scalar():
+    case("REDUCE_ALL", [np.zeros([2, 0, 2], np.bool_), arr([0, 2], I32)], [[]], const=(1,), shapes=[[1, 0, 1]],
+         keep_dims=True)
+    case("REDUCE_ALL", [arr([False], np.bool_), arr([0], I32)], [False], shapes=[[1]], keep_dims=True)
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["const", "dynamic"])
+@pytest.mark.parametrize("op", ["MEAN", "SUM", "REDUCE_PROD", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_ANY",
+                                "REDUCE_ALL"])
+def test_reduce_is_copy(op, dynamic):
+    # Reduction{,Bool}IsCopyTest / DynamicReductionIsCopyTest: an empty axis list returns the input.
+    if op in ("REDUCE_ANY", "REDUCE_ALL"):
+        x = arr([False] * 7 + [True, False, False, False, True], np.bool_, [2, 3, 2])
+    else:
+        x = arr(range(1, 25), F32, [4, 3, 2])
+    case(op, [x, np.zeros([0], I32)], [x], const=() if dynamic else (1,), shapes=[list(x.shape)], keep_dims=False)
+
+
+EMPTY_SCALAR = [  # (op, dtype, expected, keep_dims, out shape) for a [0] input reduced over axis 0
+    ("REDUCE_MIN", I32, 2147483647, False, []), ("REDUCE_MAX", I32, -2147483648, False, []),
+    ("REDUCE_PROD", I32, 1, False, []), ("SUM", I32, 0, False, []), ("MEAN", I32, 0, False, []),
+    ("REDUCE_MIN", F32, np.finfo(np.float32).max, False, []), ("REDUCE_MAX", F32, -np.finfo(np.float32).max, False, []),
+    ("REDUCE_PROD", F32, 1.0, False, []), ("SUM", F32, 0.0, False, []), ("MEAN", F32, np.nan, False, []),
+    ("REDUCE_ALL", np.bool_, True, True, [1]), ("REDUCE_ANY", np.bool_, False, True, [1]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(EMPTY_SCALAR)))
+def test_reduce_empty_input_but_scalar_output(k):
+    op, dt, exp, keep, oshape = EMPTY_SCALAR[k]
+    x = np.zeros([0], dt)
+    if op == "MEAN" and dt == F32:   # upstream: every output element is NaN
+        from shape_helpers import build, litert_outputs
+        from oracle import run_ours
+        content, feeds = build(op, [x, arr([0], I32)], (1,), keep_dims=keep)
+        ours, lite = run_ours(content, feeds)[0], litert_outputs(content, feeds)[0]
+        assert ours.shape == () and np.isnan(ours) and np.isnan(lite)
+        return
+    case(op, [x, arr([0], I32)], [np.asarray(exp, dt).reshape(oshape)], const=(1,), shapes=[oshape], keep_dims=keep)
+
+
+@pytest.mark.parametrize("dt", [U8, I8, I16], ids=ids)
+@pytest.mark.parametrize("op", ["REDUCE_MAX", "REDUCE_MIN"])
+def test_reduce_max_min_quantized_scalar(op, dt):
+    # Dynamic{Uint8,Int8,Int16}{Max,Min}OpTest.Scalar: 0-d input, axis [0] fed at run time.
+    imax = np.iinfo(dt).max
+    kmax = float(np.float32(imax) / np.float32(imax + 1))
+    tol = 24 / (65535.0 if dt == I16 else 255.0)
+    from upstream_helpers import quantize
+    s, z = _qparams((-12.0, 12.0 * kmax), dt, False)
+    case(op, [quantize([11.14], s, z, dt).reshape(()), arr([0], I32)], [11.14], shapes=[[]],
+         quant={0: {"scale": [s], "zero_point": [z]}}, out_quant={"scale": [s], "zero_point": [z]}, deq=(s, z),
+         atol=tol, keep_dims=True)
+
+
 # ------------------------------------------------------------------------------------ arg_min_max_test.cc
 X8 = [1, 2, 7, 8, 1, 9, 7, 3]
 X8B = [10, 2, 7, 8, 1, 9, 7, 3]
