@@ -589,6 +589,28 @@ def test_strided_slice_string(k):
          begin_mask=bm, end_mask=em, shrink_axis_mask=sm)
 
 
+# Newer strided_slice_test Offset* cases (StridedSliceOptions.offset: end = begin + end). Inputs fed as the
+# upstream model does: all const, or begin fed (input also fed unless "const input"), end/strides const.
+SS_OFFSET = [  # (name, shape, input, begin, end, strides, expected, out shape, const sets)
+    ("Offset", [10], list(range(10)), [1], [3], [1], [1, 2, 3], [3], [(0, 1, 2, 3), (2, 3)]),
+    ("OffsetArray", [3, 4], list(range(12)), [0, 1], [2, 2], [1, 1], [1, 2, 5, 6], [2, 2], [(0, 1, 2, 3), (2, 3)]),
+    ("OffsetConstant", [3, 4], list(range(12)), [0, 1], [2, 2], [1, 1], [1, 2, 5, 6], [2, 2], [(2, 3), (0, 2, 3)]),
+    ("OffsetConstantStride", [5, 6], list(range(30)), [0, 1], [4, 3], [2, 2], [1, 3, 13, 15], [2, 2],
+     [(2, 3), (0, 2, 3)]),
+    ("OffsetConstantNegativeStride", [5, 6], list(range(30)), [4, 4], [-4, -3], [-2, -2], [28, 26, 16, 14], [2, 2],
+     [(2, 3), (0, 2, 3)]),
+]
+
+
+@pytest.mark.parametrize("dt", SS_TYPES + [np.uint32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("k", range(len(SS_OFFSET)), ids=[c[0] for c in SS_OFFSET])
+def test_strided_slice_offset(k, dt):
+    name, shape, x, b, e, st, exp, oshape, consts = SS_OFFSET[k]
+    for const in consts:
+        case("STRIDED_SLICE", [arr(x, dt, shape), arr(b, I32), arr(e, I32), arr(st, I32)], exp, const=const,
+             shapes=[oshape], offset=True)
+
+
 # ------------------------------------------------------------------------------------- scatter_nd_test.cc
 U20 = list(range(1, 21))
 R235 = [1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 11, 12, 13, 14, 15, 6, 7, 8, 9, 10, 0, 0, 0, 0, 0, 16, 17, 18, 19, 20]
