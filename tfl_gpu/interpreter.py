@@ -49,6 +49,8 @@ _controller_lock = threading.Lock()
 
 def _thread_controller():
     global _controller
+    if _controller is not None:     # set once (double-checked): no lock on every invoke
+        return _controller
     with _controller_lock:
         if _controller is None:
             try:
