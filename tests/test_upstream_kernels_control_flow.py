@@ -194,3 +194,59 @@ def test_reassign_to_different_size():
         it.invoke()
         out = it.get_tensor(it.get_output_details()[0]["index"])
         assert out.shape == (2,) and out.tolist() == [1717, 2121]
+
+
+# ------------------------------------------------------------------------------- stablehlo_case_test.cc
+def _case_model(ops):
+    """STABLEHLO_CASE(index, a, b) over branches ``ops`` (subgraph_test_util BuildAdd/Mul/Maximum/Minimum
+    Subgraph: one int32 binary TFL op each)."""
+    mb = ModelBuilder()
+    i = mb.input("index", [1], "INT32")
+    a = mb.input("a", [1, 2], "INT32")
+    b = mb.input("b", [1, 2], "INT32")
+    o = mb.tensor("out", [], "INT32")
+    mb.op("STABLEHLO_CASE", [i, a, b], [o], branch_subgraph_indices=list(range(1, len(ops) + 1)))
+    mb.output(o)
+    for op in ops:
+        mb.subgraph(op.lower())
+        x = mb.input("x", [1, 2], "INT32")
+        y = mb.input("y", [1, 2], "INT32")
+        z = mb.tensor("z", [], "INT32")
+        mb.op(op, [x, y], [z])
+        mb.output(z)
+    return mb.build()
+
+
+@pytest.mark.parametrize("index,expected", [(1, [5, 14]), (0, [6, 9])], ids=["TestCaseMul", "TestCaseAdd"])
+def test_stablehlo_case_simple(index, expected):
+    _check(_case_model(["ADD", "MUL"]), [np.array([index], I32), np.array([[5, 7]], I32), np.array([[1, 2]], I32)],
+           [([1, 2], expected)])
+
+
+@pytest.mark.parametrize("index,first,second", [(0, 10, 20), (1, 0, 7)],
+                         ids=["TestCaseIndex0WithLargeInputsTwice", "TestCaseIndex1WithLargeInputsTwice"])
+def test_stablehlo_case_large_inputs_twice(index, first, second):
+    n = 100000
+    content = _case_model(["ADD", "MUL"])
+    b0, b1 = (9, 19) if index == 0 else (0, 7)
+    for b, exp in ((b0, first), (b1, second)):   # each runtime checked fresh
+        _check(content, [np.array([index], I32), np.ones([n], I32), np.array([b], I32)], [([n], [exp] * n)])
+    # and on one interpreter: resize, invoke, refill the second operand, invoke again (as upstream)
+    it = tfl_gpu.Interpreter(model_content=content)
+    ins = it.get_input_details()
+    it.resize_tensor_input(ins[1]["index"], [n])
+    it.resize_tensor_input(ins[2]["index"], [1])
+    it.allocate_tensors()
+    it.set_tensor(ins[0]["index"], np.array([index], I32))
+    it.set_tensor(ins[1]["index"], np.ones([n], I32))
+    for b, exp in ((b0, first), (b1, second)):
+        it.set_tensor(ins[2]["index"], np.array([b], I32))
+        it.invoke()
+        out = it.get_tensor(it.get_output_details()[0]["index"])
+        assert out.shape == (n,) and (out == exp).all()
+
+
+@pytest.mark.parametrize("index,expected", [(2, [5, 10]), (3, [1, 7])], ids=["TestCaseMax", "TestCaseMin"])
+def test_stablehlo_case_multiple_branches(index, expected):
+    _check(_case_model(["ADD", "MUL", "MAXIMUM", "MINIMUM"]),
+           [np.array([index], I32), np.array([[5, 7]], I32), np.array([[1, 10]], I32)], [([1, 2], expected)])
