@@ -662,3 +662,19 @@ def test_binary_op_with_0d_constant(op, shape, scalar_first):
     content = single_op_model(op, [k, x] if scalar_first else [x, k], const_inputs=(0,) if scalar_first else (1,),
                               fused_activation_function="NONE")
     compare(run_ours(content, [x])[0], run_litert(content, [x])[0], f"{op} {shape} with a 0-d constant")
+
+
+@pytest.mark.parametrize("op", ["MAX_POOL_2D", "AVERAGE_POOL_2D", "L2_POOL_2D"])
+@pytest.mark.parametrize("width,stride", [(1, 4), (2, 4), (3, 4), (5, 4), (6, 4), (9, 4), (10, 4), (5, 1)])
+def test_valid_pool_narrower_than_filter(op, width, stride):
+    """The pooling side of the same rule (a 1x6 VALID window): truncation to 0 gives an empty output.
+    (A negative quotient, e.g. width 4 at stride 1, is not compared: LiteRT then neither refuses nor gives a
+    meaningful shape, it reports (1, 0, 0, 2); tfl_gpu refuses.)"""
+    from tfl_gpu.writer import single_op_model
+    from oracle import run_litert, run_ours
+    x = np.random.default_rng(width).standard_normal((1, 1, width, 2)).astype(np.float32)
+    content = single_op_model(op, [x], padding="VALID", stride_w=stride, stride_h=1, filter_width=6,
+                              filter_height=1, options_type="Pool2DOptions")
+    ref = run_litert(content, [x])
+    assert ref[0].shape == (1, 1, max(width + stride - 6, 0) // stride, 2)
+    compare(run_ours(content, [x])[0], ref[0], f"{op} width {width} stride {stride}")

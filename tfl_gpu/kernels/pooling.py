@@ -50,8 +50,17 @@ class _Pool:
         n, h, w, c = x.shape
         oh, pt, pb = out_size_and_pad(h, self.kh, self.sh, 1, self.padding)
         ow, pl, pr = out_size_and_pad(w, self.kw, self.sw, 1, self.padding)
-        if oh <= 0 or ow <= 0:
+        # LiteRT's ComputeOutSize truncates (in + stride - k) / stride toward zero: a numerator in
+        # (-stride, 0] gives an empty output, not an error
+        if oh < 0 and h + self.sh - self.kh > -self.sh:
+            oh = 0
+        if ow < 0 and w + self.sw - self.kw > -self.sw:
+            ow = 0
+        if oh < 0 or ow < 0:
             raise ValueError(f"pool input {h}x{w} is smaller than the {self.kh}x{self.kw} filter")
+        if oh == 0 or ow == 0:
+            g = self._geo[key] = (oh, ow, 0, 0, None, None)
+            return g
         # the taps reach at most (o-1)*s + k cells: make the buffer that big (pads differ only at the end)
         hp = max(h + pt, (oh - 1) * self.sh + self.kh)
         wp = max(w + pl, (ow - 1) * self.sw + self.kw)
@@ -79,6 +88,8 @@ class _Pool:
         if x.dtype != np.float32:
             x = x.astype(np.float32)
         src, oh, ow, inv = self._source(x)
+        if oh == 0 or ow == 0:
+            return np.zeros((x.shape[0], oh, ow, x.shape[3]), np.float32)
         if self.kind == "l2":
             src = src * src
         kh, kw, sh, sw = self.kh, self.kw, self.sh, self.sw
