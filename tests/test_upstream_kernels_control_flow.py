@@ -352,3 +352,95 @@ def test_while_with_xnnpack_body():
         return [op("ADD", t0, t1), op("ADD", t0, t1)]
     content = _multi_while([[1]] * 2, 100.0, body, dtype="FLOAT32", cond_op="LESS")
     _check(content, [np.array([1], np.float32)] * 2, [([1], [256.0]), ([1], [256.0])], invokes=4)
+
+
+# if_test.cc IfTest cases: BuildMultiInputIfSubgraph (cond + n inputs) with the same body builders as above in
+# both branches.
+def _multi_if(shapes, body, dtype="INT32", cond_shape=(1,)):
+    mb = ModelBuilder()
+    cond = mb.input("cond", list(cond_shape), "BOOL")
+    ins = [mb.input(f"in{k}", s, dtype) for k, s in enumerate(shapes)]
+    np_t = np.float32 if dtype == "FLOAT32" else I32
+    subs = []
+    for name in ("then", "else"):
+        mb.subgraph(name)
+        bins = [mb.input(f"{name}{k}", [], dtype) for k in range(len(shapes))]
+        counter = [0]
+
+        def t(name=name, counter=counter):
+            counter[0] += 1
+            return mb.tensor(f"{name}t{counter[0]}", [], dtype)
+
+        def op(opname, a, b, t=t, **kw):
+            o = t()
+            mb.op(opname, [a, b], [o], **kw)
+            return o
+
+        def k(v, name=name, counter=counter):
+            counter[0] += 1
+            return mb.const(f"{name}k{counter[0]}", np.array(v, np_t))
+
+        outs = body(bins, op, k)
+        mb.output(*outs)
+        subs.append(len(outs))
+    mb.use_subgraph(0)
+    outs = [mb.tensor(f"out{j}", [], dtype) for j in range(subs[0])]
+    mb.op("IF", [cond] + ins, outs, then_subgraph_index=1, else_subgraph_index=2)
+    mb.output(*outs)
+    return mb.build()
+
+
+def _deep_body(b, op, k):
+    step = k([1])
+    oc = op("ADD", b[0], step)
+    return [oc, op("ADD", op("ADD", oc, b[1]), step)]
+
+
+def _tile_body(b, op, k):
+    one = k([1])
+    oc = op("ADD", b[0], one)
+    ov1 = op("TILE", b[2], b[0])
+    return [oc, op("ADD", op("ADD", b[1], one), ov1), ov1]
+
+
+@pytest.mark.parametrize("cond", [True, False])
+def test_if_input_is_output(cond):
+    content = _multi_if([[1]] * 3, lambda b, op, k: [op("ADD", b[0], k([1])), op("ADD", b[1], b[2]), b[2]])
+    _check(content, [np.array([cond]), _one(1), _one(1), _one(1)], [([1], [2]), ([1], [2]), None], invokes=4)
+
+
+def test_if_input_is_output_but_different():
+    content = _multi_if([[1]] * 2, lambda b, op, k: [b[1], op("ADD", b[0], b[1])])
+    _check(content, [np.array([True]), _one(1), _one(2)], [([1], [2]), ([1], [3])], invokes=4)
+
+
+def test_if_counter_only():
+    content = _multi_if([[1]], lambda b, op, k: [op("ADD", b[0], k([1]))])
+    _check(content, [np.array([False]), _one(1)], [([1], [2])], invokes=4)
+
+
+def test_if_dynamic_op_triggers_allocation_of_unused_input():
+    _check(_multi_if([[1]] * 3, _tile_body), [np.array([False]), _one(2), _one(1), _one(2)],
+           [([1], [3]), ([2], [4, 4]), ([2], [2, 2])], invokes=4)
+
+
+def test_if_static_in_place():
+    _check(_multi_if([[1]] * 2, _deep_body), [np.array([False]), _one(0), _one(1)], [([1], [1]), ([1], [3])],
+           invokes=2)
+
+
+def test_if_static_in_place_large():
+    def body(b, op, k):
+        t0 = op("ADD", b[0], b[1])
+        return [op("SUM", b[1], k([-1]), keep_dims=False), op("ADD", t0, k([4]))]
+    size = 10000
+    _check(_multi_if([[], [size]], body, cond_shape=()), [np.array(True), np.array(1, I32), np.ones(size, I32)],
+           [([], [10000]), ([size], [6] * size)], invokes=2)
+
+
+def test_if_with_xnnpack_body():
+    def body(b, op, k):
+        t0, t1 = op("ADD", b[0], b[1]), op("ADD", b[0], b[1])
+        return [op("ADD", t0, t1), op("ADD", t0, t1)]
+    _check(_multi_if([[1]] * 2, body, dtype="FLOAT32"), [np.array([False])] + [np.array([1], np.float32)] * 2,
+           [([1], [4.0]), ([1], [4.0])], invokes=4)
