@@ -678,3 +678,41 @@ def test_valid_pool_narrower_than_filter(op, width, stride):
     ref = run_litert(content, [x])
     assert ref[0].shape == (1, 1, max(width + stride - 6, 0) // stride, 2)
     compare(run_ours(content, [x])[0], ref[0], f"{op} width {width} stride {stride}")
+
+
+def _narrow_quantized_model(op, width):
+    from tfl_gpu.writer import ModelBuilder
+    mb = ModelBuilder()
+    x = mb.input("x", [1, 1, width, 2], "INT8", quant={"scale": [0.05], "zero_point": [3]})
+    if op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        rng = np.random.default_rng(width)
+        cout = 3 if op == "CONV_2D" else 2
+        shape = (cout, 1, 512, 2) if op == "CONV_2D" else (1, 1, 512, cout)
+        qd = 0 if op == "CONV_2D" else 3
+        w = mb.const("w", rng.integers(-127, 128, shape).astype(np.int8), "INT8",
+                     quant={"scale": [0.01] * cout, "zero_point": [0] * cout, "quantized_dimension": qd})
+        b = mb.const("b", rng.integers(-500, 500, cout).astype(np.int32), "INT32",
+                     quant={"scale": [0.0005] * cout, "zero_point": [0] * cout})
+        y = mb.tensor("y", [], "INT8", quant={"scale": [0.5], "zero_point": [-2]})
+        opts = dict(padding="VALID", stride_w=160, stride_h=1)
+        if op == "DEPTHWISE_CONV_2D":
+            opts["depth_multiplier"] = 1
+        mb.op(op, [x, w, b], [y], **opts)
+    else:
+        y = mb.tensor("y", [], "INT8", quant={"scale": [0.05], "zero_point": [3]})
+        mb.op(op, [x], [y], padding="VALID", stride_w=160, stride_h=1, filter_width=512, filter_height=1,
+              options_type="Pool2DOptions")
+    mb.output(y)
+    return mb.build()
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D"])
+@pytest.mark.parametrize("width", [300, 400, 511, 512, 672])
+def test_valid_quantized_window_narrower_than_input(op, width):
+    """int8 versions of the two tests above (bit-exact)."""
+    from oracle import run_litert, run_ours
+    content = _narrow_quantized_model(op, width)
+    x = np.random.default_rng(width + 1).integers(-128, 128, (1, 1, width, 2)).astype(np.int8)
+    ref = run_litert(content, [x])
+    assert ref[0].shape[2] == max(width - 352, 0) // 160
+    compare(run_ours(content, [x])[0], ref[0], f"int8 {op} width {width}")

@@ -119,6 +119,8 @@ class QConv2D(_ConvBase):
                              f"supported for quantized convolution)")
         oh, ow, pt, pl = conv_geometry(h, wd, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw,
                                        self.padding)
+        if oh == 0 or ow == 0:      # a VALID window wider than the input: an empty output, as in LiteRT
+            return np.zeros((n, oh, ow, self.oc), self.dtype)
         g = self.gemm
         dt = g.dtype
         if self.kh == self.kw == 1 and pt == pl == 0:
@@ -173,6 +175,8 @@ class QDepthwiseConv2D(_ConvBase):
             raise ValueError(f"DEPTHWISE_CONV_2D: {c} input channels x multiplier {mult} != {self.oc} outputs")
         oh, ow, pt, pl = conv_geometry(h, wd, self.kh, self.kw, self.sh, self.sw, self.dh, self.dw,
                                        self.padding)
+        if oh == 0 or ow == 0:      # a VALID window wider than the input: an empty output, as in LiteRT
+            return np.zeros((n, oh, ow, self.oc), self.dtype)
         need_h = (oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
         need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
         wmax = int(np.abs(self.w).max()) if self.w.size else 0

@@ -64,6 +64,8 @@ class QMaxPool(_QPool):
     def __call__(self, x):
         n, h, w, c = x.shape
         oh, ow, pt, pl = self.windows(x)
+        if oh == 0 or ow == 0:      # a VALID window wider than the input: an empty output, as in LiteRT
+            return np.zeros((n, oh, ow, c), self.dtype)
         lo = np.iinfo(x.dtype).min
         need_h = (oh - 1) * self.sh + self.fh
         need_w = (ow - 1) * self.sw + self.fw
