@@ -444,3 +444,71 @@ def test_if_with_xnnpack_body():
         return [op("ADD", t0, t1), op("ADD", t0, t1)]
     _check(_multi_if([[1]] * 2, body, dtype="FLOAT32"), [np.array([False])] + [np.array([1], np.float32)] * 2,
            [([1], [4.0]), ([1], [4.0])], invokes=4)
+
+
+def _run_sequence(content, feeds_list):
+    """Both runtimes, one interpreter each: for every feed set, resize (and re-allocate) the inputs whose shape
+    changed, feed and invoke; returns per runtime the outputs after each invoke."""
+    lite = litert()
+    res = []
+    for it in (lite.Interpreter(model_content=content), tfl_gpu.Interpreter(model_content=content)):
+        ins = it.get_input_details()
+        shapes = [tuple(d["shape"]) for d in ins]
+        it.allocate_tensors()
+        seq = []
+        for feeds in feeds_list:
+            new = [np.shape(v) for v in feeds]
+            if new != shapes:
+                for d, s, o in zip(ins, new, shapes):
+                    if s != o:
+                        it.resize_tensor_input(d["index"], list(s))
+                it.allocate_tensors()
+                shapes = new
+            for d, v in zip(ins, feeds):
+                it.set_tensor(d["index"], v)
+            it.invoke()
+            seq.append([it.get_tensor(d["index"]) for d in it.get_output_details()])
+        res.append(seq)
+    return res
+
+
+def _unconsumed_model(kind):
+    """WHILE (cond first input <= 3) or IF over the InputIsOutput body, with only the first two of its three
+    outputs used as graph outputs (BuildMultiInput{While,If}SubgraphWithUnconsumedOutput)."""
+    mb = ModelBuilder()
+    cond = mb.input("cond", [1], "BOOL") if kind == "IF" else None
+    ins = [mb.input(f"in{k}", [1], "INT32") for k in range(3)]
+    outs = [mb.tensor(f"out{k}", [], "INT32") for k in range(3)]
+    if kind == "WHILE":
+        mb.op("WHILE", ins, outs, cond_subgraph_index=1, body_subgraph_index=2)
+    else:
+        mb.op("IF", [cond] + ins, outs, then_subgraph_index=1, else_subgraph_index=2)
+    mb.output(outs[0], outs[1])
+    for name in (("cond", "body") if kind == "WHILE" else ("then", "else")):
+        mb.subgraph(name)
+        b = [mb.input(f"{name}{k}", [], "INT32") for k in range(3)]
+        if name == "cond":
+            c = mb.tensor("c", [], "BOOL")
+            mb.op("LESS_EQUAL", [b[0], mb.const("rhs", np.array([3], I32))], [c])
+            mb.output(c)
+            continue
+        oc, ov = mb.tensor(f"{name}oc", [], "INT32"), mb.tensor(f"{name}ov", [], "INT32")
+        mb.op("ADD", [b[0], mb.const(f"{name}one", np.array([1], I32))], [oc])
+        mb.op("ADD", [b[1], b[2]], [ov])
+        mb.output(oc, ov, b[2])
+    return mb.build()
+
+
+@pytest.mark.parametrize("kind", ["WHILE", "IF"])
+def test_static_unconsumed_outputs(kind):
+    pre = [np.array([True])] if kind == "IF" else []
+    first = pre + [_one(1), _one(2), _one(2)]
+    second = pre + [_one(1), _one(2), np.array([2, 2], I32)]
+    ref, ours = _run_sequence(_unconsumed_model(kind), [first, second, second])
+    exp = [([1], [4]), ([1], [8])] if kind == "WHILE" else [([1], [2]), ([1], [4])]
+    exp2 = [8, 8] if kind == "WHILE" else [4, 4]
+    for run_ref, run_ours in zip(ref, ours):
+        for r, o in zip(run_ref, run_ours):
+            assert np.array_equal(r, o), f"differs from LiteRT: {o} vs {r}"
+    assert [(list(o.shape), o.ravel().tolist()) for o in ours[0]] == exp
+    assert ours[1][1].ravel().tolist() == exp2 and ours[2][1].ravel().tolist() == exp2
