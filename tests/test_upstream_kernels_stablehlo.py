@@ -178,3 +178,75 @@ def test_stablehlo_composite_invoke_works():
     ours = run_ours(content, feeds)[0]
     assert ours.shape == (2, 3) and ours.ravel().tolist() == [8, 10, 12, 14, 16, 18]
     assert np.array_equal(ours, litert_outputs(content, feeds)[0])
+
+
+# ------------------------------------------------------------------------- stablehlo_reduce_window_test.cc
+# The explicit StablehloReduceWindowTest cases (input iota 1..n, ADD body built as BuildAddSubgraph: one TFL
+# ADD), for every upstream type; the randomized FuzzyTest is covered by test_kernels_stablehlo against LiteRT.
+RW = {  # name: (shape, base dilations, padding, window, strides, window dilations, init, out shape, expected)
+    "Identity": ([3, 3], [1, 1], [0, 0, 0, 0], [1, 1], [1, 1], [1, 1], 0, [3, 3], list(range(1, 10))),
+    "Dilate": ([3, 3], [2, 2], [0, 0, 0, 0], [1, 1], [1, 1], [1, 1], 0, [5, 5],
+               [1, 0, 2, 0, 3, 0, 0, 0, 0, 0, 4, 0, 5, 0, 6, 0, 0, 0, 0, 0, 7, 0, 8, 0, 9]),
+    "IdentityPadTop": ([3, 3], [1, 1], [1, 0, 0, 0], [1, 1], [1, 1], [1, 1], 0, [4, 3],
+                       [0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    "IdentityPadBottom": ([3, 3], [1, 1], [0, 1, 0, 0], [1, 1], [1, 1], [1, 1], 0, [4, 3],
+                          [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0]),
+    "IdentityPadLeft": ([3, 3], [1, 1], [0, 0, 1, 0], [1, 1], [1, 1], [1, 1], 0, [3, 4],
+                        [0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9]),
+    "IdentityPadRight": ([3, 3], [1, 1], [0, 0, 0, 1], [1, 1], [1, 1], [1, 1], 0, [3, 4],
+                         [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0]),
+    "IdentityPadAll": ([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], [1, 1], [1, 1], 0, [5, 5],
+                       [0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 4, 5, 6, 0, 0, 7, 8, 9, 0, 0, 0, 0, 0, 0]),
+    "IdentityCropTop": ([3, 3], [1, 1], [-1, 0, 0, 0], [1, 1], [1, 1], [1, 1], 0, [2, 3], [4, 5, 6, 7, 8, 9]),
+    "IdentityCropBottom": ([3, 3], [1, 1], [0, -1, 0, 0], [1, 1], [1, 1], [1, 1], 0, [2, 3], [1, 2, 3, 4, 5, 6]),
+    "IdentityCropLeft": ([3, 3], [1, 1], [0, 0, -1, 0], [1, 1], [1, 1], [1, 1], 0, [3, 2], [2, 3, 5, 6, 8, 9]),
+    "IdentityCropRight": ([3, 3], [1, 1], [0, 0, 0, -1], [1, 1], [1, 1], [1, 1], 0, [3, 2], [1, 2, 4, 5, 7, 8]),
+    "IdentityCropAll": ([3, 3], [1, 1], [-1, -1, -1, -1], [1, 1], [1, 1], [1, 1], 0, [1, 1], [5]),
+    "ReduceWindowFullWindow": ([3, 3], [1, 1], [0, 0, 0, 0], [3, 3], [1, 1], [1, 1], 0, [1, 1], [45]),
+    "ReduceWindowNoDilation": ([3, 3], [1, 1], [0, 0, 0, 0], [2, 2], [1, 1], [1, 1], 0, [2, 2], [12, 16, 24, 28]),
+    "ReduceWindowFullWindowWithDilation": ([3, 3], [1, 1], [0, 0, 0, 0], [2, 2], [1, 1], [2, 2], 0, [1, 1], [20]),
+    "ReduceWindowWithDilation": ([4, 4], [1, 1], [0, 0, 0, 0], [2, 2], [1, 1], [2, 2], 0, [2, 2],
+                                 [24, 28, 40, 44]),
+    "ReduceWindowWithStrides": ([4, 4], [1, 1], [0, 0, 0, 0], [2, 2], [2, 2], [1, 1], 0, [2, 2], [14, 22, 46, 54]),
+    "ReduceWindowWithDilationAndStrides": ([5, 5], [1, 1], [0, 0, 0, 0], [2, 2], [2, 2], [2, 2], 2, [2, 2],
+                                           [30, 38, 70, 78]),
+    "ReduceWindowOutputShapeRoundingIsCorrect": ([1, 64, 114, 114], [1] * 4, [0] * 8, [1, 1, 3, 3], [1, 1, 2, 2],
+                                                 [1] * 4, 2, [1, 64, 56, 56], None),
+}
+RW_TYPES = {np.int8: "INT8", np.int16: "INT16", np.int32: "INT32", np.int64: "INT64", np.uint8: "UINT8",
+            np.float32: "FLOAT32", np.float64: "FLOAT64"}
+
+
+def _reduce_window_model(shape, tn, dt, init, opts):
+    from tfl_gpu.writer import ModelBuilder
+    mb = ModelBuilder()
+    x = mb.input("x", shape, tn)
+    c = mb.const("init", np.asarray([init], dt))
+    y = mb.tensor("y", [], tn)
+    mb.op("STABLEHLO_REDUCE_WINDOW", [x, c], [y], body_subgraph_index=1, **opts)
+    mb.output(y)
+    mb.subgraph("body")
+    a, b = mb.input("a", [], tn), mb.input("b", [], tn)
+    s = mb.tensor("s", [], tn)
+    mb.op("ADD", [a, b], [s])
+    mb.output(s)
+    mb.use_subgraph(0)
+    return mb.build()
+
+
+@pytest.mark.parametrize("dt", list(RW_TYPES), ids=list(RW_TYPES.values()))
+@pytest.mark.parametrize("name", list(RW))
+def test_stablehlo_reduce_window(name, dt):
+    from oracle import run_ours
+    from shape_helpers import litert_outputs
+    shape, bd, pad, win, strides, wd, init, oshape, exp = RW[name]
+    opts = dict(base_dilations=bd, padding=pad, window_dimensions=win, window_strides=strides,
+                window_dilations=wd)
+    x = (np.arange(int(np.prod(shape))) + 1).astype(dt).reshape(shape)   # iota from 1 (wraps for int8 as upstream)
+    content = _reduce_window_model(shape, RW_TYPES[dt], dt, init, opts)
+    ours = run_ours(content, [x])[0]
+    assert list(ours.shape) == oshape and ours.dtype == dt
+    if exp is not None:
+        assert ours.ravel().tolist() == exp
+    lite = litert_outputs(content, [x])[0]
+    np.testing.assert_array_equal(ours, lite)
