@@ -367,11 +367,19 @@ MIRROR = [  # (shape, paddings, mode, expected)
 ]
 
 
+@pytest.mark.parametrize("dt", [I32, F32, np.int64, U8, I8, I16], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("k", range(len(MIRROR)))
-def test_mirror_pad(k):
+def test_mirror_pad(k, dt):
+    # upstream runs these on int32 (kernels) and on quantized uint8/int8 with range (-1, 1) (the Hexagon
+    # delegate's copy of the cases); pure data movement, so the raw values are the same for every type
     shape, pads, mode, exp = MIRROR[k]
-    x = arr(range(1, 1 + int(np.prod(shape))), I32, shape)
-    case("MIRROR_PAD", [x, arr(pads, I32, [len(shape), 2])], exp, mode={"REFLECT": 0, "SYMMETRIC": 1}[mode])
+    x = arr(range(1, 1 + int(np.prod(shape))), dt, shape)
+    kw = {}
+    if dt in (U8, I8, I16):
+        from upstream_helpers import quant_params
+        s_, z_ = quant_params(-1.0, 1.0, dt) if dt != I16 else (1.0 / 32767, 0)
+        kw = dict(quant={0: {"scale": [s_], "zero_point": [z_]}}, out_quant={"scale": [s_], "zero_point": [z_]})
+    case("MIRROR_PAD", [x, arr(pads, I32, [len(shape), 2])], exp, mode={"REFLECT": 0, "SYMMETRIC": 1}[mode], **kw)
 
 
 # ------------------------------------------------------------------------------------------ split_test.cc
