@@ -716,6 +716,26 @@ def test_pack_float_five_dimensions():
           29, 30, 31, 32], shapes=[[2, 2, 2, 2, 2]], axis=1, values_count=2)
 
 
+PACK_QUANT_MISMATCH = [  # (dtype, input 0 (scale, zp), input 1 (scale, zp), output (scale, zp)); None: not quantized
+    (I8, (0.5, 0), (0.25, 0), (0.5, 0)), (I8, (0.5, 0), (0.5, 1), (0.5, 0)), (U8, (0.5, 128), (0.5, 128), (0.5, 127)),
+    (I16, (0.5, 0), (0.25, 0), (0.5, 0)), (I8, None, None, (0.5, 0)), (I8, (0.5, 0), (0.5, 0), None),
+]
+
+
+@pytest.mark.parametrize("k", range(len(PACK_QUANT_MISMATCH)))
+def test_pack_rejects_quantization_differing_from_output(k):
+    # pack.cc Prepare: input->params.zero_point/scale must equal the output's (both runtimes refuse)
+    from oracle import run_ours
+    from shape_helpers import build, litert_outputs
+    dt, q0, q1, qo = PACK_QUANT_MISMATCH[k]
+    quant = {i: {"scale": [q[0]], "zero_point": [q[1]]} for i, q in enumerate((q0, q1)) if q}
+    kw = {"out_quant": {"scale": [qo[0]], "zero_point": [qo[1]]}} if qo else {}
+    content, feeds = build("PACK", [np.ones(2, dt), np.ones(2, dt)], (), quant=quant, axis=0, values_count=2, **kw)
+    for fn in (litert_outputs, run_ours):
+        with pytest.raises((ValueError, RuntimeError)):
+            fn(content, feeds)
+
+
 BIG = 1 << 33
 PACK64 = [(0, [[BIG, 4], [2, 5], [3, -(1 << 34)]], [BIG, 4, 2, 5, 3, -(1 << 34)], [3, 2]),
           (1, [[BIG, 4], [2, 5], [3, -(1 << 34)]], [BIG, 2, 3, 4, 5, -(1 << 34)], [2, 3]),

@@ -225,6 +225,12 @@ def pack(node, *xs):
     ax = axis + r + 1 if axis < 0 else axis
     if not 0 <= ax <= r:
         raise ValueError(f"PACK: axis {axis} is out of range for inputs of rank {r}")
+    oq = node.outputs[0].quantization
+    for t in node.inputs:   # LiteRT packs raw values only: every input's scale/zero point must be the output's
+        if t is not None and (t.quantization.zero_point != oq.zero_point
+                              or np.float32(t.quantization.scale) != np.float32(oq.scale)):
+            raise ValueError(f"PACK: input quantization ({t.quantization.scale}, {t.quantization.zero_point}) "
+                             f"differs from the output's ({oq.scale}, {oq.zero_point})")
     return np.stack(xs, axis=ax)
 
 
