@@ -1189,8 +1189,6 @@ def test_zeros_like(dt, shape, x):
     case("ZEROS_LIKE", [arr(x, dt, shape)], [0] * len(x), shapes=[shape])
 
 
-@pytest.mark.xfail(strict=True, reason="open finding: ZEROS_LIKE (tfl_gpu/kernels/elementwise.py, owned by the "
-                   "elementwise helper) accepts uint8/int8/int16/complex64, which LiteRT and upstream reject")
 @pytest.mark.parametrize("dt", [U8, I16, np.complex64, I8], ids=["uint8", "int16", "complex64", "int8"])
 def test_zeros_like_invalid_type_fails(dt):
     both_fail("ZEROS_LIKE", [np.zeros([1, 1], dt)])

@@ -335,7 +335,8 @@ class Cast:
             return x.astype(dt)
 
 
-@register("ZEROS_LIKE", types=("FLOAT32", "INT32", "INT64"))
+@register("ZEROS_LIKE", types=("FLOAT32", "INT32", "INT64"),
+          when=lambda node: node.inputs[0] is not None and node.inputs[0].type_name in ("FLOAT32", "INT32", "INT64"))
 def zeros_like(node, x):
     return np.zeros(x.shape, x.dtype)
 
