@@ -95,7 +95,7 @@ def apply_delegates(sub, delegates) -> None:
                                        f"{list(pspec.node_indices)}): {type(e).__name__}: {e}") from e
                 if handle is not None:
                     new_steps.append(_partition_step(d, label, handle, pspec, [steps[si] for si in members],
-                                                     sub.values))
+                                                     sub.values, sub.device_values))
                     kernels.append((d, handle))
                     for n in pspec.nodes:
                         info = sub.node_info[n.index]
@@ -315,8 +315,11 @@ def _cpu_kernel(kernel, out_dtypes):
     return run
 
 
-def _partition_step(d, label, handle, pspec, cpu_steps, values):
+def _partition_step(d, label, handle, pspec, cpu_steps, values, device_values=None):
+    from .device_arrays import to_host
     from .executor import Step, _as_dtype
+    if device_values is None:
+        device_values = {}
     in_specs = pspec.inputs
     out_specs = pspec.outputs
     copy_in = d.bound("delegate_copy_in", kernel=handle)
@@ -342,7 +345,9 @@ def _partition_step(d, label, handle, pspec, cpu_steps, values):
                           "CPU when that happens", RuntimeWarning, stacklevel=2)
         env = dict(consts)
         for i, a in zip(in_idx, arrays):
-            env[i] = a if isinstance(a, np.ndarray) else np.asarray(a)
+            env[i] = a if isinstance(a, np.ndarray) else to_host(a)
+        for o in out_idx:
+            device_values.pop(o, None)
         env[-1] = None
         for st in cpu_steps:
             out = st.kernel(*[env[i] for i in st.inputs])
@@ -370,12 +375,18 @@ def _partition_step(d, label, handle, pspec, cpu_steps, values):
             raise RuntimeError(f"delegate '{label}' returned {len(outs)} outputs for partition {pspec.id}, "
                                f"which has {n_out} boundary outputs")
         if copy_out is not None:
+            # the delegate's own arrays stay readable (Interpreter.experimental_get_device_tensor)
+            for o, a in zip(out_idx, outs):
+                if type(a) is np.ndarray:
+                    device_values.pop(o, None)
+                else:
+                    device_values[o] = a
             return tuple(copy_out(array=a, tensor=t) for a, t in zip(outs, out_specs))
         return tuple(a if type(a) is np.ndarray else np.asarray(a) for a in outs)
 
     return Step(run_partition, in_idx, out_idx,
                 tuple(t.dtype for t in out_specs), pspec.node_indices, executor=label,
-                label=f"{label} partition {pspec.id}")
+                label=f"{label} partition {pspec.id}", device_inputs=copy_in is not None)
 
 
 def _unique_labels(delegates) -> list:

@@ -38,6 +38,9 @@ class Step:
     executor: str = "cpu"             # "cpu" or the delegate's name
     release: tuple[int, ...] = ()     # values freed after this step
     label: str = ""
+    # True when the kernel takes non-numpy (device) arrays as inputs as they are (a delegate partition whose
+    # delegate implements delegate_copy_in): an input tensor read only by such steps may hold a device array
+    device_inputs: bool = False
 
 
 @dataclass
@@ -63,6 +66,9 @@ class SubgraphRuntime:
         self._steps: list[Step] = []
         self._prog = None                 # the compiled run loop (see _compile), rebuilt after changes
         self.node_info: list[NodeInfo] = []
+        # tensor index -> the delegate's own (device) array of a partition output at the last invoke, as
+        # handed to delegate_copy_out (see Interpreter.experimental_get_device_tensor)
+        self.device_values: dict = {}
         self.planned = False
         self.resized = False
 
@@ -74,6 +80,12 @@ class SubgraphRuntime:
     def steps(self, steps: list[Step]) -> None:
         self._steps = steps
         self._prog = None
+
+    def takes_device_value(self, i: int) -> bool:
+        """True when tensor ``i`` is read by at least one step and every step reading it takes device
+        arrays as they are (so a device array set by the user needs no host copy)."""
+        readers = [st for st in self._steps if i in st.inputs]
+        return bool(readers) and all(st.device_inputs for st in readers)
 
     # ------------------------------------------------------------------ planning
     def plan(self, resolver: str, preserve_all: bool) -> None:
@@ -94,6 +106,7 @@ class SubgraphRuntime:
                               tuple(self.tensors[o].dtype for o in op.outputs), (op.index,), "cpu",
                               label=op.name))
         self.node_info = [NodeInfo(op.index, op.name) for op in sg.operators]
+        self.device_values.clear()
         self.steps = steps
         self._allocate_values()
         self.set_release(preserve_all)
@@ -151,6 +164,9 @@ class SubgraphRuntime:
             if not t.is_constant:
                 cur = vals[i]
                 shape = self.shapes[i]
+                if cur is not None and not isinstance(cur, np.ndarray):     # a device array set by the user:
+                    from .device_arrays import to_host                      # the new plan may run it on the CPU
+                    cur = vals[i] = to_host(cur)
                 if cur is None or cur.shape != shape or cur.dtype != t.dtype:
                     vals[i] = _zeros(shape, t.dtype)
         # A zero-element tensor that no op writes and no buffer holds (an empty constant such as the shape

@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 
+from . import device_arrays as _device_arrays
 from .errors import CancelledError, ModelError
 from .executor import Runtime
 from .model import encode_string_tensor, load_bytes, read_model  # noqa: F401
@@ -288,7 +289,14 @@ class Interpreter:
             raise ValueError("Cannot set tensor: Tensor is unallocated. Try calling allocate_tensors() first")
         if t.is_constant:
             raise ValueError(f"Cannot set tensor: tensor {i} ('{t.name}') is a constant of the model")
-        if t.type_name == "STRING":
+        device = t.type_name not in ("STRING", "INT4", "UINT4") and _device_arrays.is_device_array(value)
+        if device:      # CuPy, PyTorch, any DLPack producer: checked from its shape/dtype attributes
+            arr = value
+            dt = _device_arrays.array_dtype(value)
+            if dt != t.dtype:
+                raise ValueError(f"Cannot set tensor: Got value of type {_type_name(dt)} but expected "
+                                 f"type {t.type_name} for input {i}, name: {t.name} ")
+        elif t.type_name == "STRING":
             if not isinstance(value, np.ndarray):     # as LiteRT (e.g. a tf.Tensor or a list is refused)
                 raise ValueError(f"Passed in value type is not a numpy array, got type {type(value).__name__}.")
             arr = value
@@ -310,15 +318,26 @@ class Interpreter:
                 raise ValueError(f"Cannot set tensor: Got value of type {_type_name(arr.dtype)} but expected "
                                  f"type {t.type_name} for input {i}, name: {t.name} ")
         want = sub.shape_of(i)
-        if arr.ndim != len(want):
-            raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {arr.ndim} but expected "
+        got_shape = tuple(int(d) for d in arr.shape)
+        if len(got_shape) != len(want):
+            raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {len(got_shape)} but expected "
                              f"{len(want)} for input {i}.")
-        for d, (got, exp) in enumerate(zip(arr.shape, want)):
+        for d, (got, exp) in enumerate(zip(got_shape, want)):
             if got != exp:
                 raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {got} but expected {exp} for "
                                  f"dimension {d} of input {i}.")
+        if device:
+            if sub.takes_device_value(i):
+                # every reader is a delegate taking device arrays: kept as it is (no copy: the
+                # interpreter holds a reference, so the caller must not modify it before invoke)
+                sub.values[i] = value
+                return
+            arr = _device_arrays.to_host(value)       # the one host copy, for the CPU kernels
+            if arr.dtype != t.dtype:
+                arr = arr.astype(t.dtype)
         cur = sub.values[i]
-        if cur is not None and t.type_name != "STRING" and cur.shape == arr.shape and cur.flags.writeable:
+        if (type(cur) is np.ndarray and t.type_name != "STRING" and cur.shape == arr.shape
+                and cur.flags.writeable):
             np.copyto(cur, arr)     # keeps the buffer that tensor() views point at
         else:
             sub.values[i] = np.array(arr, dtype=t.dtype, copy=True)
@@ -340,6 +359,32 @@ class Interpreter:
             return v[()]
         return v.copy()
 
+    def experimental_get_device_tensor(self, tensor_index, subgraph_index=0):
+        """A tensor's value without a host copy where there is a device copy (tfl_gpu extension).
+
+        * The output of a delegated partition (after ``invoke()``): the delegate's own array for it, as the
+          delegate handed it to ``delegate_copy_out`` (the ``cuda`` delegate: a CuPy array on a GPU, an
+          emulator array otherwise). It belongs to the delegate and is valid until the next ``invoke()``:
+          copy it to keep it; do not modify it.
+        * An input set with ``set_tensor`` to a device array (CuPy, any DLPack producer) that was kept on
+          the device (every reader is a delegate that takes device arrays): that array.
+        * Anything else (CPU results, delegates that return host arrays): ``get_tensor()``'s numpy value.
+        """
+        n = len(self._runtime.subgraphs)
+        if not isinstance(subgraph_index, (int, np.integer)) or not 0 <= int(subgraph_index) < n:
+            raise ValueError(f"Invalid subgraph index {subgraph_index} exceeds max subgraph index {n}")
+        sub = self._sub(subgraph_index)
+        i = self._check_index(sub, tensor_index)
+        if not self._allocated:
+            raise ValueError("Tensor data is null. Run allocate_tensors() first")
+        v = sub.device_values.get(i)
+        if v is not None:
+            return v
+        v = sub.values[i]
+        if v is not None and type(v) is not np.ndarray and _device_arrays.is_device_array(v):
+            return v
+        return self.get_tensor(i, subgraph_index)
+
     def _value(self, sub, i):
         v = sub.values[i]
         t = sub.tensors[i]
@@ -352,8 +397,8 @@ class Interpreter:
                               stacklevel=3)
             from .executor import _zeros
             return _zeros(sub.shape_of(i), t.dtype)
-        if not isinstance(v, np.ndarray):
-            v = np.asarray(v)
+        if type(v) is not np.ndarray:
+            v = _device_arrays.to_host(v)        # a device array set with set_tensor
         return v
 
     def tensor(self, tensor_index):
@@ -367,7 +412,7 @@ class Interpreter:
             if not self._allocated:
                 raise ValueError("Tensor data is null. Run allocate_tensors() first")
             v = sub.values[i]
-            if v is None:
+            if v is None or type(v) is not np.ndarray:
                 v = self._value(sub, i)
                 sub.values[i] = v
             if not v.flags.writeable:
@@ -597,7 +642,12 @@ class SignatureRunner:
             t = sub.tensors[idx]
             if t.type_name == "STRING" and not isinstance(value, np.ndarray):
                 raise ValueError(f"Passed in value type is not a numpy array, got type {type(value).__name__}.")
-            arr = _to_bytes_array(value) if t.type_name == "STRING" else np.asarray(value)
+            if t.type_name == "STRING":
+                arr = _to_bytes_array(value)
+            elif _device_arrays.is_device_array(value):
+                arr = value            # set_tensor keeps it on the device when a delegate reads it
+            else:
+                arr = np.asarray(value)
             arrays[name] = arr
             if tuple(arr.shape) != sub.shape_of(idx):
                 it._ensure_safe()

@@ -328,7 +328,9 @@ class CudaDelegate:
     def delegate_copy_in(self, kernel, array, tensor):
         be = kernel.be
         if be.is_device_array(array):
-            return array
+            if not be.is_gpu:
+                return array
+            return _on_our_device(be, array)    # a user's CuPy array: used in place when it can be
         if not be.is_gpu:
             a = np.asarray(_from_dlpack_host(array) if not isinstance(array, np.ndarray) else array)
             if a.dtype != tensor.dtype:
@@ -336,7 +338,9 @@ class CudaDelegate:
             return be.to_device(a)
         a = array
         if not isinstance(a, np.ndarray) and hasattr(a, "__dlpack__"):
-            a = be.cp.from_dlpack(a)          # a device producer (e.g. torch.cuda): no host round trip
+            with be.device:
+                a = be.cp.from_dlpack(a)      # a device producer (e.g. torch.cuda): no host round trip
+            return _on_our_device(be, a)
         return be.to_device(a)
 
     @hookimpl
@@ -348,6 +352,19 @@ class CudaDelegate:
     def delegate_release(self, kernel):
         if kernel in self.programs:
             self.programs.remove(kernel)
+
+
+def _on_our_device(be, a):
+    """A CuPy array given as an input, as the kernels need it: C-contiguous, with the tensor's layout, on
+    the delegate's device. Used in place (no copy) when it already is."""
+    dev = getattr(getattr(a, "device", None), "id", be.device_id)
+    if dev != be.device_id:
+        with be.device:
+            return be.cp.array(a, copy=True, order="C")       # peer copy to our device
+    if not a.flags.c_contiguous:
+        with be.device:
+            return be.cp.ascontiguousarray(a)
+    return a
 
 
 def _from_dlpack_host(a):
