@@ -347,3 +347,65 @@ def run_masks(out_size: int, run: int, block: int) -> np.ndarray:
     vector loop over whole blocks of ``block`` and a scalar tail: True where the vector loop ran."""
     pos = np.arange(out_size) % max(run, 1)
     return pos < (run // block * block)
+
+
+# ----------------------------------------------------------------------------- fast exact requantization
+class AffineRequant:
+    """Exact float64 form of ``clip(MultiplyByQuantizedMultiplierUp(y + adj, q, shift) + zp, lo, hi)`` (the
+    halves-up rounding of LiteRT's optimized kernels) for per-channel ``q`` > 0 and shifts <= 0.
+
+    With e = 31 + right shift, D = 2**e and B = adj*q + 2**30 + half*2**31 = b_int*D + b_frac, the result
+    is clip(floor((y*q + b_frac)/D) + b_int + zp, lo, hi). In float64, ``a = q/D`` is exact, and for every
+    y whose result lands in [lo-1, hi+1] the product y*a, the constant ``bb = b_frac/D + b_int + zp - lo``
+    and their sum are exact: there (y*q + b_frac)/D + b_int + zp - lo lies in [0, hi-lo+1), so
+    |y*q| < (|b_int + zp - lo| + 257) * D, and every numerator in units of 2**-e stays below 2**53 when
+    (|b_int + zp - lo| + 260) * D <= 2**53 (checked per layer at preparation; the multiplier is below 1
+    since the shift is <= 0, so the clip bounds themselves are reached inside the window). Outside it the float result is still monotone non-decreasing in y (every rounding step is),
+    so it stays beyond the clip bound on the same side as the exact one. The output is then
+    ``trunc(clip(y*a + bb, 0, hi-lo)) + lo``: four passes instead of the int64 chain.
+
+    ``consts(adj)`` returns the per-channel (a, bb) pair, or None where the exactness bound does not hold
+    (the caller then takes the int64 path)."""
+
+    def __init__(self, q, shift, out_zp, lo, hi, dtype):
+        self.q = np.asarray(q, np.int64)
+        self.shift = np.asarray(shift, np.int64)
+        self.zp, self.lo, self.hi = int(out_zp), int(lo), int(hi)
+        self.dtype = np.dtype(dtype)
+        self.usable = (self.dtype in (np.dtype(np.int8), np.dtype(np.uint8)) and self.q.size > 0
+                       and bool(np.all(self.q > 0)) and bool(np.all(self.shift <= 0))
+                       and bool(np.all(31 - self.shift <= 52)) and 0 <= self.hi - self.lo <= 255)
+        if self.usable:
+            self.e = 31 - self.shift
+            right = -self.shift
+            half = np.where(right > 0, np.left_shift(np.int64(1), np.maximum(right - 1, 0)), 0)
+            self.c = (np.int64(1) << 30) + (half.astype(np.int64) << 31)
+            self.inv_d = np.ldexp(1.0, -self.e.astype(np.int64))
+            self.a = self.q.astype(np.float64) * self.inv_d
+
+    def consts(self, adj):
+        if not self.usable:
+            return None
+        adj = np.zeros(1, np.int64) if adj is None else np.asarray(adj, np.int64)
+        if adj.size and np.abs(adj).max() >= (1 << 31):
+            return None
+        b = adj * self.q + self.c                       # |adj*q| < 2**62
+        b_int = b >> self.e
+        b_frac = b - (b_int << self.e)
+        off = b_int + (self.zp - self.lo)
+        if np.any((np.abs(off).astype(np.float64) + 260.0) * np.ldexp(1.0, self.e) > 2.0 ** 53):
+            return None
+        bb = b_frac.astype(np.float64) * self.inv_d + off.astype(np.float64)
+        a = np.broadcast_to(self.a, bb.shape) if bb.size > 1 else self.a
+        return np.ascontiguousarray(a), np.ascontiguousarray(bb)
+
+    def __call__(self, y, consts, out=None):
+        """y: float32/float64 array of exact integers, last axis the channels -> ``dtype`` array."""
+        a, bb = consts
+        v = np.multiply(y, a, dtype=np.float64)
+        v += bb
+        np.clip(v, 0.0, float(self.hi - self.lo), out=v)
+        u = v.astype(np.uint8)
+        if self.lo:
+            np.add(u, np.uint8(self.lo & 0xFF), out=u)
+        return u.view(self.dtype) if self.dtype != u.dtype else u

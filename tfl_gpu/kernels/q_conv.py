@@ -74,6 +74,21 @@ class _ConvBase:
         else:
             ms = [Q.conv_multiplier_f64(xs, wq.scale, os_)] * nch
         self.q, self.shift = Q.quantize_multipliers(np.asarray(ms))
+        self.affine = Q.AffineRequant(self.q, self.shift, self.out_zp, self.lo, self.hi, self.dtype)
+        self._fast_src, self._fast_consts = (), None
+
+    def _fast(self, adj_key, adj):
+        """Per-channel constants of the exact float64 requantization (halves-up rounding only), cached
+        for a constant ``adj_key`` (the bias array, or None; ``adj()`` computes the int64 offsets); None
+        where the int64 path must run."""
+        if self.int16 or not (self.up is True or (self.up == "blocks8" and self.q.size % 8 == 0)):
+            return None
+        if adj_key is self._fast_src:
+            return self._fast_consts
+        consts = self.affine.consts(adj())
+        if adj_key is None or not adj_key.flags.writeable:
+            self._fast_src, self._fast_consts = adj_key, consts
+        return consts
 
     def _requant(self, acc):
         if self.int16:
@@ -138,7 +153,11 @@ class QConv2D(_ConvBase):
                     patches[:, :, :, i, j, :] = xp[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh,
                                                    c0:c0 + (ow - 1) * self.sw + 1:self.sw, :]
             patches = patches.reshape(n * oh * ow, self.kh * self.kw * c)
-        acc = (patches @ g.wt).astype(np.int64)
+        y = patches @ g.wt
+        fast = self._fast(b, lambda: (0 if b is None else b.astype(np.int64)) - self.x_zp * g.wsum)
+        if fast is not None:
+            return self.affine(y, fast).reshape(n, oh, ow, self.oc)
+        acc = y.astype(np.int64)
         # bias and input zero point correction as one per-channel add (cached for a constant bias)
         if b is None:
             adj = -self.x_zp * g.wsum if self.x_zp else None
@@ -193,6 +212,9 @@ class QDepthwiseConv2D(_ConvBase):
             v = sliding_window_view(xc, (ekh, ekw), axis=(1, 2))
             v = v[:, :(oh - 1) * self.sh + 1:self.sh, :(ow - 1) * self.sw + 1:self.sw, :, ::self.dh, ::self.dw]
             acc = np.einsum("nhwckl,klc->nhwc", v, self.w.astype(np.float32))
+            fast = self._fast(b, lambda: 0 if b is None else b.astype(np.int64))
+            if fast is not None:
+                return self.affine(acc, fast)
         else:
             xp = pad_input(x, self.x_zp, pt, pl, need_h, need_w)
             wide = np.int64
