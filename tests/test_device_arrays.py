@@ -480,3 +480,50 @@ def test_gpu_non_contiguous_and_dlpack_inputs(rng):
         it.invoke()
         for o, r in zip(outs, run_ours(m, [x])):
             assert_close(it.get_tensor(o), r)
+
+
+def test_cuda_array_interface_only_object_goes_through_copy_to_host(rng):
+    """An object with only ``__cuda_array_interface__`` (as Numba device arrays): converted with
+    copy_to_host() when a CPU node reads it."""
+    x = _x(rng)
+
+    class NumbaLike:
+        def __init__(self, a):
+            self.a, self.shape, self.dtype, self.copies = a, a.shape, a.dtype, 0
+
+        __cuda_array_interface__ = {"version": 3}        # (a stand-in: the core never reads it)
+
+        def copy_to_host(self):
+            self.copies += 1
+            return self.a.copy()
+    v = NumbaLike(x)
+    assert is_device_array(v)
+    it, _ = _interp(_model(tanh_reads_x=True))
+    xi, outs = _io(it)
+    it.set_tensor(xi, v)
+    assert v.copies == 1
+    it.invoke()
+    np.testing.assert_allclose(it.get_tensor(outs[1]), np.tanh(x), rtol=1e-6)
+
+
+def test_input_read_by_no_node_is_converted(rng):
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3], "FLOAT32")
+    y = mb.tensor("y", [2, 3], "FLOAT32")
+    mb.op("ADD", [x, mb.const("c1", C1)], [y])
+    p = mb.input("p", [2, 3], "FLOAT32")           # passed straight through to the outputs
+    mb.output(y, p)
+    it = tfl_gpu.Interpreter(model_content=mb.build(), experimental_delegates=[tfl_gpu.load_delegate("fakedev")])
+    it.allocate_tensors()
+    ins = {d["name"]: d["index"] for d in it.get_input_details()}
+    outs = {d["name"]: d["index"] for d in it.get_output_details()}
+    pv, xv = _x(rng), _x(rng)
+    dev = FakeDevArray(pv)
+    it.set_tensor(ins["p"], dev)
+    assert dev.host_conversions == 1
+    xdev = FakeDevArray(xv)
+    it.set_tensor(ins["x"], xdev)
+    assert xdev.host_conversions == 0
+    it.invoke()
+    np.testing.assert_array_equal(it.get_tensor(outs["p"]), pv)
+    np.testing.assert_allclose(it.get_tensor(outs["y"]), xv + C1, rtol=1e-6)

@@ -48,6 +48,11 @@ def to_host(value) -> np.ndarray:
         out = get()
         if isinstance(out, np.ndarray):
             return out
+    copy_to_host = getattr(value, "copy_to_host", None)      # Numba device arrays
+    if callable(copy_to_host):
+        out = copy_to_host()
+        if isinstance(out, np.ndarray):
+            return out
     cpu = getattr(value, "cpu", None)
     if callable(cpu):
         out = cpu()

@@ -80,12 +80,19 @@ class SubgraphRuntime:
     def steps(self, steps: list[Step]) -> None:
         self._steps = steps
         self._prog = None
+        self._device_ok = None
 
     def takes_device_value(self, i: int) -> bool:
         """True when tensor ``i`` is read by at least one step and every step reading it takes device
         arrays as they are (so a device array set by the user needs no host copy)."""
-        readers = [st for st in self._steps if i in st.inputs]
-        return bool(readers) and all(st.device_inputs for st in readers)
+        ok = getattr(self, "_device_ok", None)
+        if ok is None:
+            readers: dict = {}
+            for st in self._steps:
+                for k in set(st.inputs):
+                    readers[k] = readers.get(k, True) and st.device_inputs
+            ok = self._device_ok = readers
+        return ok.get(i, False)
 
     # ------------------------------------------------------------------ planning
     def plan(self, resolver: str, preserve_all: bool) -> None:

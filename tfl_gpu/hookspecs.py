@@ -31,7 +31,9 @@ The life of a delegate, modelled on TFLite's ``SimpleDelegateInterface`` and ONN
 4. On every ``invoke`` the core runs the partition as one step: each boundary input goes through
    :func:`delegate_copy_in`, then :func:`delegate_invoke` computes the boundary outputs, and each of them
    goes through :func:`delegate_copy_out` (host numpy array required). Inside a partition tensors may stay
-   on the device: the core never sees them. If the boundary inputs' shapes differ from the
+   on the device: the core never sees them. Device arrays given by the user (CuPy, DLPack) reach
+   :func:`delegate_copy_in` as they are when only delegates implementing it read them, and the arrays
+   handed to :func:`delegate_copy_out` stay readable through ``Interpreter.experimental_get_device_tensor``. If the boundary inputs' shapes differ from the
    ``TensorSpec.shape`` the partition was prepared for (a control-flow body called with other shapes,
    data-dependent shapes), the core runs the partition's nodes with its numpy kernels instead, warning
    once: ``delegate_invoke`` always gets the prepared shapes.
@@ -219,13 +221,28 @@ def delegate_invoke(kernel: Any, inputs: list, config: Any) -> Sequence:
 def delegate_copy_in(kernel: Any, array: Any, tensor: TensorSpec, config: Any) -> Any:
     """Optional. Moves one boundary input to the delegate (e.g. host to device). ``array`` is usually a
     numpy array, but may be whatever the user stored in an input tensor (e.g. the delegate's own device
-    array): return it unchanged when it already lives on the device. Default: unchanged."""
+    array): return it unchanged when it already lives on the device. Default: unchanged.
+
+    Implementing this hook declares that the delegate takes non-numpy arrays: when the user passes
+    ``Interpreter.set_tensor`` an array object that is not a numpy array but exposes ``__dlpack__`` or
+    ``__cuda_array_interface__`` (a CuPy array, a ``torch.cuda`` tensor, ...), with the tensor's dtype
+    and shape, and every node reading that graph input runs in partitions of delegates implementing
+    this hook, the core hands that object here as it is (no host copy; it may be non-contiguous, on
+    another device, or owned by another library: import it with DLPack and make it usable). Otherwise
+    the core converts it to numpy once, so CPU kernels and delegates without this hook only ever see
+    numpy arrays."""
 
 
 @hookspec(firstresult=True)
 def delegate_copy_out(kernel: Any, array: Any, tensor: TensorSpec, config: Any) -> Any:
     """Optional. Moves one boundary output back to the host: must return a numpy array with
-    ``tensor.dtype`` (the core coerces other dtypes). Default: ``numpy.asarray(array)``."""
+    ``tensor.dtype`` (the core coerces other dtypes). Default: ``numpy.asarray(array)``.
+
+    ``array`` (what :func:`delegate_invoke` returned for this output) is also what
+    ``Interpreter.experimental_get_device_tensor`` hands the user until the next invoke, when it is not
+    a plain numpy array: so users can read a result on the device without a host copy. Return
+    fresh arrays from ``delegate_invoke`` (or buffers that stay valid until the next invoke) and do not
+    modify them after returning them."""
 
 
 @hookspec

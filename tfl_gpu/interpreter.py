@@ -305,7 +305,7 @@ class Interpreter:
                                  f"type STRING for input {i}, name: {t.name} ")
             arr = _to_bytes_array(arr)
         elif t.type_name in ("INT4", "UINT4"):      # held unpacked, one value per int8/uint8 (as LiteRT takes them)
-            arr = np.asarray(value)
+            arr = _device_arrays.to_host(value) if _device_arrays.is_device_array(value) else np.asarray(value)
             want_dt, lo, hi = (np.int8, -8, 7) if t.type_name == "INT4" else (np.uint8, 0, 15)
             if arr.dtype != want_dt:
                 raise ValueError(f"Cannot set tensor: Expected a numpy array of {np.dtype(want_dt).name} for "
