@@ -262,8 +262,14 @@ def test_reallocation_converts_a_held_device_value(rng):
     it.allocate_tensors()
     it.invoke()
     np.testing.assert_allclose(it.get_tensor(zi), (x + C1) * C2, rtol=1e-6)
+    assert isinstance(it.experimental_get_device_tensor(zi), FakeDevArray)
     it.resize_tensor_input(xi, [4, 3])
     it.allocate_tensors()
+    # the new plan has not run: no stale device array of the old one (nor of the shape-propagation run)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # (reading an output before invoke warns)
+        assert type(it.experimental_get_device_tensor(zi)) is np.ndarray
     x4 = rng.standard_normal((4, 3)).astype(np.float32)
     it.set_tensor(xi, FakeDevArray(x4))
     it.invoke()
@@ -527,3 +533,14 @@ def test_input_read_by_no_node_is_converted(rng):
     it.invoke()
     np.testing.assert_array_equal(it.get_tensor(outs["p"]), pv)
     np.testing.assert_allclose(it.get_tensor(outs["y"]), xv + C1, rtol=1e-6)
+
+
+def test_get_device_tensor_argument_errors():
+    it = tfl_gpu.Interpreter(model_content=_model())
+    with pytest.raises(ValueError, match="allocate_tensors"):
+        it.experimental_get_device_tensor(0)
+    it.allocate_tensors()
+    with pytest.raises(ValueError, match="Invalid tensor index"):
+        it.experimental_get_device_tensor(99)
+    with pytest.raises(ValueError, match="subgraph index"):
+        it.experimental_get_device_tensor(0, 5)

@@ -314,6 +314,7 @@ class SubgraphRuntime:
         saved_vals = list(self.values)
         saved_res = rt.snapshot_resources()
         saved_release = [st.release for st in self.steps]
+        saved_device = dict(self.device_values)     # a dry run's delegate outputs are not results
         # stateful kernels update variable tensors in place: keep copies to put back
         saved_vars = {t.index: self.values[t.index].copy() for t in self.tensors
                       if t.is_variable and isinstance(self.values[t.index], np.ndarray)}
@@ -338,6 +339,8 @@ class SubgraphRuntime:
                 st.release = rel
             self._prog = None
             self.values[:] = saved_vals
+            self.device_values.clear()
+            self.device_values.update(saved_device)
             rt.restore_resources(saved_res)
             for i, v in saved_vars.items():
                 cur = self.values[i]
