@@ -399,13 +399,27 @@ class AffineRequant:
         a = np.broadcast_to(self.a, bb.shape) if bb.size > 1 else self.a
         return np.ascontiguousarray(a), np.ascontiguousarray(bb)
 
-    def __call__(self, y, consts, out=None):
+    CHUNK = 1 << 16          # elements per block: the float64 temporary stays cache-resident
+
+    def __call__(self, y, consts):
         """y: float32/float64 array of exact integers, last axis the channels -> ``dtype`` array."""
         a, bb = consts
-        v = np.multiply(y, a, dtype=np.float64)
-        v += bb
-        np.clip(v, 0.0, float(self.hi - self.lo), out=v)
-        u = v.astype(np.uint8)
+        shape = y.shape
+        n = shape[-1] if len(shape) else 1
+        y2 = y.reshape(-1, n)
+        rows = y2.shape[0]
+        u = np.empty((rows, n), np.uint8)
+        step = max(1, self.CHUNK // max(n, 1))
+        buf = np.empty((min(step, rows), n), np.float64)
+        top = float(self.hi - self.lo)
+        for r0 in range(0, rows, step):
+            r1 = min(rows, r0 + step)
+            v = buf[:r1 - r0]
+            np.multiply(y2[r0:r1], a, out=v)
+            v += bb
+            np.clip(v, 0.0, top, out=v)
+            u[r0:r1] = v                 # truncation == floor on the non-negative clipped values
         if self.lo:
             np.add(u, np.uint8(self.lo & 0xFF), out=u)
+        u = u.reshape(shape)
         return u.view(self.dtype) if self.dtype != u.dtype else u
