@@ -21,8 +21,30 @@ def _checked_log2(x: float):
     return int(r) if abs(float(lg) - r) < 1e-3 else None
 
 
+def _lut_ok(a, b) -> bool:
+    return a.dtype == b.dtype and a.dtype in (np.dtype(np.int8), np.dtype(np.uint8))
+
+
+def _all_pairs(dtype):
+    """Every (a, b) pair of an 8-bit type, in the order of pair_index: a = index >> 8, b = index & 255."""
+    v = np.arange(256, dtype=np.uint8).view(dtype)
+    return np.repeat(v, 256), np.tile(v, 256)
+
+
+def pair_index(a, b) -> np.ndarray:
+    """Flat table index (a_byte << 8) | b_byte over the broadcast shape of two 8-bit arrays."""
+    a, b = np.broadcast_arrays(a, b)
+    idx = a.view(np.uint8).astype(np.uint16)
+    idx <<= 8
+    idx |= b.view(np.uint8)
+    return idx.reshape(-1)
+
+
 class _QAddSub:
+    """8-bit inputs: every kernel path is a pure function of the (a, b) pair, so each one is evaluated once
+    on all 65536 pairs (through the integer code below) and the op becomes table lookups."""
     sign = 1
+    _luts = None
 
     def __init__(self, node):
         a, b, o = node.inputs[0], node.inputs[1], node.outputs[0]
@@ -81,7 +103,50 @@ class _QAddSub:
         raw = Q._wrap32(sa + sb if self.sign > 0 else sa - sb)
         return self._neon_out(raw)
 
+    def _build_luts(self, dtype):
+        av, bv = _all_pairs(dtype)
+
+        def fin(r):
+            return np.clip(r, self.lo, self.hi).astype(self.dtype)
+        std = fin(self._std(av, bv))
+        if not self.neon:
+            return std, std, std
+        scalar = fin(self._neon_scalar(av, bv))
+        elem = scalar if self.uint8 else fin(self._neon_elementwise(av, bv))
+        return std, elem, scalar
+
+    def _lut_call(self, a, b):
+        if self._luts is None or self._luts[0] != a.dtype:
+            self._luts = (a.dtype, self._build_luts(a.dtype))
+        std, elem, scalar = self._luts[1]
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        idx = pair_index(a, b)
+        if not self.neon:
+            return std.take(idx).reshape(shape)
+        if a.shape == b.shape:
+            n = idx.size // (8 if self.uint8 else 16) * (8 if self.uint8 else 16)
+            out = np.empty(idx.size, self.dtype)
+            np.take(elem, idx[:n], out=out[:n])
+            np.take(std, idx[n:], out=out[n:])
+            return out.reshape(shape)
+        out = std.take(idx)
+        cat, swap, y = Q.broadcast_fivefold(a.shape, b.shape)
+        eblock = 8 if self.uint8 else 16
+        if cat == "none":
+            n = out.size // eblock * eblock
+            out[:n] = elem.take(idx[:n])
+        elif cat == "fivefold":
+            if y[4] > 1:
+                mask, tab = Q.run_masks(out.size, y[4], eblock), elem
+            else:
+                mask, tab = Q.run_masks(out.size, y[3], 8), scalar
+            if mask.any():
+                out[mask] = tab.take(idx[mask])
+        return out.reshape(shape)
+
     def __call__(self, a, b):
+        if self.pot is None and _lut_ok(a, b):
+            return self._lut_call(a, b)
         if self.pot is not None:
             s1, s2 = self.pot
             va, vb = a.astype(np.int64), b.astype(np.int64)
@@ -160,11 +225,21 @@ class QMul:
                        / np.float32(o.quantization.scale))
         self.q, self.shift = Q.quantize_multiplier(float(m))
 
-    def __call__(self, a, b):
+    _lut = None
+
+    def _int(self, a, b):
         p = (a.astype(np.int64) - self.za) * (b.astype(np.int64) - self.zb)
         r = Q.multiply_by_quantized_multiplier(p, self.q, self.shift) + self.zo
         np.clip(r, self.lo, self.hi, out=r)
         return r.astype(self.dtype)
+
+    def __call__(self, a, b):
+        if _lut_ok(a, b) and a.size + b.size > 4096:
+            # a pure function of the (a, b) pair: one table of all 65536 results, then lookups
+            if self._lut is None or self._lut[0] != a.dtype:
+                self._lut = (a.dtype, self._int(*_all_pairs(a.dtype)))
+            return self._lut[1].take(pair_index(a, b)).reshape(np.broadcast_shapes(a.shape, b.shape))
+        return self._int(a, b)
 
 
 @register("SQUARED_DIFFERENCE", when=q_binary_node, priority=10, types=("INT8",))
