@@ -7,7 +7,7 @@ the input zero point with precomputed weight sums, then requantized per output c
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from .. import quant as Q
 from .registry import is_quantized, register
@@ -186,6 +186,7 @@ class QDepthwiseConv2D(_ConvBase):
         # LiteRT's optimized int8 depthwise rounds the final shift's halves up; its uint8 one does not
         # (in blocks of 8 output channels; the remaining channels take the scalar path)
         self.up = "blocks8" if not self.ref and not self.uint8 else False
+        self._wt_tiles = {}
 
     def __call__(self, x, w=None, b=None):
         n, h, wd, c = x.shape
@@ -208,10 +209,7 @@ class QDepthwiseConv2D(_ConvBase):
             np.subtract(x, np.float32(self.x_zp), out=xc[:, pt:pt + h, pl:pl + wd, :], dtype=np.float32)
             if mult > 1:
                 xc = np.repeat(xc, mult, axis=3)
-            ekh, ekw = (self.kh - 1) * self.dh + 1, (self.kw - 1) * self.dw + 1
-            v = sliding_window_view(xc, (ekh, ekw), axis=(1, 2))
-            v = v[:, :(oh - 1) * self.sh + 1:self.sh, :(ow - 1) * self.sw + 1:self.sw, :, ::self.dh, ::self.dw]
-            acc = np.einsum("nhwckl,klc->nhwc", v, self.w.astype(np.float32))
+            acc = self._dw_rows(xc, oh, ow)
             fast = self._fast(b, lambda: 0 if b is None else b.astype(np.int64))
             if fast is not None:
                 return self.affine(acc, fast)
@@ -235,6 +233,41 @@ class QDepthwiseConv2D(_ConvBase):
         if b is not None:
             acc += b.astype(np.int64)
         return self._requant(acc)
+
+
+def _dw_rows_method(self, xc, oh, ow):
+    """Float32 depthwise sums over a zero-padded contiguous [n, ph, pw, C] input. An output row's
+    (w, c) values are one contiguous run of ow*C floats: for a column stride of 1, tap (k, l) reads the
+    run starting at input column l*dw of row h*sh + k*dh, so one einsum over a strided view with that
+    long inner axis (weights tiled along w) does all taps (about 4x faster than the window view for
+    32 channels). Larger column strides keep the window view."""
+    n, _, _, cc = xc.shape
+    m = ow * cc
+    if self.sw != 1:
+        return _dw_window(self, xc, oh, ow)
+    wt = self._wt_tiles.get(ow)
+    if wt is None:
+        wf = self.w.astype(np.float32)                                  # [kh, kw, C]
+        wt = np.ascontiguousarray(np.broadcast_to(wf[:, :, None, :], (self.kh, self.kw, ow, cc))
+                                  .reshape(self.kh, self.kw, m))
+        if len(self._wt_tiles) > 4:      # input widths keep changing: keep the cache small
+            self._wt_tiles.clear()
+        self._wt_tiles[ow] = wt
+    sn, sh_, sw_, _ = xc.strides
+    v = as_strided(xc, (n, oh, self.kh, self.kw, m), (sn, sh_ * self.sh, sh_ * self.dh, sw_ * self.dw,
+                                                      xc.itemsize), writeable=False)
+    return np.einsum("nhklm,klm->nhm", v, wt).reshape(n, oh, ow, cc)
+
+
+def _dw_window(self, xc, oh, ow):
+    """Strided columns: the window view (its inner loop runs over the channels)."""
+    ekh, ekw = (self.kh - 1) * self.dh + 1, (self.kw - 1) * self.dw + 1
+    v = sliding_window_view(xc, (ekh, ekw), axis=(1, 2))
+    v = v[:, :(oh - 1) * self.sh + 1:self.sh, :(ow - 1) * self.sw + 1:self.sw, :, ::self.dh, ::self.dw]
+    return np.einsum("nhwckl,klc->nhwc", v, self.w.astype(np.float32))
+
+
+QDepthwiseConv2D._dw_rows = _dw_rows_method
 
 
 def q_tconv_node(node) -> bool:
