@@ -390,7 +390,8 @@ class Interpreter:
         t = sub.tensors[i]
         if v is None:
             key = (sub.sg.index, i)
-            if key not in self._warned_released and not self._preserve_all:
+            released = any(i in st.release for st in sub.steps)     # freed after its last reader
+            if released and key not in self._warned_released and not self._preserve_all:
                 self._warned_released.add(key)
                 warnings.warn(f"tensor {i} ('{t.name}') is an intermediate whose buffer was reused; its value "
                               "is not kept. Pass experimental_preserve_all_tensors=True to read it.",
