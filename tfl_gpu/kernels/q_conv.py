@@ -146,12 +146,20 @@ class QConv2D(_ConvBase):
             need_w = (ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
             xp = pad_input(x, self.x_zp, pt, pl, need_h, need_w)
             patches = np.empty((n, oh, ow, self.kh, self.kw, c), dt)
-            for i in range(self.kh):
-                r0 = i * self.dh
-                for j in range(self.kw):
-                    c0 = j * self.dw
-                    patches[:, :, :, i, j, :] = xp[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh,
-                                                   c0:c0 + (ow - 1) * self.sw + 1:self.sw, :]
+            sn, s_h, s_w, s_c = xp.strides
+            if self.dw == 1 and s_c == xp.itemsize and s_w == c * xp.itemsize:
+                # undilated columns: a kernel row's kw*c values are one contiguous run of the input row
+                rows = patches.reshape(n, oh, ow, self.kh, self.kw * c)
+                for i in range(self.kh):
+                    rows[:, :, :, i, :] = as_strided(xp[:, i * self.dh:], (n, oh, ow, self.kw * c),
+                                                     (sn, s_h * self.sh, s_w * self.sw, s_c), writeable=False)
+            else:
+                for i in range(self.kh):
+                    r0 = i * self.dh
+                    for j in range(self.kw):
+                        c0 = j * self.dw
+                        patches[:, :, :, i, j, :] = xp[:, r0:r0 + (oh - 1) * self.sh + 1:self.sh,
+                                                       c0:c0 + (ow - 1) * self.sw + 1:self.sw, :]
             patches = patches.reshape(n * oh * ow, self.kh * self.kw * c)
         y = patches @ g.wt
         fast = self._fast(b, lambda: (0 if b is None else b.astype(np.int64)) - self.x_zp * g.wsum)
