@@ -25,3 +25,44 @@ __device__ __forceinline__ float tfl_act(float v, int act) {
 
 // Maximum rank of the generic strided kernels (metadata arrays hold rank ints per field).
 #define TFL_MAX_RANK 8
+
+// Implicit-GEMM convolutions (conv2d_f32, conv2d_s8): a 256-thread block loads the A rows m0 + lr + 16*i
+// (i < 4), each an output pixel; for each its batch offset into NHWC x (-1 past M) and the top-left input
+// coordinates of its patch.
+__device__ __forceinline__ void tfl_patch_origins(int m0, int lr, int M, int H, int W, int IC, int OH, int OW,
+                                                  int sh, int sw, int pt, int pl, int* pix_base, int* pih,
+                                                  int* piw) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        int m = m0 + lr + 16 * i;
+        if (m < M) {
+            int ow = m % OW, t = m / OW, oh = t % OH, n = t / OH;
+            pix_base[i] = n * H * W * IC;
+            pih[i] = oh * sh - pt;
+            piw[i] = ow * sw - pl;
+        } else {
+            pix_base[i] = -1; pih[i] = 0; piw[i] = 0;
+        }
+    }
+}
+
+__device__ __forceinline__ float tfl_mac(float a, float b, float c) { return fmaf(a, b, c); }
+__device__ __forceinline__ int tfl_mac(int a, int b, int c) { return c + a * b; }
+
+// One shared-memory K tile of the 64x64 block GEMMs (conv2d_f32, conv2d_s8, matmul_f32): thread (tx, ty)
+// of the 16x16 grid accumulates its 4x4 outputs acc[i][j] += As[kk][ty + 16*i] * Bs[kk][tx + 16*j].
+template <int BK, int LD, typename T>
+__device__ __forceinline__ void tfl_tile_mac(const T (*As)[LD], const T (*Bs)[LD], int tx, int ty, T (*acc)[4]) {
+#pragma unroll
+    for (int kk = 0; kk < BK; kk++) {
+        T a[4], b[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++) a[i] = As[kk][ty + 16 * i];
+#pragma unroll
+        for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) acc[i][j] = tfl_mac(a[i], b[j], acc[i][j]);
+    }
+}

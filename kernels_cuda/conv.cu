@@ -19,20 +19,8 @@ conv2d_f32(const float* __restrict__ x, const float* __restrict__ w, const float
     const int M = N * OH * OW, K = KH * KW * IC;
     const int m0 = blockIdx.x * CV_BM, n0 = blockIdx.y * CV_BN;     // grid: x = pixel tiles, y = channel tiles
     const int lk = tid % CV_BK, lr = tid / CV_BK;
-    // the 4 output pixels this thread loads: batch offset and top-left input coordinates
     int pix_base[4], pih[4], piw[4];
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        int m = m0 + lr + 16 * i;
-        if (m < M) {
-            int ow = m % OW, t = m / OW, oh = t % OH, n = t / OH;
-            pix_base[i] = n * H * W * IC;
-            pih[i] = oh * sh - pt;
-            piw[i] = ow * sw - pl;
-        } else {
-            pix_base[i] = -1; pih[i] = 0; piw[i] = 0;
-        }
-    }
+    tfl_patch_origins(m0, lr, M, H, W, IC, OH, OW, sh, sw, pt, pl, pix_base, pih, piw);
     float acc[4][4];
 #pragma unroll
     for (int i = 0; i < 4; i++)
@@ -54,18 +42,7 @@ conv2d_f32(const float* __restrict__ x, const float* __restrict__ w, const float
             Bs[lk][lr + 16 * i] = (oc < OC && k < K) ? w[(long long)oc * K + k] : 0.f;
         }
         __syncthreads();
-#pragma unroll
-        for (int kk = 0; kk < CV_BK; kk++) {
-            float a[4], b[4];
-#pragma unroll
-            for (int i = 0; i < 4; i++) a[i] = As[kk][ty + 16 * i];
-#pragma unroll
-            for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-        }
+        tfl_tile_mac<CV_BK, CV_BM + 4>(As, Bs, tx, ty, acc);
         __syncthreads();
     }
 #pragma unroll

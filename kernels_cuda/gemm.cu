@@ -35,18 +35,7 @@ sgemm_f32(const float* __restrict__ A, const float* __restrict__ B, const float*
             Bs[lk][lr + 16 * i] = (nn < N && k < K) ? B[(long long)k * sBk + (long long)nn * sBn] : 0.f;
         }
         __syncthreads();
-#pragma unroll
-        for (int kk = 0; kk < GM_BK; kk++) {
-            float a[4], b[4];
-#pragma unroll
-            for (int i = 0; i < 4; i++) a[i] = As[kk][ty + 16 * i];
-#pragma unroll
-            for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-        }
+        tfl_tile_mac<GM_BK, GM_BM + 4>(As, Bs, tx, ty, acc);
         __syncthreads();
     }
 #pragma unroll

@@ -44,18 +44,7 @@ conv2d_s8(const signed char* __restrict__ x, const signed char* __restrict__ w, 
     const int m0 = blockIdx.x * QC_BM, n0 = blockIdx.y * QC_BN;
     const int lk = tid % QC_BK, lr = tid / QC_BK;
     int pix_base[4], pih[4], piw[4];
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        int m = m0 + lr + 16 * i;
-        if (m < M) {
-            int ow = m % OW, t = m / OW, oh = t % OH, n = t / OH;
-            pix_base[i] = n * H * W * IC;
-            pih[i] = oh * sh - pt;
-            piw[i] = ow * sw - pl;
-        } else {
-            pix_base[i] = -1; pih[i] = 0; piw[i] = 0;
-        }
-    }
+    tfl_patch_origins(m0, lr, M, H, W, IC, OH, OW, sh, sw, pt, pl, pix_base, pih, piw);
     int acc[4][4];
 #pragma unroll
     for (int i = 0; i < 4; i++)
@@ -77,18 +66,7 @@ conv2d_s8(const signed char* __restrict__ x, const signed char* __restrict__ w, 
             Bs[lk][lr + 16 * i] = (oc < OC && k < K) ? (int)w[(long long)oc * K + k] - w_zp : 0;
         }
         __syncthreads();
-#pragma unroll
-        for (int kk = 0; kk < QC_BK; kk++) {
-            int a[4], b[4];
-#pragma unroll
-            for (int i = 0; i < 4; i++) a[i] = As[kk][ty + 16 * i];
-#pragma unroll
-            for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
-        }
+        tfl_tile_mac<QC_BK, QC_BM + 4>(As, Bs, tx, ty, acc);
         __syncthreads();
     }
 #pragma unroll
