@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from test_recurrent import check
-from tfl_gpu.kernels.lstm_int8 import _logistic16, _tanh16
+from tfl_gpu.kernels.lstm_int8 import sigmoid_table, tanh_table
 from tfl_gpu.writer import ModelBuilder
 
 
@@ -146,9 +146,10 @@ def test_int8_lstm_reference_resolver(rng):
 
 
 def test_fixed_point_tables_follow_the_functions():
-    """The int16 fixed-point logistic / tanh stay within a few units of the real functions."""
+    """The int16 fixed-point logistic / tanh tables (index = raw + 32768) stay within a few units of the
+    real functions."""
     x = np.arange(-32768, 32768, dtype=np.int64)
-    sig = _logistic16(x, 3) / 32768.0
+    sig = sigmoid_table() / 32768.0
     assert np.max(np.abs(sig - 1 / (1 + np.exp(-x / 4096.0)))) < 2e-4
-    th = _tanh16(x, 4) / 32768.0
+    th = tanh_table(4) / 32768.0
     assert np.max(np.abs(th - np.tanh(x / 2048.0))) < 5e-4

@@ -17,131 +17,22 @@ import math
 
 import numpy as np
 
+from .. import fixedpoint as F
 from .. import quant as Q
 from .recurrent import _state_view, state_check
 from .registry import register
 
 # --------------------------------------------------------------------------- gemmlowp int16 fixed point
+# The int16 fixed-point helpers live in tfl_gpu/fixedpoint.py (shared with the int16 LOGISTIC/TANH kernels).
 
-
-def _wrap16(x):
-    return ((np.asarray(x, np.int64) + 32768) & 0xFFFF) - 32768
+_wrap16 = Q.wrap16
+_rdbpot = Q.rounding_divide_by_pot        # RoundingDivideByPOT (halves away from zero)
+_srdhm16 = F.srdhm16
+_srmbpot16 = F.sat_mul_pot16              # SaturatingRoundingMultiplyByPOT<e> on int16
 
 
 def _sat16(x):
     return np.clip(np.asarray(x, np.int64), -32768, 32767)
-
-
-def _rdbpot(x, e: int):
-    """RoundingDivideByPOT (halves away from zero)."""
-    x = np.asarray(x, np.int64)
-    if e == 0:
-        return x
-    mask = (1 << e) - 1
-    rem = x & mask
-    thr = (mask >> 1) + (x < 0)
-    return (x >> e) + (rem > thr)
-
-
-def _const16(raw32: int) -> int:
-    """gemmlowp's int16 fixed-point constants: the int32 raw value rounding-shifted right by 16."""
-    return int(_rdbpot(np.int64(raw32), 16))
-
-
-def _srdhm16(a, b):
-    a = np.asarray(a, np.int64)
-    b = np.asarray(b, np.int64)
-    ab = a * b
-    v = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
-    r = np.where(v >= 0, v >> 15, -((-v) >> 15))       # C division truncates toward zero
-    r = np.where((a == -32768) & (b == -32768), 32767, r)
-    return _wrap16(r)
-
-
-def _srmbpot16(x, e: int):
-    """SaturatingRoundingMultiplyByPOT<e> on int16."""
-    x = np.asarray(x, np.int64)
-    if e == 0:
-        return x
-    if e < 0:
-        return _rdbpot(x, -e)
-    thr = (1 << (15 - e)) - 1
-    r = _wrap16(x << e)
-    r = np.where(x > thr, 32767, r)
-    return np.where(x < -thr, -32768, r)
-
-
-def _rounding_half_sum16(a, b):
-    s = np.asarray(a, np.int64) + np.asarray(b, np.int64)
-    v = s + np.where(s >= 0, 1, -1)
-    return np.where(v >= 0, v // 2, -((-v) // 2))
-
-
-def _exp_quarter(a):
-    """exp(x) for x in [-1/4, 0), F0."""
-    c = _const16(1895147668)
-    third = _const16(715827883)
-    x = _wrap16(a + (1 << 12))
-    x2 = _srdhm16(x, x)
-    x3 = _srdhm16(x2, x)
-    x4 = _srdhm16(x2, x2)
-    x4_4 = _srmbpot16(x4, -2)
-    t = _srmbpot16(_wrap16(_srdhm16(_wrap16(x4_4 + x3), third) + x2), -1)
-    return _sat16(c + _srdhm16(c, _wrap16(x + t)))
-
-
-_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535),
-               (3, 720401), (4, 242))
-
-
-def _exp_on_negative(a, k: int):
-    frac = 15 - k
-    quarter = 1 << (frac - 2)
-    amq = _wrap16((a & (quarter - 1)) - quarter)
-    result = _exp_quarter(_srmbpot16(amq, k))
-    rem = _wrap16(amq - a)
-    for e, mult in _EXP_BARREL:
-        if k > e:
-            m = _const16(mult)
-            bit = 1 << (frac + e)
-            result = np.where((rem & bit) != 0, _srdhm16(result, m), result)
-    if k > 5:
-        clamp = _const16(-(1 << (36 - k)))
-        result = np.where(a < clamp, 0, result)
-    return np.where(a == 0, 32767, result)
-
-
-def _newton_reciprocal(a):
-    half_den = _rounding_half_sum16(a, 32767)
-    x = _wrap16(_const16(1515870810) + _srdhm16(half_den, _const16(-1010580540)))
-    for _ in range(3):
-        hdx = _srdhm16(half_den, x)
-        omh = _wrap16(8192 - hdx)
-        x = _wrap16(x + _srmbpot16(_srdhm16(x, omh), 2))
-    return x
-
-
-def _one_over_one_plus_x(a):
-    return _srmbpot16(_newton_reciprocal(a), 1)
-
-
-def _one_minus_x_over_one_plus_x(a):
-    return _srmbpot16(_wrap16(_newton_reciprocal(a) - 8192), 2)
-
-
-def _logistic16(a, k: int):
-    pos = a > 0
-    absx = np.where(pos, a, _wrap16(-a))
-    rp = _one_over_one_plus_x(_exp_on_negative(_wrap16(-absx), k))
-    rn = _wrap16(32767 - rp)
-    return np.where(a == 0, _const16(1 << 30), np.where(pos, rp, rn))
-
-
-def _tanh16(a, k: int):
-    neg = a < 0
-    n = np.where(neg, a, _wrap16(-a))
-    t = _one_minus_x_over_one_plus_x(_exp_on_negative(n, k + 1))
-    return np.where(a == 0, 0, np.where(neg, _wrap16(-t), t))
 
 
 _ALL16 = np.arange(-32768, 32768, dtype=np.int64)
@@ -151,7 +42,7 @@ _TABLES: dict = {}
 def sigmoid_table() -> np.ndarray:
     """gemmlowp::logistic of every Q3.12 int16 value, as Q0.15 (index = raw + 32768)."""
     if "sigmoid" not in _TABLES:
-        _TABLES["sigmoid"] = _logistic16(_ALL16, 3).astype(np.int16)
+        _TABLES["sigmoid"] = F.logistic16(_ALL16, 3).astype(np.int16)
     return _TABLES["sigmoid"]
 
 
@@ -159,56 +50,11 @@ def tanh_table(k: int) -> np.ndarray:
     """gemmlowp::tanh of every int16 value with k integer bits, as Q0.15."""
     key = ("tanh", k)
     if key not in _TABLES:
-        _TABLES[key] = _tanh16(_ALL16, k).astype(np.int16)
+        _TABLES[key] = F.tanh16(_ALL16, k).astype(np.int16)
     return _TABLES[key]
 
 
 # --------------------------------------------------------------------------- layer normalization
-
-def _srdhm32(a, b):
-    return Q.saturating_rounding_doubling_high_mul(a, b)
-
-
-def _srmbpot32(x, e: int):
-    x = np.asarray(x, np.int64)
-    if e == 0:
-        return x
-    if e < 0:
-        return _rdbpot(x, -e)
-    thr = (1 << (31 - e)) - 1
-    r = Q._wrap32(x << e)
-    r = np.where(x > thr, Q.INT32_MAX, r)
-    return np.where(x < -thr, Q.INT32_MIN, r)
-
-
-def inv_sqrt_multiplier(value: int, reverse_shift: int = -1) -> tuple[int, int]:
-    """LiteRT's GetInvSqrtQuantizedMultiplierExp: 1/sqrt(value) as (int32 multiplier, shift)."""
-    value = int(value)
-    if value <= 1:
-        return Q.INT32_MAX, 0
-    shift = 11
-    while value >= (1 << 29):
-        value //= 4
-        shift += 1
-    lz = 32 - value.bit_length()
-    pairs = (lz - 1) // 2 - 1
-    shift -= pairs
-    value <<= 2 * pairs
-    x_in = value >> 1                       # F3
-    half_in = int(_rdbpot(np.int64(x_in), 1))
-    half_three = (1 << 28) + (1 << 27)
-    x = 1 << 28                             # F3 one
-    for _ in range(5):
-        x3 = int(_srmbpot32(_srdhm32(_srdhm32(x, x), x), 6))
-        a = int(_srdhm32(half_three, x))
-        b = int(_srdhm32(half_in, x3))
-        x = int(_srmbpot32(Q._wrap32(np.int64(a - b)), 3))
-    x = int(_srdhm32(x, 1518500250))
-    if shift < 0:
-        x = int(Q._wrap32(np.int64(x << -shift)))
-        shift = 0
-    return x, shift * reverse_shift
-
 
 def layer_norm16(gate, weights, bias, scale_ab, guard):
     """PortableApplyLayerNorm on a [B, n] int16 gate (int64 array): Q3.12 output."""
@@ -225,7 +71,7 @@ def layer_norm16(gate, weights, bias, scale_ab, guard):
         var2 = int(Q._wrap32(np.int64(var2)))
         if var2 < 1:
             var2 = guard
-        a, sh = inv_sqrt_multiplier(var2, -1)
+        a, sh = (int(v) for v in F.inv_sqrt_quantized_multiplier_exp(var2, -1))
         shifted = Q._wrap32(1024 * v - mean)
         rescaled = Q.multiply_by_quantized_multiplier(shifted, a, sh)
         val3 = Q._wrap32(Q._wrap32(rescaled * weights) + bias)
