@@ -1147,6 +1147,18 @@ def _qspec(t):
     return q if q is not None and len(q.scales) else None
 
 
+def _per_tensor_int8(t) -> bool:
+    return t is not None and t.type_name == "INT8" and _qspec(t) is not None and not _qspec(t).per_axis
+
+
+def _int8_act_range(node):
+    """The int8 (lo, hi) clamp of the node's fused activation on its per-tensor output quantization."""
+    from tfl_gpu import quant as Q
+    qo = _qspec(node.outputs[0])
+    return Q.activation_range(node.options.get("fused_activation_function", "NONE"), float(qo.scales[0]),
+                              int(qo.zero_points[0]), "INT8")
+
+
 def _reference_resolver(node) -> bool:
     """Best effort: True when the core resolved this node with LiteRT's reference kernels (BUILTIN_REF),
     whose integer rounding differs from the BUILTIN arithmetic the int8 CUDA kernels reproduce."""
@@ -1215,7 +1227,6 @@ class _QConvBase(DevOp):
     def __init__(self, node, consts, be):
         super().__init__(node, consts, be)
         from tfl_gpu import quant as Q
-        o = node.options
         x_t, w_t, o_t = node.inputs[0], node.inputs[1], node.outputs[0]
         qx, qw, qo = _qspec(x_t), _qspec(w_t), _qspec(o_t)
         w = np.asarray(w_t.constant)
@@ -1230,8 +1241,7 @@ class _QConvBase(DevOp):
         qm, sh = Q.quantize_multipliers(np.asarray(ms))
         if np.any(qm < 0):
             raise ValueError("negative quantized multiplier")
-        self.lo, self.hi = Q.activation_range(o.get("fused_activation_function", "NONE"), os_,
-                                              int(qo.zero_points[0]), "INT8")
+        self.lo, self.hi = _int8_act_range(node)
         self.x_zp, self.out_zp = int(qx.zero_points[0]), int(qo.zero_points[0])
         self.w_zp = 0 if qw.per_axis else int(qw.zero_points[0])
         self.q = be.to_device(np.ascontiguousarray(qm, dtype=np.int32))
@@ -1337,14 +1347,11 @@ class QMaxPool2D(DevOp):
 
     def __init__(self, node, consts, be):
         super().__init__(node, consts, be)
-        from tfl_gpu import quant as Q
         o = node.options
-        qo = _qspec(node.outputs[0])
         self.sh, self.sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
         self.kh, self.kw = int(o.get("filter_height", 1)), int(o.get("filter_width", 1))
         self.padding = o.get("padding", "SAME")
-        self.lo, self.hi = Q.activation_range(o.get("fused_activation_function", "NONE"), float(qo.scales[0]),
-                                              int(qo.zero_points[0]), "INT8")
+        self.lo, self.hi = _int8_act_range(node)
 
     def __call__(self, ins):
         x = ins[0]
@@ -1409,7 +1416,7 @@ class QAdd(DevOp):
         if r:
             return r
         a, b = node.inputs[0], node.inputs[1]
-        if b is None or b.type_name != "INT8" or _qspec(b) is None or _qspec(b).per_axis:
+        if not _per_tensor_int8(b):
             return "quantized ADD needs two per-tensor INT8 inputs"
         if tuple(a.shape) != tuple(b.shape):
             return "quantized ADD with broadcasting runs on the CPU"
@@ -1432,14 +1439,11 @@ class QAdd(DevOp):
 
     def __init__(self, node, consts, be):
         super().__init__(node, consts, be)
-        from tfl_gpu import quant as Q
         (self.qa, self.sha), (self.qb, self.shb), (self.qo, self.sho) = self._multipliers(node)
-        qo_ = _qspec(node.outputs[0])
         self.za = int(_qspec(node.inputs[0]).zero_points[0])
         self.zb = int(_qspec(node.inputs[1]).zero_points[0])
-        self.zo = int(qo_.zero_points[0])
-        self.lo, self.hi = Q.activation_range(node.options.get("fused_activation_function", "NONE"),
-                                              float(qo_.scales[0]), self.zo, "INT8")
+        self.zo = int(_qspec(node.outputs[0]).zero_points[0])
+        self.lo, self.hi = _int8_act_range(node)
 
     def __call__(self, ins):
         a, b = ins[0], ins[1]
@@ -1635,7 +1639,7 @@ class QMul(DevOp):
         if r:
             return r
         b = node.inputs[1]
-        if b is None or b.type_name != "INT8" or _qspec(b) is None or _qspec(b).per_axis:
+        if not _per_tensor_int8(b):
             return "quantized MUL needs two per-tensor INT8 inputs"
         return None
 
@@ -1646,8 +1650,7 @@ class QMul(DevOp):
         m = np.float32(np.float32(qa.scales[0]) * np.float32(qb.scales[0]) / np.float32(qo.scales[0]))
         self.q, self.shift = Q.quantize_multiplier(float(m))
         self.za, self.zb, self.zo = int(qa.zero_points[0]), int(qb.zero_points[0]), int(qo.zero_points[0])
-        self.lo, self.hi = Q.activation_range(node.options.get("fused_activation_function", "NONE"),
-                                              float(qo.scales[0]), self.zo, "INT8")
+        self.lo, self.hi = _int8_act_range(node)
         self.c = [self.param(consts, i) for i in (0, 1)]
 
     def __call__(self, ins):
@@ -1693,7 +1696,7 @@ class QPrelu(QMul):
         if _reference_resolver(node):
             return "quantized PRELU under BUILTIN_REF resolution runs on the CPU"
         for t in (x, a, o):
-            if t is None or t.type_name != "INT8" or _qspec(t) is None or _qspec(t).per_axis:
+            if not _per_tensor_int8(t):
                 return "quantized PRELU needs per-tensor INT8 input, alpha and output"
         return None
 
