@@ -66,3 +66,55 @@ __device__ __forceinline__ void tfl_tile_mac(const T (*As)[LD], const T (*Bs)[LD
             for (int j = 0; j < 4; j++) acc[i][j] = tfl_mac(a[i], b[j], acc[i][j]);
     }
 }
+
+// Generic strided iteration: meta = dims[rank], a_strides[rank], b_strides[rank]; adds the offsets of flat
+// index i (row-major over dims) along both stride sets to ia and ib.
+__device__ __forceinline__ void tfl_strided_offsets(int i, int rank, const int* meta, int& ia, int& ib) {
+    int rem = i;
+    for (int d = rank - 1; d >= 0; d--) {
+        int dim = meta[d];
+        int q = rem / dim;
+        int idx = rem - q * dim;
+        rem = q;
+        ia += idx * meta[rank + d];
+        ib += idx * meta[2 * rank + d];
+    }
+}
+
+// PAD iteration: meta = out_dims, in_dims, pad_before, in_strides (rank ints each); ii = the input offset of
+// flat output index i; returns whether that element lies inside the input (else it is padding).
+__device__ __forceinline__ bool tfl_pad_offset(int i, int rank, const int* meta, int& ii) {
+    int rem = i;
+    bool inside = true;
+    ii = 0;
+    for (int d = rank - 1; d >= 0; d--) {
+        int dim = meta[d];
+        int q = rem / dim;
+        int idx = rem - q * dim - meta[2 * rank + d];
+        rem = q;
+        if (idx < 0 || idx >= meta[rank + d]) inside = false;
+        ii += idx * meta[3 * rank + d];
+    }
+    return inside;
+}
+
+// NHWC 2-D pooling: output element i (channel fastest) -> the offset of x[n][0][0][c] and the in-bounds
+// window rows [hs, he) and columns [ws, we).
+struct TflPoolWindow {
+    long long base;
+    int hs, he, ws, we;
+};
+__device__ __forceinline__ TflPoolWindow tfl_pool_window(int i, int H, int W, int C, int OH, int OW, int KH,
+                                                         int KW, int sh, int sw, int pt, int pl) {
+    int c = i % C, t = i / C, ow = t % OW;
+    t /= OW;
+    int oh = t % OH, n = t / OH;
+    int h0 = oh * sh - pt, w0 = ow * sw - pl;
+    TflPoolWindow p;
+    p.hs = h0 < 0 ? 0 : h0;
+    p.ws = w0 < 0 ? 0 : w0;
+    p.he = h0 + KH < H ? h0 + KH : H;
+    p.we = w0 + KW < W ? w0 + KW : W;
+    p.base = (long long)n * H * W * C + c;
+    return p;
+}

@@ -53,15 +53,8 @@ extern "C" __global__ void binary_bcast_f32(const float* __restrict__ a, const f
                                             const int* __restrict__ meta, int op, int act) {
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int rem = i, ia = 0, ib = 0;
-        for (int d = rank - 1; d >= 0; d--) {
-            int dim = meta[d];
-            int q = rem / dim;
-            int idx = rem - q * dim;
-            rem = q;
-            ia += idx * meta[rank + d];
-            ib += idx * meta[2 * rank + d];
-        }
+        int ia = 0, ib = 0;
+        tfl_strided_offsets(i, rank, meta, ia, ib);
         out[i] = tfl_act(tfl_binary(a[ia], b[ib], op), act);
     }
 }

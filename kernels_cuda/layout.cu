@@ -9,15 +9,8 @@ extern "C" __global__ void strided_copy_f32(const float* __restrict__ x, float* 
                                             int out_base) {
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int rem = i, ii = in_base, oi = out_base;
-        for (int d = rank - 1; d >= 0; d--) {
-            int dim = meta[d];
-            int q = rem / dim;
-            int idx = rem - q * dim;
-            rem = q;
-            ii += idx * meta[rank + d];
-            oi += idx * meta[2 * rank + d];
-        }
+        int ii = in_base, oi = out_base;
+        tfl_strided_offsets(i, rank, meta, ii, oi);
         y[oi] = x[ii];
     }
 }
@@ -27,15 +20,8 @@ extern "C" __global__ void strided_copy_s8(const signed char* __restrict__ x, si
                                            int rank, const int* __restrict__ meta, int in_base, int out_base) {
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int rem = i, ii = in_base, oi = out_base;
-        for (int d = rank - 1; d >= 0; d--) {
-            int dim = meta[d];
-            int q = rem / dim;
-            int idx = rem - q * dim;
-            rem = q;
-            ii += idx * meta[rank + d];
-            oi += idx * meta[2 * rank + d];
-        }
+        int ii = in_base, oi = out_base;
+        tfl_strided_offsets(i, rank, meta, ii, oi);
         y[oi] = x[ii];
     }
 }
@@ -45,16 +31,8 @@ extern "C" __global__ void pad_f32(const float* __restrict__ x, float* __restric
                                    const int* __restrict__ meta, float value) {
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int rem = i, ii = 0;
-        bool inside = true;
-        for (int d = rank - 1; d >= 0; d--) {
-            int dim = meta[d];
-            int q = rem / dim;
-            int idx = rem - q * dim - meta[2 * rank + d];
-            rem = q;
-            if (idx < 0 || idx >= meta[rank + d]) inside = false;
-            ii += idx * meta[3 * rank + d];
-        }
+        int ii;
+        bool inside = tfl_pad_offset(i, rank, meta, ii);
         y[i] = inside ? x[ii] : value;
     }
 }

@@ -7,13 +7,9 @@ extern "C" __global__ void pool2d_f32(const float* __restrict__ x, float* __rest
     int total = N * OH * OW * C;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int c = i % C, t = i / C, ow = t % OW;
-        t /= OW;
-        int oh = t % OH, n = t / OH;
-        int h0 = oh * sh - pt, w0 = ow * sw - pl;
-        int hs = h0 < 0 ? 0 : h0, ws = w0 < 0 ? 0 : w0;
-        int he = h0 + KH < H ? h0 + KH : H, we = w0 + KW < W ? w0 + KW : W;
-        const float* xb = x + (long long)n * H * W * C + c;
+        TflPoolWindow p = tfl_pool_window(i, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl);
+        const int hs = p.hs, he = p.he, ws = p.ws, we = p.we;
+        const float* xb = x + p.base;
         float acc = is_max ? -TFL_FLT_MAX : 0.f;
         for (int h = hs; h < he; h++)
             for (int w = ws; w < we; w++) {

@@ -118,16 +118,8 @@ extern "C" __global__ void pad_s8(const signed char* __restrict__ x, signed char
                                   const int* __restrict__ meta, int value) {
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int rem = i, ii = 0;
-        bool inside = true;
-        for (int d = rank - 1; d >= 0; d--) {
-            int dim = meta[d];
-            int qd = rem / dim;
-            int idx = rem - qd * dim - meta[2 * rank + d];
-            rem = qd;
-            if (idx < 0 || idx >= meta[rank + d]) inside = false;
-            ii += idx * meta[3 * rank + d];
-        }
+        int ii;
+        bool inside = tfl_pad_offset(i, rank, meta, ii);
         y[i] = inside ? x[ii] : (signed char)value;
     }
 }
@@ -139,13 +131,9 @@ extern "C" __global__ void maxpool2d_s8(const signed char* __restrict__ x, signe
     int total = N * OH * OW * C;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int c = i % C, t = i / C, ow = t % OW;
-        t /= OW;
-        int oh = t % OH, n = t / OH;
-        int h0 = oh * sh - pt, w0 = ow * sw - pl;
-        int hs = h0 < 0 ? 0 : h0, ws = w0 < 0 ? 0 : w0;
-        int he = h0 + KH < H ? h0 + KH : H, we = w0 + KW < W ? w0 + KW : W;
-        const signed char* xb = x + (long long)n * H * W * C + c;
+        TflPoolWindow p = tfl_pool_window(i, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl);
+        const int hs = p.hs, he = p.he, ws = p.ws, we = p.we;
+        const signed char* xb = x + p.base;
         int m = lo;
         for (int h = hs; h < he; h++)
             for (int w = ws; w < we; w++) {
@@ -258,13 +246,9 @@ extern "C" __global__ void avgpool2d_s8(const signed char* __restrict__ x, signe
     int total = N * OH * OW * C;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int c = i % C, t = i / C, ow = t % OW;
-        t /= OW;
-        int oh = t % OH, n = t / OH;
-        int h0 = oh * sh - pt, w0 = ow * sw - pl;
-        int hs = h0 < 0 ? 0 : h0, ws = w0 < 0 ? 0 : w0;
-        int he = h0 + KH < H ? h0 + KH : H, we = w0 + KW < W ? w0 + KW : W;
-        const signed char* xb = x + (long long)n * H * W * C + c;
+        TflPoolWindow p = tfl_pool_window(i, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl);
+        const int hs = p.hs, he = p.he, ws = p.ws, we = p.we;
+        const signed char* xb = x + p.base;
         int s = 0;
         for (int h = hs; h < he; h++)
             for (int w = ws; w < we; w++) s += xb[(h * W + w) * C];
@@ -297,15 +281,8 @@ extern "C" __global__ void mul_s8(const signed char* __restrict__ a, const signe
                                   int zb, int zo, int q, int shift, int lo, int hi) {
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int rem = i, ia = 0, ib = 0;
-        for (int d = rank - 1; d >= 0; d--) {
-            int dim = meta[d];
-            int qd = rem / dim;
-            int idx = rem - qd * dim;
-            rem = qd;
-            ia += idx * meta[rank + d];
-            ib += idx * meta[2 * rank + d];
-        }
+        int ia = 0, ib = 0;
+        tfl_strided_offsets(i, rank, meta, ia, ib);
         int p = ((int)a[ia] - za) * ((int)b[ib] - zb);
         int r = tfl_requant(p, q, shift, 0) + zo;
         y[i] = (signed char)(r < lo ? lo : (r > hi ? hi : r));
@@ -319,15 +296,8 @@ extern "C" __global__ void prelu_s8(const signed char* __restrict__ x, const sig
                                     int zi, int za, int zo, int q1, int s1, int q2, int s2, int lo, int hi) {
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int rem = i, ix = 0, ia = 0;
-        for (int d = rank - 1; d >= 0; d--) {
-            int dim = meta[d];
-            int qd = rem / dim;
-            int idx = rem - qd * dim;
-            rem = qd;
-            ix += idx * meta[rank + d];
-            ia += idx * meta[2 * rank + d];
-        }
+        int ix = 0, ia = 0;
+        tfl_strided_offsets(i, rank, meta, ix, ia);
         int v = (int)x[ix] - zi;
         int r = v >= 0 ? tfl_requant(v, q1, s1, 0) : tfl_requant(v * ((int)alpha[ia] - za), q2, s2, 0);
         r += zo;
