@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import fixedpoint as F
 from .. import quant as Q
-from .recurrent import _state_view, state_check
+from .recurrent import _state_view, basic_lstm_shapes, state_check
 from .registry import register
 
 # --------------------------------------------------------------------------- gemmlowp int16 fixed point
@@ -426,12 +426,7 @@ class QuantizedBasicLstm:
         self.tanh3 = tanh_table(3)
 
     def __call__(self, x, h, w, b, c):
-        if x.ndim != 2 or h.ndim != 2 or c.ndim != 2:
-            raise ValueError("LSTM basic kernel: input, prev_activation and prev_state must be 2-D")
-        B, O = h.shape
-        if w.shape != (4 * O, x.shape[1] + O) or b.size != 4 * O or c.shape != (B, O) or x.shape[0] != B:
-            raise ValueError(f"LSTM basic kernel: inconsistent shapes input {list(x.shape)}, "
-                             f"activation {list(h.shape)}, weights {list(w.shape)}, state {list(c.shape)}")
+        B, O = basic_lstm_shapes(x, h, w, b, c)
         concat = np.concatenate([x, h], axis=1)
         xi = concat.astype(np.float64) - 128
         wi = np.asarray(w, np.float64) - self.w_zp

@@ -876,6 +876,18 @@ def _basic_lstm_node(node) -> bool:
             and node.inputs[0] is not None and node.inputs[0].type_name == "FLOAT32")
 
 
+def basic_lstm_shapes(x, h, w, b, c) -> tuple[int, int]:
+    """(batch, output size) of a basic LSTM cell's operands, checked against each other (also used by the
+    quantized basic cell in lstm_int8)."""
+    if x.ndim != 2 or h.ndim != 2 or c.ndim != 2:
+        raise ValueError("LSTM basic kernel: input, prev_activation and prev_state must be 2-D")
+    B, O = h.shape
+    if w.shape != (4 * O, x.shape[1] + O) or b.size != 4 * O or c.shape != (B, O) or x.shape[0] != B:
+        raise ValueError(f"LSTM basic kernel: inconsistent shapes input {list(x.shape)}, "
+                         f"activation {list(h.shape)}, weights {list(w.shape)}, state {list(c.shape)}")
+    return B, O
+
+
 @register("LSTM", when=_basic_lstm_node, priority=5, types=("FLOAT32 basic",))
 class BasicLstm:
     """The 5-input LSTM cell (kernel_type BASIC): input [B, I], prev_activation [B, O],
@@ -890,12 +902,7 @@ class BasicLstm:
         self.writeback = [t is not None and not t.is_constant for t in (node.inputs[1], node.inputs[4])]
 
     def __call__(self, x, h, w, b, c):
-        if x.ndim != 2 or h.ndim != 2 or c.ndim != 2:
-            raise ValueError("LSTM basic kernel: input, prev_activation and prev_state must be 2-D")
-        B, O = h.shape
-        if w.shape != (4 * O, x.shape[1] + O) or b.size != 4 * O or c.shape != (B, O) or x.shape[0] != B:
-            raise ValueError(f"LSTM basic kernel: inconsistent shapes input {list(x.shape)}, "
-                             f"activation {list(h.shape)}, weights {list(w.shape)}, state {list(c.shape)}")
+        B, O = basic_lstm_shapes(x, h, w, b, c)
         concat = np.concatenate([x, h], axis=1).astype(F32)
         act = (concat @ np.asarray(w, F32).T + np.asarray(b, F32).reshape(-1)).astype(F32)
         ig = _sigmoid(act[:, :O])
