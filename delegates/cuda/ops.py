@@ -165,6 +165,13 @@ class DevOp:
                 return buf.reshape(shape)
         return self.be.empty(shape, F32)
 
+    def filter_bias(self, ins, bias_at: int):
+        """Filter and optional bias of a conv-like op: the constants held since __init__ (self.w, self.b),
+        else the runtime inputs 1 and bias_at (None when the bias is omitted)."""
+        w = self.w if self.w is not None else ins[1]
+        b = self.b if self.b is not None else (ins[bias_at] if len(ins) > bias_at else None)
+        return w, b
+
     def meta(self, key, arr):
         """Uploads a small int32 metadata array once per key (shape)."""
         m = self._meta.get(key)
@@ -300,8 +307,7 @@ class Conv2D(DevOp):
 
     def __call__(self, ins):
         x = ins[0]
-        w = self.w if self.w is not None else ins[1]
-        b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        w, b = self.filter_bias(ins, 2)
         if x.ndim != 4 or w.ndim != 4:
             raise ValueError("CONV_2D needs 4-D input and filter")
         N, H, W, IC = (int(v) for v in x.shape)
@@ -338,8 +344,7 @@ class DepthwiseConv2D(Conv2D):
 
     def __call__(self, ins):
         x = ins[0]
-        w = self.w if self.w is not None else ins[1]
-        b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        w, b = self.filter_bias(ins, 2)
         if x.ndim != 4 or w.ndim != 4:
             raise ValueError("DEPTHWISE_CONV_2D needs 4-D input and filter")
         N, H, W, IC = (int(v) for v in x.shape)
@@ -382,8 +387,7 @@ class TransposeConv(DevOp):
 
     def __call__(self, ins):
         x = ins[2]
-        w = self.w if self.w is not None else ins[1]
-        b = self.b if self.b is not None else (ins[3] if len(ins) > 3 else None)
+        w, b = self.filter_bias(ins, 3)
         N, H, W, IC = (int(v) for v in x.shape)
         OC, KH, KW, WIC = (int(v) for v in w.shape)
         if WIC != IC or len(self.out_shape) != 4 or self.out_shape[3] != OC or self.out_shape[0] != N:
@@ -470,8 +474,7 @@ class FullyConnected(DevOp):
 
     def __call__(self, ins):
         x = ins[0]
-        w = self.w if self.w is not None else ins[1]
-        b = self.b if self.b is not None else (ins[2] if len(ins) > 2 else None)
+        w, b = self.filter_bias(ins, 2)
         N, K = (int(v) for v in w.shape)
         _check_bias(self, b, N)
         if K == 0 or x.size % K:
