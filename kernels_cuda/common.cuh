@@ -98,6 +98,25 @@ __device__ __forceinline__ bool tfl_pad_offset(int i, int rank, const int* meta,
     return inside;
 }
 
+// Flat index i of a contiguous NHWC tensor [.][OH][OW][C] -> its coordinates (c, w, h, n).
+__device__ __forceinline__ void tfl_nhwc_coords(int i, int C, int OW, int OH, int& c, int& w, int& h, int& n) {
+    c = i % C;
+    int t = i / C;
+    w = t % OW;
+    t /= OW;
+    h = t % OH;
+    n = t / OH;
+}
+
+// GATHER: flat output index i of out[o][j][in] -> the offset of params[o][idx[j]][in] (negative indices
+// count from the end of the axis), or -1 when idx[j] is out of range.
+__device__ __forceinline__ long long tfl_gather_src(int i, const int* idx, int axis_n, int nidx, int inner) {
+    int in = i % inner, t = i / inner, j = t % nidx, o = t / nidx;
+    int k = idx[j];
+    if (k < 0) k += axis_n;
+    return (k >= 0 && k < axis_n) ? ((long long)o * axis_n + k) * inner + in : -1;
+}
+
 // NHWC 2-D pooling: output element i (channel fastest) -> the offset of x[n][0][0][c] and the in-bounds
 // window rows [hs, he) and columns [ws, we).
 struct TflPoolWindow {
@@ -106,9 +125,8 @@ struct TflPoolWindow {
 };
 __device__ __forceinline__ TflPoolWindow tfl_pool_window(int i, int H, int W, int C, int OH, int OW, int KH,
                                                          int KW, int sh, int sw, int pt, int pl) {
-    int c = i % C, t = i / C, ow = t % OW;
-    t /= OW;
-    int oh = t % OH, n = t / OH;
+    int c, ow, oh, n;
+    tfl_nhwc_coords(i, C, OW, OH, c, ow, oh, n);
     int h0 = oh * sh - pt, w0 = ow * sw - pl;
     TflPoolWindow p;
     p.hs = h0 < 0 ? 0 : h0;

@@ -66,9 +66,8 @@ extern "C" __global__ void depthwise_conv2d_f32(const float* __restrict__ x, con
     int total = N * OH * OW * OC;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int oc = i % OC, t = i / OC, ow = t % OW;
-        t /= OW;
-        int oh = t % OH, n = t / OH;
+        int oc, ow, oh, n;
+        tfl_nhwc_coords(i, OC, OW, OH, oc, ow, oh, n);
         int ic = oc / mult;
         int ih0 = oh * sh - pt, iw0 = ow * sw - pl;
         const float* xb = x + (long long)n * H * W * IC + ic;
@@ -95,9 +94,8 @@ extern "C" __global__ void transpose_conv2d_f32(const float* __restrict__ x, con
     int total = N * OH * OW * OC;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int oc = i % OC, t = i / OC, ow = t % OW;
-        t /= OW;
-        int oh = t % OH, n = t / OH;
+        int oc, ow, oh, n;
+        tfl_nhwc_coords(i, OC, OW, OH, oc, ow, oh, n);
         float acc = bias ? bias[oc] : 0.f;
         for (int kh = 0; kh < KH; kh++) {
             int ph = oh + pt - kh;          // = ih * sh

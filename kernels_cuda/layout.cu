@@ -43,10 +43,8 @@ extern "C" __global__ void gather_f32(const float* __restrict__ p, const int* __
     int total = outer * nidx * inner;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int in = i % inner, t = i / inner, j = t % nidx, o = t / nidx;
-        int k = idx[j];
-        if (k < 0) k += axis_n;
-        y[i] = (k >= 0 && k < axis_n) ? p[((long long)o * axis_n + k) * inner + in] : 0.f;
+        long long src = tfl_gather_src(i, idx, axis_n, nidx, inner);
+        y[i] = src >= 0 ? p[src] : 0.f;
     }
 }
 
@@ -55,10 +53,8 @@ extern "C" __global__ void gather_s8(const signed char* __restrict__ p, const in
     int total = outer * nidx * inner;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int in = i % inner, t = i / inner, j = t % nidx, o = t / nidx;
-        int k = idx[j];
-        if (k < 0) k += axis_n;
-        y[i] = (k >= 0 && k < axis_n) ? p[((long long)o * axis_n + k) * inner + in] : (signed char)0;
+        long long src = tfl_gather_src(i, idx, axis_n, nidx, inner);
+        y[i] = src >= 0 ? p[src] : (signed char)0;
     }
 }
 
@@ -70,9 +66,8 @@ extern "C" __global__ void resize_f32(const float* __restrict__ x, float* __rest
     int total = N * OH * OW * C;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int c = i % C, t = i / C, ox = t % OW;
-        t /= OW;
-        int oy = t % OH, n = t / OH;
+        int c, ox, oy, n;
+        tfl_nhwc_coords(i, C, OW, OH, c, ox, oy, n);
         const float* xb = x + (long long)n * H * W * C + c;
         if (mode == 1) {
             float off = half_pixel ? 0.5f : 0.f;

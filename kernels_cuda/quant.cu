@@ -93,9 +93,8 @@ extern "C" __global__ void depthwise_conv2d_s8(const signed char* __restrict__ x
     int total = N * OH * OW * OC;
     int stride = gridDim.x * blockDim.x;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int oc = i % OC, t = i / OC, ow = t % OW;
-        t /= OW;
-        int oh = t % OH, n = t / OH;
+        int oc, ow, oh, n;
+        tfl_nhwc_coords(i, OC, OW, OH, oc, ow, oh, n);
         int ic = oc / mult;
         int ih0 = oh * sh - pt, iw0 = ow * sw - pl;
         const signed char* xb = x + (long long)n * H * W * IC + ic;
