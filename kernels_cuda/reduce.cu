@@ -7,6 +7,18 @@
 #define RED_MIN 2
 #define RED_PROD 3
 
+// The reduction's identity (-inf for MAX, +inf for MIN) and one combining step acc (op) v.
+__device__ __forceinline__ float tfl_red_init(int op) {
+    return op == RED_MAX ? -__int_as_float(0x7f800000) : (op == RED_MIN ? __int_as_float(0x7f800000)
+                                                         : (op == RED_PROD ? 1.f : 0.f));
+}
+__device__ __forceinline__ float tfl_red(float acc, float v, int op) {
+    if (op == RED_SUM) return acc + v;
+    if (op == RED_MAX) return v > acc ? v : acc;
+    if (op == RED_MIN) return v < acc ? v : acc;
+    return acc * v;
+}
+
 // One warp per row of length D.
 // log_out != 0: LOG_SOFTMAX, (x - max) * beta - log(sum).
 extern "C" __global__ void softmax_f32(const float* __restrict__ x, float* __restrict__ y, int rows, int D,
@@ -40,14 +52,10 @@ extern "C" __global__ void reduce_f32(const float* __restrict__ x, float* __rest
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
         int in = i % inner, o = i / inner;
         const float* xp = x + (long long)o * R * inner + in;
-        float acc = op == RED_MAX ? -__int_as_float(0x7f800000) : (op == RED_MIN ? __int_as_float(0x7f800000)
-                                                                  : (op == RED_PROD ? 1.f : 0.f));
+        float acc = tfl_red_init(op);
         for (int r = 0; r < R; r++) {
             float v = xp[(long long)r * inner];
-            if (op == RED_SUM) acc += v;
-            else if (op == RED_MAX) acc = v > acc ? v : acc;
-            else if (op == RED_MIN) acc = v < acc ? v : acc;
-            else acc *= v;
+            acc = tfl_red(acc, v, op);
         }
         y[i] = acc * scale;
     }
@@ -58,25 +66,16 @@ extern "C" __global__ void reduce_rows_f32(const float* __restrict__ x, float* _
                                            float scale) {
     __shared__ float part[256];
     const float* xp = x + (long long)blockIdx.x * R;
-    float acc = op == RED_MAX ? -__int_as_float(0x7f800000) : (op == RED_MIN ? __int_as_float(0x7f800000)
-                                                              : (op == RED_PROD ? 1.f : 0.f));
+    float acc = tfl_red_init(op);
     for (int r = threadIdx.x; r < R; r += blockDim.x) {
         float v = xp[r];
-        if (op == RED_SUM) acc += v;
-        else if (op == RED_MAX) acc = v > acc ? v : acc;
-        else if (op == RED_MIN) acc = v < acc ? v : acc;
-        else acc *= v;
+        acc = tfl_red(acc, v, op);
     }
     part[threadIdx.x] = acc;
     __syncthreads();
     for (int s = blockDim.x / 2; s > 0; s >>= 1) {
         if (threadIdx.x < s) {
-            float a = part[threadIdx.x], b = part[threadIdx.x + s];
-            if (op == RED_SUM) a += b;
-            else if (op == RED_MAX) a = b > a ? b : a;
-            else if (op == RED_MIN) a = b < a ? b : a;
-            else a *= b;
-            part[threadIdx.x] = a;
+            part[threadIdx.x] = tfl_red(part[threadIdx.x], part[threadIdx.x + s], op);
         }
         __syncthreads();
     }
