@@ -152,3 +152,16 @@ def test_omitted_optional_bias_is_fine():
     it.set_tensor(0, np.array([[1, 2, 3]], np.float32))
     it.invoke()
     np.testing.assert_array_equal(it.get_tensor(y), [[6, 6]])
+
+
+def test_operator_without_outputs_is_a_clear_error():
+    """Long fuzz run finding: a quantized CONV_2D with no outputs made a kernel predicate raise IndexError."""
+    mb = ModelBuilder()
+    q = {"scale": [0.1], "zero_point": [0]}
+    x = mb.input("x", [1, 2, 2, 1], "INT8", quant=q)
+    w = mb.const("w", np.ones((1, 1, 1, 1), np.int8), type_name="INT8", quant=q)
+    mb.op("CONV_2D", [x, w, -1], [], padding="VALID", stride_w=1, stride_h=1)
+    mb.output(x)
+    it = _load(mb.build())
+    with pytest.raises(RuntimeError):
+        it.allocate_tensors()

@@ -138,7 +138,13 @@ def unregister(name: str, source: str | None = None) -> None:
 
 def find(node: Node) -> KernelEntry | None:
     for entry in _REGISTRY.get(node.name, ()):
-        if entry.when is None or entry.when(node):
+        if entry.when is None:
+            return entry
+        try:
+            fits = entry.when(node)
+        except (IndexError, KeyError, TypeError, AttributeError):
+            fits = False        # a malformed node (wrong arity, missing tensor) fits no kernel's predicate
+        if fits:
             return entry
     return None
 
