@@ -138,15 +138,22 @@ def _mbqm_fast(x, q, shift, up: bool) -> np.ndarray:
 
 def multiply_by_quantized_multiplier(x, q, shift) -> np.ndarray:
     """LiteRT's MultiplyByQuantizedMultiplier(int32 x, int32 q, int shift) (double rounding)."""
+    return _mbqm(x, q, shift, False)
+
+
+def _mbqm(x, q, shift, round_up: bool) -> np.ndarray:
+    """Left shift, doubling high multiply, then a rounding right shift: halves away from zero (the scalar
+    kernels) or, with ``round_up``, toward +inf (the vectorized kernels)."""
     if np.all(np.asarray(q) >= 0):
-        return _mbqm_fast(x, q, shift, False)
+        return _mbqm_fast(x, q, shift, round_up)
     x = np.asarray(x, np.int64)
     shift = np.asarray(shift, np.int64)
     left = np.maximum(shift, 0)
     right = np.maximum(-shift, 0)
     if np.any(left):
         x = _wrap32(x << left)
-    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, q), right)
+    high = saturating_rounding_doubling_high_mul(x, q)
+    return rounding_shift_right(high, right) if round_up else rounding_divide_by_pot(high, right)
 
 
 def rounding_shift_right(x, exponent) -> np.ndarray:
@@ -161,15 +168,7 @@ def multiply_by_quantized_multiplier_up(x, q, shift) -> np.ndarray:
     """The vectorized variant of LiteRT's optimized kernels (MultiplyByQuantizedMultiplier4Rows, ruy): the
     same doubling high multiply, but the final right shift rounds halves up (toward +inf), not away
     from zero."""
-    if np.all(np.asarray(q) >= 0):
-        return _mbqm_fast(x, q, shift, True)
-    x = np.asarray(x, np.int64)
-    shift = np.asarray(shift, np.int64)
-    left = np.maximum(shift, 0)
-    right = np.maximum(-shift, 0)
-    if np.any(left):
-        x = _wrap32(x << left)
-    return rounding_shift_right(saturating_rounding_doubling_high_mul(x, q), right)
+    return _mbqm(x, q, shift, True)
 
 
 def mbqm_smaller_than_one(x, q, shift) -> np.ndarray:
